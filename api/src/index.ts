@@ -1,0 +1,15 @@
+// The generated gRPC contract (ts-proto) and the descriptor set for reflection.
+// Regenerate both with `npm run generate`; never edit src/gen by hand.
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+export * as authV1 from "./gen/voting/auth/v1/auth.js";
+export * as voteV1 from "./gen/voting/vote/v1/vote.js";
+export * as tallyV1 from "./gen/voting/tally/v1/tally.js";
+
+/** Path of the FileDescriptorSet that `buf build` writes (with imports). */
+export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", import.meta.url));
+
+export function readDescriptorSet(): Buffer {
+  return readFileSync(descriptorSetPath);
+}

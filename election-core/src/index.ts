@@ -1,0 +1,2 @@
+export * from "./ballot-log.js";
+export * from "./plurality.js";

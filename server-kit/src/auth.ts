@@ -1,0 +1,133 @@
+// Access tokens: verification with an algorithm allow-list, and the server interceptor
+// that authenticates every call and applies the service's role table.
+import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
+import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { RpcError, UnauthenticatedError } from "./errors.js";
+
+export const ROLES = ["voter", "candidate", "admin", "service"] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface Principal {
+  userId: number;
+  role: Role;
+  username: string;
+}
+
+/** Token profile shared by issuer and verifiers. */
+export const ACCESS_TOKEN_TYPE = "at+jwt";
+export const REFRESH_TOKEN_TYPE = "refresh+jwt";
+export const TOKEN_ALGORITHM = "EdDSA";
+export const CLOCK_TOLERANCE_SECONDS = 60;
+
+export interface TokenVerifier {
+  /** Resolves to the principal or throws UnauthenticatedError (UnavailableError if keys cannot be fetched). */
+  verifyAccessToken(token: string): Promise<Principal>;
+}
+
+export interface TokenCheck {
+  keys: JWTVerifyGetKey;
+  issuer: string;
+  audience: string;
+  type: string;
+}
+
+/** Verifies a JWT strictly: EdDSA only, typ, iss and aud exact, exp with 60 s leeway. */
+export async function verifyToken(token: string, check: TokenCheck): Promise<{ userId: number; role: Role; username: string; jti: string }> {
+  try {
+    const { payload } = await jwtVerify(token, check.keys, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: check.issuer,
+      audience: check.audience,
+      typ: check.type,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["sub", "exp", "iat", "jti"],
+    });
+    const userId = Number(payload.sub);
+    const role = payload.role as Role;
+    if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string") {
+      throw new UnauthenticatedError("token claims are malformed");
+    }
+    return { userId, role, username: payload.name, jti: payload.jti as string };
+  } catch (err) {
+    throw tokenError(err);
+  }
+}
+
+function tokenError(err: unknown): Error {
+  if (err instanceof RpcError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired");
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)");
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid");
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key");
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = err.claim === "typ" ? "type" : err.claim;
+    return new UnauthenticatedError(`token ${claim} is not accepted here`);
+  }
+  if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed");
+  return err instanceof Error ? err : new Error(String(err));
+}
+
+export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string }): TokenVerifier {
+  const check: TokenCheck = { ...opts, type: ACCESS_TOKEN_TYPE };
+  return {
+    async verifyAccessToken(token) {
+      const { userId, role, username } = await verifyToken(token, check);
+      return { userId, role, username };
+    },
+  };
+}
+
+/** Who may call an RPC: everyone, or callers with a valid token and one of these roles. */
+export type AccessRule = "public" | readonly Role[];
+/** Full method path ("/pkg.Service/Method") to rule; one table per service. */
+export type AccessTable = Readonly<Record<string, AccessRule>>;
+
+// The interceptor hands the handler the very Metadata object it checked, so a WeakMap
+// keyed by it carries the principal without anything a client could forge.
+const principals = new WeakMap<Metadata, Principal>();
+
+export function principalOf(metadata: Metadata): Principal | undefined {
+  return principals.get(metadata);
+}
+
+const INFRASTRUCTURE = /^\/grpc\.(health|reflection)\./;
+
+export function bearerToken(metadata: Metadata): string | undefined {
+  const value = metadata.get("authorization")[0];
+  if (typeof value !== "string") return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(value.trim());
+  return m ? m[1] : "";
+}
+
+export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier): ServerInterceptor {
+  return (method, call) =>
+    new ServerInterceptingCall(call, {
+      start(next) {
+        next({
+          onReceiveMetadata(metadata, forward) {
+            const path = method.path;
+            const rule: AccessRule | undefined = INFRASTRUCTURE.test(path) ? "public" : table[path];
+            const reject = (code: Status, details: string) => call.sendStatus({ code, details });
+            if (rule === undefined) return reject(Status.UNIMPLEMENTED, `unknown method ${path}`);
+            const token = bearerToken(metadata);
+            if (token === undefined) {
+              if (rule === "public") return forward(metadata);
+              return reject(Status.UNAUTHENTICATED, "this call needs a bearer token in the authorization metadata");
+            }
+            if (token === "") return reject(Status.UNAUTHENTICATED, "authorization metadata must be 'Bearer <token>'");
+            verifier.verifyAccessToken(token).then(
+              (principal) => {
+                if (rule !== "public" && !rule.includes(principal.role)) {
+                  return reject(Status.PERMISSION_DENIED, `role ${principal.role} may not call ${path.slice(path.lastIndexOf("/") + 1)}`);
+                }
+                principals.set(metadata, principal);
+                forward(metadata);
+              },
+              (err: unknown) =>
+                err instanceof RpcError ? reject(err.code, err.message) : reject(Status.UNAUTHENTICATED, "token could not be verified"),
+            );
+          },
+        });
+      },
+    });
+}

@@ -1,0 +1,11 @@
+export * from "./errors.js";
+export * from "./logger.js";
+export * from "./config.js";
+export * from "./settings.js";
+export * from "./handlers.js";
+export * from "./auth.js";
+export * from "./jwks.js";
+export * from "./server.js";
+export * from "./db.js";
+export * from "./shutdown.js";
+export { createReflection, splitDescriptorSet } from "./reflection.js";

@@ -1,0 +1,97 @@
+// One way to run a gRPC server here: limits, interceptors (access log, auth), health,
+// reflection, and a shutdown that drains calls before it closes.
+import { Server, ServerCredentials, ServerInterceptingCall, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { HealthImplementation, type ServingStatus } from "grpc-health-check";
+import { createAuthInterceptor, type AccessTable, type TokenVerifier } from "./auth.js";
+import { createReflection } from "./reflection.js";
+import type { Logger } from "./logger.js";
+
+export interface ServiceBinding {
+  /** Full name, e.g. "voting.vote.v1.VoteService". */
+  name: string;
+  definition: ServiceDefinition;
+  implementation: UntypedServiceImplementation;
+}
+
+export interface ServerLimits {
+  maxReceiveMessageBytes: number;
+  maxConcurrentStreams: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = { maxReceiveMessageBytes: 1024 * 1024, maxConcurrentStreams: 256 };
+
+export interface StartServerOptions {
+  host: string;
+  port: number;
+  services: ServiceBinding[];
+  access: AccessTable;
+  verifier: TokenVerifier;
+  log: Logger;
+  limits?: ServerLimits;
+}
+
+export interface RunningServer {
+  port: number;
+  setServing(serving: boolean): void;
+  /** Stops taking calls, waits up to graceMs for running ones, then cuts the rest. */
+  shutdown(graceMs?: number): Promise<void>;
+}
+
+function accessLog(log: Logger): ServerInterceptor {
+  return (method, call) => {
+    const started = process.hrtime.bigint();
+    return new ServerInterceptingCall(call, {
+      sendStatus(status, next) {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        log.info({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
+        next(status);
+      },
+    });
+  };
+}
+
+export async function startGrpcServer(opts: StartServerOptions): Promise<RunningServer> {
+  const limits = opts.limits ?? DEFAULT_LIMITS;
+  const server = new Server({
+    "grpc.max_receive_message_length": limits.maxReceiveMessageBytes,
+    "grpc.max_send_message_length": 16 * 1024 * 1024,
+    "grpc.max_concurrent_streams": limits.maxConcurrentStreams,
+    "grpc.keepalive_time_ms": 60_000,
+    "grpc.keepalive_timeout_ms": 20_000,
+    "grpc.keepalive_permit_without_calls": 1,
+    "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    interceptors: [accessLog(opts.log), createAuthInterceptor(opts.access, opts.verifier)],
+  });
+  for (const s of opts.services) server.addService(s.definition, s.implementation);
+
+  const statuses = (status: ServingStatus) => Object.fromEntries(["", ...opts.services.map((s) => s.name)].map((n) => [n, status]));
+  const health = new HealthImplementation(statuses("SERVING"));
+  health.addToServer(server);
+  createReflection(opts.services.map((s) => s.name)).addToServer(server);
+
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+
+  const setServing = (serving: boolean) => {
+    for (const [name, status] of Object.entries(statuses(serving ? "SERVING" : "NOT_SERVING"))) health.setStatus(name, status);
+  };
+
+  return {
+    port,
+    setServing,
+    async shutdown(graceMs = 5_000) {
+      setServing(false);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, graceMs);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

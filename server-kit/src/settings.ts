@@ -1,0 +1,30 @@
+// Settings every server reads. Each server adds its own; the README table lists all.
+import { int, oneOf, port, str, type Setting } from "./config.js";
+import { parseDatabaseUrl } from "./db.js";
+
+export const commonSettings = {
+  HOST: { doc: "Address the servers bind to", default: "127.0.0.1", parse: str },
+  DATABASE_URL: {
+    doc: "Store: sqlite:<path> (embedded) or mysql://user:pass@host:port/db",
+    default: "sqlite:data/voting.sqlite",
+    parse: (raw: string) => (parseDatabaseUrl(raw), raw),
+  },
+  LOG_LEVEL: { doc: "pino log level", default: "info", parse: oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent") },
+  AUTH_ADDR: { doc: "Address of auth-server that servers and the CLI dial", default: "localhost:50051", parse: str },
+  JWT_ISSUER: { doc: "Token issuer (iss), checked exactly", default: "voting-auth", parse: str },
+  JWT_AUDIENCE: { doc: "Access-token audience (aud), checked exactly", default: "voting", parse: str },
+  GRPC_MAX_RECEIVE_BYTES: { doc: "Largest request message a server accepts", default: String(1024 * 1024), parse: int(1024, 64 * 1024 * 1024) },
+  GRPC_MAX_CONCURRENT_STREAMS: { doc: "Concurrent calls per client connection", default: "256", parse: int(1, 100_000) },
+} satisfies Record<string, Setting<unknown>>;
+
+export const serviceAccountSettings = {
+  SERVICE_PASSWORD: {
+    doc: "Password of the service accounts (svc-vote, svc-tally) that servers use to call each other; at least 16 characters; `npm start` makes a random one",
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new Error("must be at least 16 characters");
+      return raw;
+    },
+  },
+} satisfies Record<string, Setting<unknown>>;
+
+export { port };
