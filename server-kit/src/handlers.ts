@@ -10,6 +10,8 @@ export interface CallContext {
   /** The verified token's subject, when the caller sent one. */
   principal: Principal | undefined;
   metadata: Metadata;
+  /** Client address without its port, e.g. "ipv4:127.0.0.1". */
+  peer: string;
   /** Aborted when the client cancels or the deadline passes. */
   signal: AbortSignal;
 }
@@ -28,7 +30,8 @@ export function toStatus(err: unknown, log: Logger): StatusObject {
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
   const controller = new AbortController();
   call.once("cancelled", () => controller.abort());
-  return { principal: principalOf(call.metadata), metadata: call.metadata, signal: controller.signal };
+  const peer = call.getPeer().replace(/:\d+$/, "");
+  return { principal: principalOf(call.metadata), metadata: call.metadata, peer, signal: controller.signal };
 }
 
 export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {

@@ -1,0 +1,20 @@
+import { commonSettings, int, port, readConfig, serviceAccountSettings } from "@voting/server-kit";
+
+export const authSettings = {
+  ...commonSettings,
+  ...serviceAccountSettings,
+  AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },
+  ACCESS_TOKEN_TTL_SECONDS: { doc: "Access-token lifetime", default: "900", parse: int(30, 86_400) },
+  REFRESH_TOKEN_TTL_SECONDS: { doc: "Refresh-token lifetime", default: "604800", parse: int(60, 90 * 86_400) },
+  ARGON2_MEMORY_KIB: { doc: "argon2id memory cost in KiB (OWASP minimum 19456)", default: "19456", parse: int(1024, 4 * 1024 * 1024) },
+  ARGON2_TIME_COST: { doc: "argon2id iterations (OWASP minimum 2 at 19 MiB)", default: "2", parse: int(1, 100) },
+  ARGON2_PARALLELISM: { doc: "argon2id lanes", default: "1", parse: int(1, 16) },
+  LOGIN_MAX_FAILURES_PER_USER: { doc: "Failed logins per username per 15 minutes before RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },
+  LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },
+};
+
+export type AuthConfig = ReturnType<typeof readAuthConfig>;
+
+export function readAuthConfig(env: Record<string, string | undefined> = process.env) {
+  return readConfig(authSettings, env);
+}

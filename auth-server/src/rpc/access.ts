@@ -1,0 +1,11 @@
+import type { AccessTable } from "@voting/server-kit";
+
+/** Who may call each AuthService RPC. Finer rules (read yourself, list candidates) live in domain/. */
+export const authAccess: AccessTable = {
+  "/voting.auth.v1.AuthService/Register": "public",
+  "/voting.auth.v1.AuthService/Login": "public",
+  "/voting.auth.v1.AuthService/RefreshToken": "public",
+  "/voting.auth.v1.AuthService/GetJwks": "public",
+  "/voting.auth.v1.AuthService/GetUser": ["voter", "candidate", "admin", "service"],
+  "/voting.auth.v1.AuthService/ListUsers": ["voter", "candidate", "admin", "service"],
+};

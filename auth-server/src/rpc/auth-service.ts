@@ -1,0 +1,76 @@
+// The edge of auth-server: parses requests, calls the domain, maps results to proto.
+import { authV1 } from "@voting/api";
+import { decodePageToken, encodePageToken, InvalidArgumentError, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
+import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
+import type { TokenIssuer, TokenPair } from "../domain/tokens.js";
+
+const ROLE_TO_PROTO: Record<Role, authV1.Role> = {
+  voter: authV1.Role.ROLE_VOTER,
+  candidate: authV1.Role.ROLE_CANDIDATE,
+  admin: authV1.Role.ROLE_ADMIN,
+  service: authV1.Role.ROLE_SERVICE,
+};
+
+function roleFromProto(role: authV1.Role): Role | undefined {
+  return (Object.keys(ROLE_TO_PROTO) as Role[]).find((r) => ROLE_TO_PROTO[r] === role);
+}
+
+const toProtoUser = (u: User): authV1.User => ({ id: u.id, username: u.username, role: ROLE_TO_PROTO[u.role], createTime: u.createdAt });
+
+const toProtoTokens = (t: TokenPair): authV1.TokenPair => ({
+  accessToken: t.accessToken,
+  accessTokenExpireTime: t.accessExpiresAt,
+  refreshToken: t.refreshToken,
+  refreshTokenExpireTime: t.refreshExpiresAt,
+});
+
+function caller(ctx: CallContext): Principal {
+  if (!ctx.principal) throw new UnauthenticatedError("this call needs a bearer token");
+  return ctx.principal;
+}
+
+function parseRegister(req: authV1.RegisterRequest) {
+  const role = roleFromProto(req.role);
+  if (role !== "voter" && role !== "candidate") throw new InvalidArgumentError("role must be ROLE_VOTER or ROLE_CANDIDATE");
+  return { username: checkUsername(req.username), password: checkPassword(req.password), role };
+}
+
+function parseLogin(req: authV1.LoginRequest, peer: string) {
+  // Over-long input is refused before any hashing; wrong shapes get the same answer as wrong passwords.
+  if (req.username.length > 64 || req.password.length > 4 * 1024) throw new InvalidArgumentError("username or password too long");
+  return { username: req.username, password: req.password, peer };
+}
+
+function parseListUsers(req: authV1.ListUsersRequest) {
+  const afterId = decodePageToken(req.pageToken);
+  if (afterId === undefined) throw new InvalidArgumentError("page_token is not one this server issued");
+  if (req.pageSize > 1000) throw new InvalidArgumentError("page_size must be at most 1000");
+  const role = req.role === authV1.Role.ROLE_UNSPECIFIED ? undefined : roleFromProto(req.role);
+  if (req.role !== authV1.Role.ROLE_UNSPECIFIED && !role) throw new InvalidArgumentError(`unknown role ${req.role}`);
+  return { role, afterId, limit: req.pageSize === 0 ? 100 : req.pageSize };
+}
+
+export function authServiceImpl(users: UserService, tokens: TokenIssuer, log: Logger): authV1.AuthServiceServer {
+  return {
+    register: unary(log, async (req: authV1.RegisterRequest) => ({ user: toProtoUser(await users.register(parseRegister(req))) })),
+    login: unary(log, async (req: authV1.LoginRequest, ctx) => {
+      const { user, tokens: pair } = await users.login(parseLogin(req, ctx.peer));
+      return { user: toProtoUser(user), tokens: toProtoTokens(pair) };
+    }),
+    refreshToken: unary(log, async (req: authV1.RefreshTokenRequest) => {
+      if (req.refreshToken === "") throw new InvalidArgumentError("refresh_token is required");
+      return { tokens: toProtoTokens(await users.refresh(req.refreshToken)) };
+    }),
+    getUser: unary(log, async (req: authV1.GetUserRequest, ctx) => {
+      if (req.id === 0) throw new InvalidArgumentError("id is required");
+      return { user: toProtoUser(await users.getUser(caller(ctx), req.id)) };
+    }),
+    listUsers: unary(log, async (req: authV1.ListUsersRequest, ctx) => {
+      const page = await users.listUsers(caller(ctx), parseListUsers(req));
+      return { users: page.users.map(toProtoUser), nextPageToken: page.lastId === undefined ? "" : encodePageToken(page.lastId) };
+    }),
+    getJwks: unary(log, async () => ({
+      keys: tokens.publicKeys().map((k) => ({ kid: k.kid ?? "", kty: k.kty ?? "", crv: k.crv ?? "", x: k.x ?? "", alg: k.alg ?? "", use: k.use ?? "" })),
+    })),
+  };
+}

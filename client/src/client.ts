@@ -1,0 +1,131 @@
+// The one typed, promise-based client of the three services. The CLI, the integration
+// tests and the servers' calls to each other all go through it.
+import { credentials, Metadata, status as Status, type CallOptions as GrpcCallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
+import { authV1, tallyV1, voteV1 } from "@voting/api";
+import { randomBytes } from "node:crypto";
+
+export { Status };
+export type { ServiceError };
+
+export interface ClientOptions {
+  authAddr?: string;
+  voteAddr?: string;
+  tallyAddr?: string;
+  /** Bearer token sent with every call, or a function that supplies one per call. */
+  token?: string | TokenSource;
+  /** Default deadline of unary calls; default 10 s. */
+  deadlineMs?: number;
+  credentials?: ChannelCredentials;
+}
+
+export type TokenSource = () => Promise<string | undefined>;
+
+export interface CallOptions {
+  deadlineMs?: number;
+  /** Overrides the client's token for this call. */
+  token?: string;
+  signal?: AbortSignal;
+}
+
+export function isServiceError(err: unknown): err is ServiceError {
+  return err instanceof Error && typeof (err as ServiceError).code === "number" && "details" in err;
+}
+
+type Callback<Res> = (err: ServiceError | null, res?: Res) => void;
+type UnaryMethod<Req, Res> = (req: Req, md: Metadata, opts: Partial<GrpcCallOptions>, cb: Callback<Res>) => ClientUnaryCall;
+type StreamMethod<Req, Res> = (req: Req, md: Metadata, opts?: Partial<GrpcCallOptions>) => ClientReadableStream<Res>;
+
+type Partial2<T> = voteV1.DeepPartial<T>;
+
+const DEFAULT_DEADLINE_MS = 10_000;
+
+export type VotingClient = ReturnType<typeof createVotingClient>;
+
+export function createVotingClient(opts: ClientOptions = {}) {
+  const creds = opts.credentials ?? credentials.createInsecure();
+  const channelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc.keepalive_time_ms": 60_000 };
+  const lazy = <T extends { close(): void }>(make: () => T) => {
+    let instance: T | undefined;
+    return { get: () => (instance ??= make()), close: () => instance?.close() };
+  };
+  const authStub = lazy(() => new authV1.AuthServiceClient(opts.authAddr ?? "localhost:50051", creds, channelOptions));
+  const electionStub = lazy(() => new voteV1.ElectionServiceClient(opts.voteAddr ?? "localhost:50052", creds, channelOptions));
+  const voteStub = lazy(() => new voteV1.VoteServiceClient(opts.voteAddr ?? "localhost:50052", creds, channelOptions));
+  const tallyStub = lazy(() => new tallyV1.TallyServiceClient(opts.tallyAddr ?? "localhost:50053", creds, channelOptions));
+
+  const metadataFor = async (call: CallOptions): Promise<Metadata> => {
+    const md = new Metadata();
+    const token = call.token ?? (typeof opts.token === "function" ? await opts.token() : opts.token);
+    if (token) md.set("authorization", `Bearer ${token}`);
+    return md;
+  };
+
+  const unary = <Req, Res>(stub: object, method: UnaryMethod<Req, Res>) =>
+    async (req: Req, call: CallOptions = {}): Promise<Res> => {
+      const md = await metadataFor(call);
+      const deadline = Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
+      return new Promise<Res>((resolve, reject) => {
+        const c = method.call(stub, req, md, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
+        call.signal?.addEventListener("abort", () => c.cancel(), { once: true });
+      });
+    };
+
+  const stream = <Req, Res>(stub: object, method: StreamMethod<Req, Res>) =>
+    async (req: Req, call: CallOptions = {}): Promise<ClientReadableStream<Res>> => {
+      const md = await metadataFor(call);
+      const options = call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {};
+      const s = method.call(stub, req, md, options);
+      call.signal?.addEventListener("abort", () => s.cancel(), { once: true });
+      return s;
+    };
+
+  const a = authStub.get;
+  const e = electionStub.get;
+  const v = voteStub.get;
+  const t = tallyStub.get;
+
+  return {
+    auth: {
+      register: (req: Partial2<authV1.RegisterRequest>, c?: CallOptions) =>
+        unary(a(), a().register)(authV1.RegisterRequest.fromPartial(req), c),
+      login: (req: Partial2<authV1.LoginRequest>, c?: CallOptions) => unary(a(), a().login)(authV1.LoginRequest.fromPartial(req), c),
+      refreshToken: (req: Partial2<authV1.RefreshTokenRequest>, c?: CallOptions) =>
+        unary(a(), a().refreshToken)(authV1.RefreshTokenRequest.fromPartial(req), c),
+      getUser: (req: Partial2<authV1.GetUserRequest>, c?: CallOptions) => unary(a(), a().getUser)(authV1.GetUserRequest.fromPartial(req), c),
+      listUsers: (req: Partial2<authV1.ListUsersRequest>, c?: CallOptions) =>
+        unary(a(), a().listUsers)(authV1.ListUsersRequest.fromPartial(req), c),
+      getJwks: (c?: CallOptions) => unary(a(), a().getJwks)({}, c),
+    },
+    elections: {
+      getElection: (req: Partial2<voteV1.GetElectionRequest>, c?: CallOptions) =>
+        unary(e(), e().getElection)(voteV1.GetElectionRequest.fromPartial(req), c),
+      listElections: (req: Partial2<voteV1.ListElectionsRequest>, c?: CallOptions) =>
+        unary(e(), e().listElections)(voteV1.ListElectionsRequest.fromPartial(req), c),
+    },
+    votes: {
+      /** Sends a fresh random idempotency key unless the request has one; reuse it to retry. */
+      castVote: (req: Partial2<voteV1.CastVoteRequest>, c?: CallOptions) =>
+        unary(v(), v().castVote)(
+          voteV1.CastVoteRequest.fromPartial({ ...req, idempotencyKey: req.idempotencyKey ?? newIdempotencyKey() }),
+          c,
+        ),
+      getReceipt: (req: Partial2<voteV1.GetReceiptRequest>, c?: CallOptions) =>
+        unary(v(), v().getReceipt)(voteV1.GetReceiptRequest.fromPartial(req), c),
+      streamBallots: (req: Partial2<voteV1.StreamBallotsRequest>, c?: CallOptions) =>
+        stream(v(), v().streamBallots)(voteV1.StreamBallotsRequest.fromPartial(req), c),
+    },
+    tally: {
+      getResults: (req: Partial2<tallyV1.GetResultsRequest>, c?: CallOptions) =>
+        unary(t(), t().getResults)(tallyV1.GetResultsRequest.fromPartial(req), c),
+      watchResults: (req: Partial2<tallyV1.WatchResultsRequest>, c?: CallOptions) =>
+        stream(t(), t().watchResults)(tallyV1.WatchResultsRequest.fromPartial(req), c),
+    },
+    close() {
+      for (const s of [authStub, electionStub, voteStub, tallyStub]) s.close();
+    },
+  };
+}
+
+export function newIdempotencyKey(): Buffer {
+  return randomBytes(32);
+}

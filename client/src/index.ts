@@ -1,0 +1,3 @@
+export * from "./client.js";
+export * from "./session.js";
+export { authV1, voteV1, tallyV1 } from "@voting/api";

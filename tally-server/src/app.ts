@@ -1,0 +1,126 @@
+// Composition of tally-server: used by main.ts and by tests, which start it in-process.
+import { tallyV1 } from "@voting/api";
+import { createVotingClient, isServiceError, loginTokenSource, Status } from "@voting/client";
+import { createCachedKeySet, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import type { TallyConfig } from "./config.js";
+import { tallyMigrations } from "./db/migrations.js";
+import type { TallyDb } from "./db/schema.js";
+import { tallyRepository } from "./db/tally-repository.js";
+import { broadcaster } from "./domain/broadcaster.js";
+import { computeResult, type ElectionResult } from "./domain/results.js";
+import { tallyBook, type VotePort } from "./domain/tally-book.js";
+import { tallyAccess } from "./rpc/access.js";
+import { tallyServiceImpl } from "./rpc/tally-service.js";
+
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** vote-server as the tally sees it, through the typed client. */
+function votePort(client: ReturnType<typeof createVotingClient>): VotePort {
+  return {
+    async getElection(id) {
+      try {
+        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
+        if (!election) return undefined;
+        return { id: election.id, title: election.title, genesisHash: election.logGenesisHash, candidates: election.candidates };
+      } catch (err) {
+        if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
+        throw err;
+      }
+    },
+    async listElectionIds() {
+      const ids: number[] = [];
+      let pageToken = "";
+      do {
+        const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 });
+        ids.push(...page.elections.map((e) => e.id));
+        pageToken = page.nextPageToken;
+      } while (pageToken !== "");
+      return ids;
+    },
+    async *streamBallots(electionId, afterSeq, signal) {
+      const stream = await client.votes.streamBallots({ electionId, afterSeq, follow: true }, { signal });
+      try {
+        for await (const msg of stream) {
+          yield msg.entries.map((e: { electionId: number; seq: number; trackingCode: string; ballot?: { choices: number[] }; hash: string }) => ({
+            electionId: e.electionId,
+            seq: e.seq,
+            trackingCode: e.trackingCode,
+            choices: e.ballot?.choices ?? [],
+            hash: e.hash,
+          }));
+        }
+      } catch (err) {
+        if (isServiceError(err) && err.code === Status.CANCELLED && signal.aborted) return;
+        throw err;
+      } finally {
+        stream.cancel();
+      }
+    },
+  };
+}
+
+export async function startTallyServer(config: TallyConfig, log: Logger): Promise<RunningService> {
+  const db = openDatabase<TallyDb>(config.DATABASE_URL);
+  const closing = new AbortController();
+  const tokenClient = createVotingClient({ authAddr: config.AUTH_ADDR });
+  const client = createVotingClient({
+    authAddr: config.AUTH_ADDR,
+    voteAddr: config.VOTE_ADDR,
+    token: loginTokenSource(tokenClient, "svc-tally", config.SERVICE_PASSWORD),
+  });
+  try {
+    await migrate(db, "tally_migrations", tallyMigrations);
+    let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+    const book = tallyBook({
+      repo: tallyRepository(db),
+      votes: votePort(client),
+      log,
+      onCounted: (id) => updates.changed(id),
+      onChainBroken: (id, reason) => {
+        log.error({ electionId: id, reason }, "ballot log hash chain is broken; counting stopped");
+        server?.setServing(false);
+      },
+    });
+    const compute = (id: number) => computeResult(book, id);
+    const updates = broadcaster<ElectionResult>(compute, 50, (err) => log.warn({ err }, "result update failed"));
+
+    const keys = createCachedKeySet(async () => (await tokenClient.auth.getJwks({ deadlineMs: 5_000 })).keys);
+    server = await startGrpcServer({
+      host: config.HOST,
+      port: config.TALLY_PORT,
+      services: [
+        {
+          name: "voting.tally.v1.TallyService",
+          definition: tallyV1.TallyServiceService,
+          implementation: tallyServiceImpl({ compute, subscribe: updates.subscribe }, closing.signal, log),
+        },
+      ],
+      access: tallyAccess,
+      verifier: createTokenVerifier({ keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+      log,
+      limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
+    });
+    const running = book.run(closing.signal);
+    log.info({ address: `${config.HOST}:${server.port}` }, "tally-server listening");
+    const s = server;
+    return {
+      port: s.port,
+      async stop() {
+        closing.abort();
+        await s.shutdown();
+        await running;
+        client.close();
+        tokenClient.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    client.close();
+    tokenClient.close();
+    await db.close();
+    throw err;
+  }
+}

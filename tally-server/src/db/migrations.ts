@@ -1,0 +1,22 @@
+import type { Kysely, Migration } from "kysely";
+
+export const tallyMigrations: Record<string, Migration> = {
+  "0001-progress-and-ballots": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("tally_progress")
+        .addColumn("election_id", "bigint", (c) => c.primaryKey())
+        .addColumn("last_seq", "bigint", (c) => c.notNull())
+        .addColumn("last_hash", "char(64)", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("tally_ballots")
+        .addColumn("election_id", "bigint", (c) => c.notNull())
+        .addColumn("ballot_key", "char(64)", (c) => c.notNull())
+        .addColumn("choices", "varchar(2048)", (c) => c.notNull())
+        .addColumn("n_ballots", "bigint", (c) => c.notNull())
+        .addPrimaryKeyConstraint("tally_ballots_pk", ["election_id", "ballot_key"])
+        .execute();
+    },
+  },
+};

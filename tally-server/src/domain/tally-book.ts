@@ -1,0 +1,145 @@
+// The tally as a materialised view of each election's ballot log. For every election it
+// follows StreamBallots from the last seq it applied, checks the hash chain, and commits
+// counts and progress together, so restarts and dropped streams lose and double nothing.
+import { checkChain, choicesKey, parseChoicesKey, type LogEntryContent } from "@voting/election-core";
+import { NotFoundError, type Logger } from "@voting/server-kit";
+import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
+
+export interface ElectionInfo {
+  id: number;
+  title: string;
+  genesisHash: string;
+  candidates: { id: number; name: string }[];
+}
+
+export type Entry = LogEntryContent & { hash: string };
+
+export interface VotePort {
+  /** undefined when vote-server has no such election. */
+  getElection(id: number): Promise<ElectionInfo | undefined>;
+  listElectionIds(): Promise<number[]>;
+  /** Batches of consecutive entries after afterSeq, following new ones until signal aborts. */
+  streamBallots(electionId: number, afterSeq: number, signal: AbortSignal): AsyncIterable<Entry[]>;
+}
+
+export interface TallyBookOptions {
+  repo: TallyRepository;
+  votes: VotePort;
+  log: Logger;
+  onCounted(electionId: number): void;
+  onChainBroken(electionId: number, reason: string): void;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+  });
+
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken }: TallyBookOptions) {
+  const states = new Map<number, TallySnapshot>();
+  const loading = new Map<number, Promise<TallySnapshot>>();
+  const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
+  const following = new Set<number>();
+
+  const electionInfo = (id: number): Promise<ElectionInfo | undefined> => {
+    const hit = infoCache.get(id);
+    if (hit && Date.now() - hit.at < 1_000) return hit.info;
+    const info = votes.getElection(id);
+    infoCache.set(id, { at: Date.now(), info });
+    info.catch(() => infoCache.delete(id));
+    return info;
+  };
+
+  const snapshot = (id: number): Promise<TallySnapshot> => {
+    const ready = states.get(id);
+    if (ready) return Promise.resolve(ready);
+    let pending = loading.get(id);
+    if (!pending) {
+      pending = (async () => {
+        const stored = await repo.load(id);
+        if (stored) return stored;
+        const info = await electionInfo(id);
+        if (!info) throw new NotFoundError(`election ${id} not found`);
+        return { lastSeq: 0, lastHash: info.genesisHash, ballots: new Map<string, number>() };
+      })()
+        .then((s) => (states.set(id, s), s))
+        .finally(() => loading.delete(id));
+      loading.set(id, pending);
+    }
+    return pending;
+  };
+
+  async function applyBatch(id: number, state: TallySnapshot, entries: Entry[]): Promise<"applied" | "stale" | "broken"> {
+    const check = checkChain({ seq: state.lastSeq, hash: state.lastHash }, entries);
+    if (!check.ok) {
+      onChainBroken(id, check.reason);
+      return "broken";
+    }
+    const delta = new Map<string, number>();
+    for (const e of entries) {
+      const key = choicesKey(e.choices);
+      delta.set(key, (delta.get(key) ?? 0) + 1);
+    }
+    const applied = await repo.apply(id, state.lastSeq, { seq: check.headSeq, hash: check.headHash }, delta);
+    if (!applied) return "stale";
+    for (const [key, n] of delta) state.ballots.set(key, (state.ballots.get(key) ?? 0) + n);
+    state.lastSeq = check.headSeq;
+    state.lastHash = check.headHash;
+    onCounted(id);
+    return "applied";
+  }
+
+  async function follow(id: number, signal: AbortSignal): Promise<void> {
+    let backoff = 200;
+    while (!signal.aborted) {
+      try {
+        const state = await snapshot(id);
+        let outcome: "applied" | "stale" | "broken" = "applied";
+        for await (const entries of votes.streamBallots(id, state.lastSeq, signal)) {
+          outcome = await applyBatch(id, state, entries);
+          if (outcome !== "applied") break;
+          backoff = 200;
+        }
+        if (outcome === "broken") return;
+        // Another tally-server applied these entries first: start again from the store.
+        if (outcome === "stale") states.delete(id);
+      } catch (err) {
+        if (signal.aborted) return;
+        log.warn({ electionId: id, err: (err as Error).message }, "ballot stream interrupted; resuming");
+      }
+      await sleep(backoff, signal);
+      backoff = Math.min(backoff * 2, 5_000);
+    }
+  }
+
+  return {
+    /** Follows every election vote-server lists, now and every few seconds, until signal aborts. */
+    async run(signal: AbortSignal, discoverEveryMs = 5_000): Promise<void> {
+      const runs: Promise<void>[] = [];
+      while (!signal.aborted) {
+        try {
+          for (const id of await votes.listElectionIds()) {
+            if (following.has(id)) continue;
+            following.add(id);
+            runs.push(follow(id, signal));
+          }
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, "cannot list elections; retrying");
+        }
+        await sleep(following.size === 0 ? 500 : discoverEveryMs, signal);
+      }
+      await Promise.all(runs);
+    },
+
+    async result(id: number): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
+      const info = await electionInfo(id);
+      if (!info) throw new NotFoundError(`election ${id} not found`);
+      const s = await snapshot(id);
+      return { info, state: { lastSeq: s.lastSeq, lastHash: s.lastHash, ballots: new Map(s.ballots) } };
+    },
+  };
+}
+
+export type TallyBook = ReturnType<typeof tallyBook>;
+export { parseChoicesKey };

@@ -1,0 +1,2 @@
+export { startTallyServer, type RunningService } from "./app.js";
+export { readTallyConfig, tallySettings, type TallyConfig } from "./config.js";

@@ -1,0 +1,62 @@
+import type { tallyV1 } from "@voting/api";
+import { serverStream, unary, type Logger } from "@voting/server-kit";
+import type { ElectionResult } from "../domain/results.js";
+
+const DEFAULT_ELECTION_ID = 1;
+const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
+
+export const toProtoResult = (r: ElectionResult): tallyV1.ElectionResult => ({
+  electionId: r.electionId,
+  title: r.title,
+  candidates: r.candidates.map((c) => ({ candidateId: c.candidateId, name: c.name, votes: c.votes, percentage: c.percentage, leading: c.leading })),
+  totalBallots: r.totalBallots,
+  countedThroughSeq: r.countedThroughSeq,
+  logHeadHash: r.logHeadHash,
+  updateTime: r.computedAt,
+});
+
+export interface ResultsPort {
+  compute(electionId: number): Promise<ElectionResult>;
+  subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
+}
+
+export function tallyServiceImpl(results: ResultsPort, closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
+  return {
+    getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoResult(await results.compute(electionIdOf(req.electionId))) })),
+    watchResults: serverStream(log, async (req: tallyV1.WatchResultsRequest, ctx, send) => {
+      const id = electionIdOf(req.electionId);
+      const stop = AbortSignal.any([ctx.signal, closing]);
+      // Latest wins: while a slow watcher drains, newer results replace the waiting one.
+      let waiting: ElectionResult | undefined;
+      let sending = false;
+      let failed: unknown;
+      const push = async (r: ElectionResult) => {
+        waiting = r;
+        if (sending) return;
+        sending = true;
+        try {
+          while (waiting && !stop.aborted) {
+            const next = waiting;
+            waiting = undefined;
+            await send({ result: toProtoResult(next) });
+          }
+        } catch (err) {
+          failed = err;
+        } finally {
+          sending = false;
+        }
+      };
+      const unsubscribe = results.subscribe(id, (r) => void push(r));
+      try {
+        await push(await results.compute(id));
+        if (failed) throw failed;
+        await new Promise<void>((resolve) => {
+          if (stop.aborted) resolve();
+          stop.addEventListener("abort", () => resolve(), { once: true });
+        });
+      } finally {
+        unsubscribe();
+      }
+    }),
+  };
+}

@@ -1,0 +1,107 @@
+// Composition of vote-server: used by main.ts and by tests, which start it in-process.
+import { authV1, voteV1 } from "@voting/api";
+import { createVotingClient, isServiceError, loginTokenSource, Status } from "@voting/client";
+import { createCachedKeySet, createTokenVerifier, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
+import type { VoteConfig } from "./config.js";
+import { ballotRepository } from "./db/ballot-repository.js";
+import { electionRepository } from "./db/election-repository.js";
+import { voteMigrations } from "./db/migrations.js";
+import type { VoteDb } from "./db/schema.js";
+import { ballotBox } from "./domain/ballot-box.js";
+import { candidateDirectory, type CandidateSourcePort } from "./domain/candidates.js";
+import { defaultElection } from "./domain/elections.js";
+import { logFeed } from "./domain/log-feed.js";
+import { votingService } from "./domain/voting.js";
+import { voteAccess } from "./rpc/access.js";
+import { electionServiceImpl, voteServiceImpl } from "./rpc/vote-service.js";
+
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
+const ROLE_NAMES: Partial<Record<authV1.Role, string>> = {
+  [authV1.Role.ROLE_VOTER]: "voter",
+  [authV1.Role.ROLE_CANDIDATE]: "candidate",
+  [authV1.Role.ROLE_ADMIN]: "admin",
+  [authV1.Role.ROLE_SERVICE]: "service",
+};
+
+/** Candidates who are registered users, asked of auth-server with the service account. */
+function authCandidates(client: ReturnType<typeof createVotingClient>): CandidateSourcePort {
+  const unavailable = (err: unknown) => {
+    if (err instanceof Error && !isServiceError(err)) throw err;
+    throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`);
+  };
+  return {
+    async roleOf(userId) {
+      try {
+        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000 });
+        return user && ROLE_NAMES[user.role];
+      } catch (err) {
+        if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
+        return unavailable(err);
+      }
+    },
+    async listCandidates() {
+      const out = [];
+      let pageToken = "";
+      try {
+        do {
+          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000 });
+          out.push(...page.users.map((u) => ({ id: u.id, name: u.username })));
+          pageToken = page.nextPageToken;
+        } while (pageToken !== "");
+      } catch (err) {
+        return unavailable(err);
+      }
+      return out;
+    },
+  };
+}
+
+export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
+  const db = openDatabase<VoteDb>(config.DATABASE_URL);
+  const closing = new AbortController();
+  const tokenClient = createVotingClient({ authAddr: config.AUTH_ADDR });
+  const client = createVotingClient({ authAddr: config.AUTH_ADDR, token: loginTokenSource(tokenClient, "svc-vote", config.SERVICE_PASSWORD) });
+  try {
+    await migrate(db, "vote_migrations", voteMigrations(db.dialect));
+    const elections = electionRepository(db);
+    await elections.ensure(defaultElection());
+    const ballots = ballotRepository(db);
+    const feed = logFeed();
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, onAppended: feed.appended });
+    const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(client)), box });
+
+    const keys = createCachedKeySet(async () => (await tokenClient.auth.getJwks({ deadlineMs: 5_000 })).keys);
+    const server = await startGrpcServer({
+      host: config.HOST,
+      port: config.VOTE_PORT,
+      services: [
+        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, log) },
+        { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },
+      ],
+      access: voteAccess,
+      verifier: createTokenVerifier({ keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+      log,
+      limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
+    });
+    log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
+    return {
+      port: server.port,
+      async stop() {
+        closing.abort();
+        await server.shutdown();
+        client.close();
+        tokenClient.close();
+        await db.close();
+      },
+    };
+  } catch (err) {
+    client.close();
+    tokenClient.close();
+    await db.close();
+    throw err;
+  }
+}

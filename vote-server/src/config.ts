@@ -1,0 +1,14 @@
+import { commonSettings, int, port, readConfig, serviceAccountSettings } from "@voting/server-kit";
+
+export const voteSettings = {
+  ...commonSettings,
+  ...serviceAccountSettings,
+  VOTE_PORT: { doc: "vote-server port", default: "50052", parse: port },
+  VOTE_BATCH_MAX: { doc: "Most ballots committed in one transaction (group commit)", default: "500", parse: int(1, 5000) },
+};
+
+export type VoteConfig = ReturnType<typeof readVoteConfig>;
+
+export function readVoteConfig(env: Record<string, string | undefined> = process.env) {
+  return readConfig(voteSettings, env);
+}

@@ -1,0 +1,99 @@
+import { writeTransaction, type Database } from "@voting/server-kit";
+import type { VoteDb } from "./schema.js";
+import { toElection } from "./election-repository.js";
+import type { Election } from "../domain/elections.js";
+
+export interface LogRow {
+  electionId: number;
+  seq: number;
+  trackingCode: string;
+  choices: string;
+  hash: string;
+}
+
+export interface Participation {
+  voterId: number;
+  commitment: string;
+  sealedReceipt: string;
+}
+
+/** What the domain decided to append, given the locked head and earlier participations. */
+export interface AppendPlan {
+  participations: Participation[];
+  entries: LogRow[];
+  head: { seq: number; hash: string };
+}
+
+export interface BallotRepository {
+  /**
+   * In one transaction that holds the election's log head: reads the head and the
+   * participations of these voters, lets `plan` decide, writes what it returns.
+   */
+  append<T>(
+    electionId: number,
+    voterIds: number[],
+    plan: (election: Election, existing: Map<number, Participation>) => { plan: AppendPlan | undefined; result: T },
+  ): Promise<T>;
+  readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
+  findByTrackingCode(code: string): Promise<LogRow | undefined>;
+}
+
+const toLogRow = (r: VoteDb["ballots"]): LogRow => ({
+  electionId: Number(r.election_id),
+  seq: Number(r.seq),
+  trackingCode: r.tracking_code,
+  choices: r.choices,
+  hash: r.hash,
+});
+
+export function ballotRepository(db: Database<VoteDb>): BallotRepository {
+  const k = db.kysely;
+  return {
+    append(electionId, voterIds, plan) {
+      return writeTransaction(db, async (trx) => {
+        let headQuery = trx.selectFrom("elections").selectAll().where("id", "=", electionId);
+        // Row lock serialises appenders across replicas; SQLite's BEGIN IMMEDIATE already did.
+        if (db.dialect === "mysql") headQuery = headQuery.forUpdate();
+        const row = await headQuery.executeTakeFirst();
+        if (!row) throw new Error(`election ${electionId} vanished`);
+        const existing = new Map<number, Participation>();
+        if (voterIds.length > 0) {
+          const rows = await trx
+            .selectFrom("participations")
+            .select(["voter_id", "commitment", "sealed_receipt"])
+            .where("election_id", "=", electionId)
+            .where("voter_id", "in", voterIds)
+            .execute();
+          for (const r of rows) existing.set(Number(r.voter_id), { voterId: Number(r.voter_id), commitment: r.commitment, sealedReceipt: r.sealed_receipt });
+        }
+        const { plan: p, result } = plan(toElection(row), existing);
+        if (!p || p.entries.length === 0) return result;
+        await trx
+          .insertInto("participations")
+          .values(p.participations.map((x) => ({ election_id: electionId, voter_id: x.voterId, commitment: x.commitment, sealed_receipt: x.sealedReceipt })))
+          .execute();
+        await trx
+          .insertInto("ballots")
+          .values(p.entries.map((e) => ({ election_id: electionId, seq: e.seq, tracking_code: e.trackingCode, choices: e.choices, hash: e.hash })))
+          .execute();
+        await trx.updateTable("elections").set({ head_seq: p.head.seq, head_hash: p.head.hash }).where("id", "=", electionId).execute();
+        return result;
+      });
+    },
+    async readLog(electionId, afterSeq, limit) {
+      const rows = await k
+        .selectFrom("ballots")
+        .selectAll()
+        .where("election_id", "=", electionId)
+        .where("seq", ">", afterSeq)
+        .orderBy("seq")
+        .limit(limit)
+        .execute();
+      return rows.map(toLogRow);
+    },
+    async findByTrackingCode(code) {
+      const r = await k.selectFrom("ballots").selectAll().where("tracking_code", "=", code).executeTakeFirst();
+      return r && toLogRow(r);
+    },
+  };
+}

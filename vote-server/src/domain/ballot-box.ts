@@ -1,0 +1,145 @@
+// Casting ballots. Ballots that arrive while a commit is running wait and go into the
+// next transaction together (group commit); each is acknowledged only after its
+// transaction commits.
+import { chainHash, choicesKey } from "@voting/election-core";
+import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from "@voting/server-kit";
+import { randomInt } from "node:crypto";
+import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
+import type { Election } from "./elections.js";
+import { ballotCommitment, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
+
+export interface CastRequest {
+  electionId: number;
+  voterId: number;
+  choices: number[];
+  idempotencyKey: Buffer;
+}
+
+interface Pending extends CastRequest {
+  key: string;
+  commitment: string;
+  resolve(r: Receipt): void;
+  reject(err: unknown): void;
+}
+
+type Outcome = { ok: true; receipt: Receipt } | { ok: false; error: Error };
+
+export interface BallotBoxOptions {
+  batchMax: number;
+  /** Called after entries are committed, with the new head seq. */
+  onAppended(electionId: number, headSeq: number): void;
+}
+
+function shuffle<T>(items: T[]): T[] {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = randomInt(i + 1);
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+const alreadyVoted = (electionId: number) => new AlreadyExistsError(`you have already cast a different ballot in election ${electionId}`);
+
+/** Receipt for a retry whose key and ballot match the recorded participation, else ALREADY_EXISTS. */
+function retryOutcome(p: Pending, recorded: Participation): Outcome {
+  if (recorded.commitment !== p.commitment) return { ok: false, error: alreadyVoted(p.electionId) };
+  return { ok: true, receipt: openReceipt(p.idempotencyKey, p.electionId, p.voterId, recorded.sealedReceipt) };
+}
+
+export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
+  const queues = new Map<number, Pending[]>();
+  const running = new Set<number>();
+
+  function plan(batch: Pending[], election: Election, existing: Map<number, Participation>) {
+    const outcomes = new Map<Pending, Outcome>();
+    if (election.state !== "open") {
+      const error = new FailedPreconditionError(`election ${election.id} is ${election.state}, not open`);
+      for (const p of batch) outcomes.set(p, { ok: false, error });
+      return { plan: undefined, result: outcomes };
+    }
+    const accepted: Pending[] = [];
+    const inBatch = new Map<number, Participation>();
+    const duplicates: Pending[] = [];
+    for (const p of batch) {
+      const recorded = existing.get(p.voterId);
+      if (recorded) outcomes.set(p, retryOutcome(p, recorded));
+      else if (inBatch.has(p.voterId)) duplicates.push(p);
+      else {
+        inBatch.set(p.voterId, { voterId: p.voterId, commitment: p.commitment, sealedReceipt: "" });
+        accepted.push(p);
+      }
+    }
+    // Sequence numbers in random order, so log position says nothing about arrival order.
+    shuffle(accepted);
+    let { headSeq: seq, headHash: hash } = election;
+    const entries: AppendPlan["entries"] = [];
+    for (const p of accepted) {
+      seq += 1;
+      const trackingCode = newTrackingCode();
+      hash = chainHash(hash, { electionId: election.id, seq, trackingCode, choices: p.choices });
+      const receipt: Receipt = { electionId: election.id, seq, ballotHash: hash, trackingCode };
+      entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash });
+      inBatch.get(p.voterId)!.sealedReceipt = sealReceipt(p.idempotencyKey, p.voterId, receipt);
+      outcomes.set(p, { ok: true, receipt });
+    }
+    for (const p of duplicates) outcomes.set(p, retryOutcome(p, inBatch.get(p.voterId)!));
+    // Participation rows are written in voter-id order, not in the order of the log.
+    const participations = [...inBatch.values()].sort((a, b) => a.voterId - b.voterId);
+    return { plan: { participations, entries, head: { seq, hash } }, result: outcomes };
+  }
+
+  async function drain(electionId: number): Promise<void> {
+    running.add(electionId);
+    try {
+      for (;;) {
+        const queue = queues.get(electionId);
+        if (!queue || queue.length === 0) break;
+        const batch = queue.splice(0, opts.batchMax);
+        const voterIds = [...new Set(batch.map((p) => p.voterId))];
+        let outcomes: Map<Pending, Outcome>;
+        try {
+          outcomes = await repo.append(electionId, voterIds, (election, existing) => plan(batch, election, existing));
+        } catch (err) {
+          const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key");
+          (error as Error & { cause?: unknown }).cause = err;
+          for (const p of batch) p.reject(error);
+          continue;
+        }
+        let appended = false;
+        for (const p of batch) {
+          const o = outcomes.get(p)!;
+          if (o.ok) p.resolve(o.receipt);
+          else p.reject(o.error);
+          appended ||= o.ok;
+        }
+        if (appended) {
+          const heads = [...outcomes.values()].filter((o) => o.ok).map((o) => (o as { receipt: Receipt }).receipt.seq);
+          opts.onAppended(electionId, Math.max(...heads));
+        }
+      }
+    } finally {
+      running.delete(electionId);
+      queues.delete(electionId);
+    }
+  }
+
+  return {
+    /** Resolves with the receipt once the ballot is durably committed. */
+    cast(req: CastRequest): Promise<Receipt> {
+      const key = choicesKey(req.choices);
+      const commitment = ballotCommitment(req.idempotencyKey, req.electionId, req.voterId, key);
+      return new Promise<Receipt>((resolve, reject) => {
+        const queue = queues.get(req.electionId) ?? [];
+        queues.set(req.electionId, queue);
+        queue.push({ ...req, key, commitment, resolve, reject });
+        // Start on the next turn of the event loop so calls that arrived together share a commit.
+        if (!running.has(req.electionId)) {
+          running.add(req.electionId);
+          setImmediate(() => void drain(req.electionId));
+        }
+      });
+    },
+  };
+}
+
+export type BallotBox = ReturnType<typeof ballotBox>;

@@ -1,0 +1,38 @@
+// Candidates of elections whose candidates are registered users, looked up in auth-server
+// and cached briefly: a confirmed candidate for a minute, a refusal for two seconds so a
+// newly registered candidate can receive votes almost at once.
+import type { Candidate } from "./elections.js";
+
+export interface CandidateSourcePort {
+  /** The user's role, or undefined when no such user exists. */
+  roleOf(userId: number): Promise<string | undefined>;
+  listCandidates(): Promise<Candidate[]>;
+}
+
+export interface CandidateDirectory {
+  isCandidate(userId: number): Promise<boolean>;
+  list(): Promise<Candidate[]>;
+}
+
+export function candidateDirectory(port: CandidateSourcePort, now = () => Date.now()): CandidateDirectory {
+  const checked = new Map<number, { yes: boolean; until: number }>();
+  let listed: { at: number; value: Promise<Candidate[]> } | undefined;
+  return {
+    async isCandidate(userId) {
+      const hit = checked.get(userId);
+      if (hit && hit.until > now()) return hit.yes;
+      const yes = (await port.roleOf(userId)) === "candidate";
+      if (checked.size > 100_000) checked.clear();
+      checked.set(userId, { yes, until: now() + (yes ? 60_000 : 2_000) });
+      return yes;
+    },
+    list() {
+      if (!listed || now() - listed.at > 1_000) {
+        const value = port.listCandidates();
+        listed = { at: now(), value };
+        value.catch(() => (listed = undefined));
+      }
+      return listed.value;
+    },
+  };
+}

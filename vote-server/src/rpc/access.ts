@@ -1,0 +1,10 @@
+import type { AccessTable } from "@voting/server-kit";
+
+/** Who may call each vote-server RPC. */
+export const voteAccess: AccessTable = {
+  "/voting.vote.v1.ElectionService/GetElection": "public",
+  "/voting.vote.v1.ElectionService/ListElections": "public",
+  "/voting.vote.v1.VoteService/CastVote": ["voter"],
+  "/voting.vote.v1.VoteService/GetReceipt": "public",
+  "/voting.vote.v1.VoteService/StreamBallots": "public",
+};
