@@ -22,7 +22,7 @@ export function splitDescriptorSet(set: Uint8Array): Uint8Array[] {
 
 function healthFiles(): Uint8Array[] {
   const def = loadSync(healthProtoPath);
-  return (def["grpc.health.v1.Health"] as { fileDescriptorProtos: Uint8Array[] }).fileDescriptorProtos;
+  return (def["grpc.health.v1.HealthCheckRequest"] as { fileDescriptorProtos: Uint8Array[] }).fileDescriptorProtos;
 }
 
 /** Reflection (v1 and v1alpha) for the named services plus grpc.health.v1.Health. */

@@ -1,0 +1,190 @@
+// Starts the three real servers in-process on free loopback ports, on a fresh database
+// (SQLite in a temp directory or a new MySQL/MariaDB database), and tears it all down.
+import { startAuthServer, readAuthConfig } from "@voting/auth-server";
+import { startVoteServer, readVoteConfig } from "@voting/vote-server";
+import { startTallyServer, readTallyConfig } from "@voting/tally-server";
+import { createVotingClient, authV1, type VotingClient } from "@voting/client";
+import { createLogger, openDatabase, type Database } from "@voting/server-kit";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import mysql from "mysql2/promise";
+import { afterAll, beforeAll, describe } from "vitest";
+
+export type Store = "sqlite" | "mysql";
+
+let mysqlBase: Promise<string | undefined> | undefined;
+let container: { stop(): Promise<unknown> } | undefined;
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    const c = await mysql.createConnection({ uri: url, connectTimeout: 2_000 });
+    await c.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Server URL without a database: VOTING_TEST_MYSQL_URL, else 127.0.0.1:3306, else testcontainers. */
+export function mysqlServerUrl(): Promise<string | undefined> {
+  return (mysqlBase ??= (async () => {
+    const fromEnv = process.env.VOTING_TEST_MYSQL_URL;
+    if (fromEnv) return fromEnv.replace(/\/+$/, "");
+    const local = "mysql://root@127.0.0.1:3306";
+    if (await reachable(local)) return local;
+    try {
+      const { MySqlContainer } = await import("@testcontainers/mysql");
+      const started = await new MySqlContainer("mysql:8.4").withRootPassword("test").start();
+      container = started;
+      return `mysql://root:test@${started.getHost()}:${started.getMappedPort(3306)}`;
+    } catch (err) {
+      console.warn(`\n*** MySQL/MariaDB tests SKIPPED: no VOTING_TEST_MYSQL_URL, nothing on 127.0.0.1:3306, no Docker engine (${(err as Error).message}) ***\n`);
+      return undefined;
+    }
+  })());
+}
+
+export async function stopContainer(): Promise<void> {
+  await container?.stop();
+}
+
+/** Stores to run a suite on: SQLite always, MySQL when reachable (else a loud skip). */
+export const stores: Store[] = ["sqlite", "mysql"];
+const mysqlAvailable = (await mysqlServerUrl()) !== undefined;
+
+/**
+ * Declares the suite once per store, each with its own fresh system. `sys()` returns the
+ * running system inside tests.
+ */
+export function describeOnStores(title: string, body: (sys: () => System, store: Store) => void, extraEnv: Record<string, string> = {}): void {
+  for (const store of stores) {
+    describe.skipIf(store === "mysql" && !mysqlAvailable)(`${title} [${store}]`, () => {
+      let system: System | undefined;
+      beforeAll(async () => {
+        system = await startSystem(store, extraEnv);
+      });
+      afterAll(async () => {
+        await system?.stop();
+      });
+      body(() => {
+        if (!system) throw new Error("system not started");
+        return system;
+      }, store);
+    });
+  }
+}
+
+export interface System {
+  store: Store;
+  databaseUrl: string;
+  env: Record<string, string>;
+  addrs: { auth: string; vote: string; tally: string };
+  /** A client for these servers; pass a token to act as a user. */
+  client(token?: string): VotingClient;
+  /** Direct database access for checking what was (not) written. */
+  db: Database<any>;
+  /** Registers and logs in; returns the user and an access token. */
+  user(role: "voter" | "candidate", name?: string): Promise<{ id: number; username: string; password: string; token: string }>;
+  restartTally(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+let counter = 0;
+export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
+
+export async function startSystem(store: Store, extraEnv: Record<string, string> = {}): Promise<System> {
+  let databaseUrl: string;
+  let cleanup: () => Promise<void>;
+  if (store === "sqlite") {
+    const dir = await mkdtemp(join(tmpdir(), "voting-test-"));
+    databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
+    cleanup = () => rm(dir, { recursive: true, force: true });
+  } else {
+    const base = await mysqlServerUrl();
+    if (!base) throw new Error("no MySQL server");
+    const name = `voting_test_${randomBytes(6).toString("hex")}`;
+    const admin = await mysql.createConnection({ uri: base });
+    await admin.query(`CREATE DATABASE \`${name}\``);
+    await admin.end();
+    databaseUrl = `${base}/${name}`;
+    cleanup = async () => {
+      const c = await mysql.createConnection({ uri: base });
+      await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
+      await c.end();
+    };
+  }
+  const env: Record<string, string> = {
+    DATABASE_URL: databaseUrl,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+    ARGON2_MEMORY_KIB: "1024",
+    ARGON2_TIME_COST: "1",
+    AUTH_PORT: "0",
+    VOTE_PORT: "0",
+    TALLY_PORT: "0",
+    ...extraEnv,
+  };
+  const log = createLogger("test", "silent");
+  const auth = await startAuthServer(readAuthConfig(env), log);
+  env.AUTH_ADDR = `127.0.0.1:${auth.port}`;
+  const vote = await startVoteServer(readVoteConfig(env), log);
+  env.VOTE_ADDR = `127.0.0.1:${vote.port}`;
+  let tally = await startTallyServer(readTallyConfig(env), log);
+  env.TALLY_ADDR = `127.0.0.1:${tally.port}`;
+  const addrs = { auth: env.AUTH_ADDR, vote: env.VOTE_ADDR, tally: env.TALLY_ADDR };
+
+  const clients: VotingClient[] = [];
+  const client = (token?: string) => {
+    const c = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally, token });
+    clients.push(c);
+    return c;
+  };
+  const anonymous = client();
+  const db = openDatabase<any>(databaseUrl);
+
+  return {
+    store,
+    databaseUrl,
+    env,
+    addrs,
+    client,
+    db,
+    async user(role, name) {
+      const username = name ?? uniqueName(role);
+      const password = `pw-${randomBytes(8).toString("hex")}`;
+      const r = await anonymous.auth.register({ username, password, role: role === "voter" ? authV1.Role.ROLE_VOTER : authV1.Role.ROLE_CANDIDATE });
+      const login = await anonymous.auth.login({ username, password });
+      return { id: r.user!.id, username, password, token: login.tokens!.accessToken };
+    },
+    async restartTally() {
+      await tally.stop();
+      tally = await startTallyServer(readTallyConfig({ ...env, TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);
+    },
+    async stop() {
+      for (const c of clients) c.close();
+      await Promise.allSettled([tally.stop(), vote.stop()]);
+      await auth.stop();
+      await db.close();
+      await cleanup();
+    },
+  };
+}
+
+/** Polls until check returns a value other than undefined, or fails after timeoutMs. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
+}
