@@ -188,3 +188,13 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
   }
   throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
 }
+
+/** Row counts of every table a request could write, to prove a refusal changed nothing. */
+export async function rowCounts(sys: System): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const table of ["users", "auth_signing_keys", "elections", "ballots", "participations"]) {
+    const r = await sys.db.kysely.selectFrom(table).select((eb: any) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+    out[table] = Number(r.n);
+  }
+  return out;
+}

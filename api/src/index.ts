@@ -13,3 +13,4 @@ export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", i
 export function readDescriptorSet(): Buffer {
   return readFileSync(descriptorSetPath);
 }
+export * as healthV1 from "./gen/grpc/health/v1/health.js";

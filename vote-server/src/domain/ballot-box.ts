@@ -38,7 +38,8 @@ function shuffle<T>(items: T[]): T[] {
   return items;
 }
 
-const alreadyVoted = (electionId: number) => new AlreadyExistsError(`you have already cast a different ballot in election ${electionId}`);
+const alreadyVoted = (electionId: number) =>
+  new AlreadyExistsError(`a ballot from you is already recorded in election ${electionId}; a retry must repeat its ballot and idempotency key`);
 
 /** Receipt for a retry whose key and ballot match the recorded participation, else ALREADY_EXISTS. */
 function retryOutcome(p: Pending, recorded: Participation): Outcome {

@@ -1,0 +1,24 @@
+import type { CommandModule } from "yargs";
+import { newClient, print, type GlobalArgs } from "../context.js";
+import { table } from "../format.js";
+
+interface Args extends GlobalArgs {
+  election: number;
+}
+
+export const candidates: CommandModule<GlobalArgs, Args> = {
+  command: "candidates",
+  describe: "List the candidates of an election, with the ids to vote for",
+  builder: (y) => y.option("election", { type: "number", default: 0, describe: "Election id (default: the general election)" }),
+  async handler(args) {
+    const client = newClient();
+    try {
+      const { election } = await client.elections.getElection({ electionId: args.election });
+      const list = election!.candidates.map((c) => ({ id: c.id, name: c.name }));
+      const human = list.length === 0 ? `${election!.title}: no candidates yet` : `${election!.title}\n${table(["ID", "NAME"], list.map((c) => [String(c.id), c.name]))}`;
+      print(args, { electionId: election!.id, title: election!.title, candidates: list }, human);
+    } finally {
+      client.close();
+    }
+  },
+};

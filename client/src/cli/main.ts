@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// The `voting` command. Exit codes: 0 success, 1 a refused or failed request, 2 usage.
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { status as Status } from "@grpc/grpc-js";
+import { isServiceError } from "../client.js";
+import { RefusedError, UsageError, type GlobalArgs } from "./context.js";
+import { register } from "./commands/register.js";
+import { login } from "./commands/login.js";
+import { candidates } from "./commands/candidates.js";
+import { vote } from "./commands/vote.js";
+import { results } from "./commands/results.js";
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
+  process.exit(code);
+}
+
+function describeError(err: unknown): [string, number] {
+  if (err instanceof UsageError) return [err.message, 2];
+  if (err instanceof RefusedError) return [err.message, 1];
+  if (isServiceError(err)) {
+    const name = Status[err.code] ?? String(err.code);
+    if (err.code === Status.UNAVAILABLE) return [`server unavailable (${err.details || "no connection"})`, 1];
+    return [`${err.details} (${name})`, 1];
+  }
+  return [(err as Error)?.message ?? String(err), 1];
+}
+
+try {
+  await yargs(hideBin(process.argv))
+    .scriptName("voting")
+    .usage("$0 <command> [options]\n\nServers: AUTH_ADDR, VOTE_ADDR, TALLY_ADDR (default localhost:50051-50053).")
+    .option("json", { type: "boolean", default: false, describe: "Machine-readable output on stdout" })
+    .command(register as never)
+    .command(login as never)
+    .command(candidates as never)
+    .command(vote as never)
+    .command(results as never)
+    .demandCommand(1, "name a command")
+    .strict()
+    .help()
+    .version(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      fail(msg, 2);
+    })
+    .parseAsync();
+  // Channels keep no handles open once closed; exit explicitly for streams ended by Ctrl-C.
+  process.exit(0);
+} catch (err) {
+  const [message, code] = describeError(err);
+  fail(message, code);
+}
+
+export type { GlobalArgs };

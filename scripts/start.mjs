@@ -1,0 +1,89 @@
+#!/usr/bin/env node
+// `npm start`: builds if needed, then runs auth-server, vote-server and tally-server as
+// child processes on the embedded SQLite store (or DATABASE_URL), prints their addresses
+// once their health checks answer, and stops all three cleanly on Ctrl-C.
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+
+const build = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-b"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
+const grpc = await import("@grpc/grpc-js");
+const protoLoader = await import("@grpc/proto-loader");
+const { protoPath } = require("grpc-health-check");
+
+const env = { ...process.env };
+env.HOST ||= "127.0.0.1";
+env.DATABASE_URL ||= "sqlite:data/voting.sqlite";
+env.LOG_LEVEL ||= "warn";
+env.AUTH_PORT ||= "50051";
+env.VOTE_PORT ||= "50052";
+env.TALLY_PORT ||= "50053";
+env.AUTH_ADDR ||= `localhost:${env.AUTH_PORT}`;
+env.VOTE_ADDR ||= `localhost:${env.VOTE_PORT}`;
+// The servers authenticate to each other with service accounts; one random password per run.
+env.SERVICE_PASSWORD ||= randomBytes(24).toString("base64url");
+
+const services = [
+  { name: "auth-server", port: env.AUTH_PORT },
+  { name: "vote-server", port: env.VOTE_PORT },
+  { name: "tally-server", port: env.TALLY_PORT },
+];
+
+let stopping = false;
+const children = [];
+function launch(s) {
+  const child = spawn(process.execPath, [`${s.name}/dist/main.js`], { cwd: root, env, stdio: "inherit" });
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`${s.name} exited (${signal ?? code}); stopping the others`);
+      stop(1);
+    }
+  });
+  children.push(child);
+}
+
+let exitCode = 0;
+function stop(code) {
+  exitCode ||= code;
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGTERM");
+}
+// Ctrl-C reaches the children too (same process group); they stop themselves.
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
+const health = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String })).grpc.health.v1.Health;
+
+function serving(port) {
+  const client = new health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  return new Promise((resolve) =>
+    client.check({ service: "" }, { deadline: Date.now() + 1_000 }, (err, res) => {
+      client.close();
+      resolve(!err && res.status === "SERVING");
+    }),
+  );
+}
+
+// One after the other, each once the previous answers its health check, so nobody
+// starts by retrying a peer that is not up yet.
+for (const s of services) {
+  if (stopping) break;
+  launch(s);
+  while (!stopping && !(await serving(s.port))) await new Promise((r) => setTimeout(r, 100));
+}
+const exited = Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.on("exit", resolve)))));
+if (!stopping) {
+  console.log(`Voting system running on ${env.DATABASE_URL}:`);
+  for (const s of services) console.log(`  ${s.name.padEnd(13)} ${env.HOST}:${s.port}`);
+  console.log("Try: npx voting register alice secret-pw1 candidate   (see README). Ctrl-C stops all three.");
+}
+
+await exited;
+process.exit(exitCode);
