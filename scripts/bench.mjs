@@ -1,0 +1,204 @@
+#!/usr/bin/env node
+// `npm run bench`: durable votes per second and live-tally lag, against the real servers
+// (built, one child process each, as `npm start` runs them) on SQLite and, when it answers,
+// the local MariaDB. The load generator is this process, on the same machine.
+// Options (env): BENCH_VOTERS (default 4000), BENCH_CONCURRENCY (default 64),
+// BENCH_STORES (default "sqlite,mysql"), BENCH_MYSQL_URL (default mysql://root@127.0.0.1:3306).
+import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir, cpus } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+const build = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-b"], { cwd: root, stdio: "inherit" });
+if (build.status !== 0) process.exit(1);
+
+const { createVotingClient, authV1 } = await import("@voting/client");
+const mysql = (await import("mysql2/promise")).default;
+
+const VOTERS = Number(process.env.BENCH_VOTERS ?? 4000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
+const STORES = (process.env.BENCH_STORES ?? "sqlite,mysql").split(",");
+const MYSQL = process.env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+
+async function pool(items, concurrency, fn) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
+}
+
+async function startServers(databaseUrl, basePort) {
+  const env = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+    // Setup registers thousands of users; OWASP-strength hashing is measured separately.
+    ARGON2_MEMORY_KIB: "1024",
+    ARGON2_TIME_COST: "1",
+    AUTH_PORT: String(basePort),
+    VOTE_PORT: String(basePort + 1),
+    TALLY_PORT: String(basePort + 2),
+    AUTH_ADDR: `127.0.0.1:${basePort}`,
+    VOTE_ADDR: `127.0.0.1:${basePort + 1}`,
+    LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+  };
+  const children = [];
+  const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${basePort + 2}` });
+  for (const name of ["auth-server", "vote-server", "tally-server"]) {
+    children.push(spawn(process.execPath, [`${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
+    await sleep(300);
+  }
+  for (let i = 0; i < 100; i++) {
+    try {
+      await client.tally.getResults({}, { deadlineMs: 1000 });
+      break;
+    } catch {
+      await sleep(200);
+    }
+  }
+  return {
+    client,
+    pids: children.map((c) => c.pid),
+    async stop() {
+      client.close();
+      await Promise.all(children.map((c) => new Promise((r) => (c.on("exit", r), c.kill("SIGTERM")))));
+    },
+  };
+}
+
+function cpuSeconds(pids) {
+  // utime + stime of each server process, from /proc.
+  return pids.reduce((sum, pid) => {
+    const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return sum + (Number(stat[11]) + Number(stat[12])) / 100;
+  }, 0);
+}
+
+async function benchStore(store) {
+  let databaseUrl;
+  let cleanup;
+  if (store === "sqlite") {
+    const dir = mkdtempSync(join(tmpdir(), "voting-bench-"));
+    databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const name = `voting_bench_${randomBytes(4).toString("hex")}`;
+    try {
+      const c = await mysql.createConnection({ uri: MYSQL });
+      await c.query(`CREATE DATABASE ${name}`);
+      await c.end();
+    } catch (err) {
+      console.log(`mysql: skipped (${err.message})`);
+      return undefined;
+    }
+    databaseUrl = `${MYSQL}/${name}`;
+    cleanup = async () => {
+      const c = await mysql.createConnection({ uri: MYSQL });
+      await c.query(`DROP DATABASE ${name}`);
+      await c.end();
+    };
+  }
+  const sys = await startServers(databaseUrl, 52000 + Math.floor(Math.random() * 1000) * 3);
+  try {
+    const anon = sys.client;
+    const tag = randomBytes(3).toString("hex");
+    const candidates = [];
+    for (let i = 0; i < 5; i++) {
+      const r = await anon.auth.register({ username: `bench-c${i}-${tag}`, password: "bench-password", role: authV1.Role.ROLE_CANDIDATE });
+      candidates.push(r.user.id);
+    }
+    const tokens = [];
+    const setupStart = Date.now();
+    await pool([...Array(VOTERS).keys()], 32, async (i) => {
+      const username = `bench-v${i}-${tag}`;
+      await anon.auth.register({ username, password: "bench-password", role: authV1.Role.ROLE_VOTER });
+      tokens.push((await anon.auth.login({ username, password: "bench-password" })).tokens.accessToken);
+    });
+    process.stdout.write(`${store}: ${VOTERS} voters registered and logged in in ${((Date.now() - setupStart) / 1000).toFixed(1)} s\n`);
+
+    // One channel for the whole load, a token per call.
+    const latencies = [];
+    const cpuBefore = cpuSeconds(sys.pids);
+    const start = process.hrtime.bigint();
+    let failures = 0;
+    await pool(tokens, CONCURRENCY, async (token) => {
+      const t0 = process.hrtime.bigint();
+      try {
+        await anon.votes.castVote({ ballot: { choices: [candidates[latencies.length % candidates.length]] } }, { token });
+      } catch {
+        failures++;
+      }
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    });
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    const lastAck = Date.now();
+    const cpu = cpuSeconds(sys.pids) - cpuBefore;
+    let lag;
+    for (;;) {
+      const r = (await anon.tally.getResults({})).result;
+      if (r.totalBallots >= VOTERS - failures) {
+        lag = Date.now() - lastAck;
+        break;
+      }
+      await sleep(5);
+    }
+    latencies.sort((a, b) => a - b);
+    return {
+      store,
+      voters: VOTERS,
+      concurrency: CONCURRENCY,
+      failures,
+      votesPerSecond: Math.round((VOTERS - failures) / seconds),
+      p50ms: +pct(latencies, 50).toFixed(2),
+      p99ms: +pct(latencies, 99).toFixed(2),
+      serverCpuMsPerVote: +((cpu * 1000) / VOTERS).toFixed(3),
+      tallyLagAfterLastAckMs: lag,
+    };
+  } finally {
+    await sys.stop();
+    await cleanup();
+  }
+}
+
+async function argon2Login() {
+  const argon2 = require(require.resolve("argon2", { paths: [join(root, "auth-server")] }));
+  const opts = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 };
+  const hash = await argon2.hash("bench-password", opts);
+  const n = 20;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) await argon2.verify(hash, "bench-password");
+  return +(Number(process.hrtime.bigint() - t0) / 1e6 / n).toFixed(1);
+}
+
+const results = [];
+for (const store of STORES) {
+  const r = await benchStore(store);
+  if (r) {
+    results.push(r);
+    console.log(JSON.stringify(r));
+  }
+}
+const argonMs = await argon2Login();
+console.log(`argon2id verify at OWASP parameters (m=19 MiB, t=2, p=1): ${argonMs} ms`);
+
+const report = { date: new Date().toISOString(), machine: `${cpus().length} cores, node ${process.version}`, castVote: results, argon2VerifyMs: argonMs };
+mkdirSync(join(root, "bench-results"), { recursive: true });
+const file = join(root, "bench-results", `bench-${Date.now()}.json`);
+writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+console.log(`\n| store | votes/s | p50 ms | p99 ms | server CPU ms/vote | tally lag after last ack |`);
+console.log(`|---|---|---|---|---|---|`);
+for (const r of results) console.log(`| ${r.store} | ${r.votesPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.serverCpuMsPerVote} | ${r.tallyLagAfterLastAckMs} ms |`);
+console.log(`\nwritten to ${file}`);
+process.exit(0);
