@@ -57,7 +57,7 @@ async function startServers(databaseUrl, basePort) {
   const children = [];
   const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${basePort + 2}` });
   for (const name of ["auth-server", "vote-server", "tally-server"]) {
-    children.push(spawn(process.execPath, [`${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
+    children.push(spawn(process.execPath, [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : []), `${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
     await sleep(300);
   }
   for (let i = 0; i < 100; i++) {

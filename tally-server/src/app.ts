@@ -1,5 +1,5 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
-import { tallyV1 } from "@voting/api";
+import { tallyV1, type voteV1 } from "@voting/api";
 import { createVotingClient, isServiceError, loginTokenSource, Status } from "@voting/client";
 import { createCachedKeySet, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
@@ -42,15 +42,21 @@ function votePort(client: ReturnType<typeof createVotingClient>): VotePort {
     },
     async *streamBallots(electionId, afterSeq, signal) {
       const stream = await client.votes.streamBallots({ electionId, afterSeq, follow: true }, { signal });
+      const messages = stream[Symbol.asyncIterator]();
       try {
-        for await (const msg of stream) {
-          yield msg.entries.map((e: { electionId: number; seq: number; trackingCode: string; ballot?: { choices: number[] }; hash: string }) => ({
-            electionId: e.electionId,
-            seq: e.seq,
-            trackingCode: e.trackingCode,
-            choices: e.ballot?.choices ?? [],
-            hash: e.hash,
-          }));
+        for (;;) {
+          const first = await messages.next();
+          if (first.done) return;
+          // Take every message already buffered too, so one tally transaction covers them all.
+          const batch = [first.value as voteV1.StreamBallotsResponse];
+          while (stream.readableLength > 0) {
+            const more = await messages.next();
+            if (more.done) break;
+            batch.push(more.value as voteV1.StreamBallotsResponse);
+          }
+          yield batch.flatMap((m) =>
+            m.entries.map((e) => ({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.ballot?.choices ?? [], hash: e.hash })),
+          );
         }
       } catch (err) {
         if (isServiceError(err) && err.code === Status.CANCELLED && signal.aborted) return;

@@ -28,15 +28,18 @@ export interface TallyBookOptions {
   log: Logger;
   onCounted(electionId: number): void;
   onChainBroken(electionId: number, reason: string): void;
+  /** Least time between two tally transactions of one election. */
+  minApplyIntervalMs?: number;
 }
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
+    if (ms <= 0) return resolve();
     const t = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
   });
 
-export function tallyBook({ repo, votes, log, onCounted, onChainBroken }: TallyBookOptions) {
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApplyIntervalMs = 25 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
@@ -97,9 +100,13 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken }: TallyB
         const state = await snapshot(id);
         let outcome: "applied" | "stale" | "broken" = "applied";
         for await (const entries of votes.streamBallots(id, state.lastSeq, signal)) {
+          const started = Date.now();
           outcome = await applyBatch(id, state, entries);
           if (outcome !== "applied") break;
           backoff = 200;
+          // Let entries gather for a moment: fewer, larger tally transactions leave the
+          // store's write lock to vote-server most of the time.
+          await sleep(minApplyIntervalMs - (Date.now() - started), signal);
         }
         if (outcome === "broken") return;
         // Another tally-server applied these entries first: start again from the store.
