@@ -78,12 +78,12 @@ async function startServers(databaseUrl, basePort) {
   };
 }
 
+/** utime + stime in seconds of each server process (auth, vote, tally), from /proc. */
 function cpuSeconds(pids) {
-  // utime + stime of each server process, from /proc.
-  return pids.reduce((sum, pid) => {
+  return pids.map((pid) => {
     const stat = require("node:fs").readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-    return sum + (Number(stat[11]) + Number(stat[12])) / 100;
-  }, 0);
+    return (Number(stat[11]) + Number(stat[12])) / 100;
+  });
 }
 
 async function benchStore(store) {
@@ -131,6 +131,7 @@ async function benchStore(store) {
     // One channel for the whole load, a token per call.
     const latencies = [];
     const cpuBefore = cpuSeconds(sys.pids);
+    const loadCpuBefore = process.cpuUsage();
     const start = process.hrtime.bigint();
     let failures = 0;
     await pool(tokens, CONCURRENCY, async (token) => {
@@ -144,7 +145,9 @@ async function benchStore(store) {
     });
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     const lastAck = Date.now();
-    const cpu = cpuSeconds(sys.pids) - cpuBefore;
+    const cpuAfter = cpuSeconds(sys.pids);
+    const cpu = cpuAfter.map((c, i) => c - cpuBefore[i]);
+    const loadCpu = process.cpuUsage(loadCpuBefore);
     let lag;
     for (;;) {
       const r = (await anon.tally.getResults({})).result;
@@ -163,7 +166,12 @@ async function benchStore(store) {
       votesPerSecond: Math.round((VOTERS - failures) / seconds),
       p50ms: +pct(latencies, 50).toFixed(2),
       p99ms: +pct(latencies, 99).toFixed(2),
-      serverCpuMsPerVote: +((cpu * 1000) / VOTERS).toFixed(3),
+      cpuMsPerVote: {
+        vote: +((cpu[1] * 1000) / VOTERS).toFixed(3),
+        tally: +((cpu[2] * 1000) / VOTERS).toFixed(3),
+        auth: +((cpu[0] * 1000) / VOTERS).toFixed(3),
+        loadGenerator: +((loadCpu.user + loadCpu.system) / 1000 / VOTERS).toFixed(3),
+      },
       tallyLagAfterLastAckMs: lag,
     };
   } finally {
@@ -197,8 +205,11 @@ const report = { date: new Date().toISOString(), machine: `${cpus().length} core
 mkdirSync(join(root, "bench-results"), { recursive: true });
 const file = join(root, "bench-results", `bench-${Date.now()}.json`);
 writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-console.log(`\n| store | votes/s | p50 ms | p99 ms | server CPU ms/vote | tally lag after last ack |`);
-console.log(`|---|---|---|---|---|---|`);
-for (const r of results) console.log(`| ${r.store} | ${r.votesPerSecond} | ${r.p50ms} | ${r.p99ms} | ${r.serverCpuMsPerVote} | ${r.tallyLagAfterLastAckMs} ms |`);
+console.log(`\n| store | votes/s | p50 ms | p99 ms | CPU ms/vote: vote-server | tally-server | load generator | tally lag after last ack |`);
+console.log(`|---|---|---|---|---|---|---|---|`);
+for (const r of results) {
+  const c = r.cpuMsPerVote;
+  console.log(`| ${r.store} | ${r.votesPerSecond} | ${r.p50ms} | ${r.p99ms} | ${c.vote} | ${c.tally} | ${c.loadGenerator} | ${r.tallyLagAfterLastAckMs} ms |`);
+}
 console.log(`\nwritten to ${file}`);
 process.exit(0);

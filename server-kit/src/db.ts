@@ -9,6 +9,8 @@ import { dirname } from "node:path";
 
 export type Dialect = "mysql" | "sqlite";
 
+const BUSY_TIMEOUT_MS = 10_000;
+
 export interface Database<DB> {
   kysely: Kysely<DB>;
   dialect: Dialect;
@@ -42,7 +44,7 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     // Several processes share the file: WAL lets readers run beside the one writer,
     // busy_timeout makes writers queue instead of failing, FULL makes commits durable.
     file.pragma("journal_mode = WAL");
-    file.pragma("busy_timeout = 10000");
+    file.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
     const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: file }) });
@@ -80,7 +82,7 @@ export async function migrate<DB>(db: Database<DB>, table: string, migrations: R
 export async function writeTransaction<DB, T>(db: Database<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (db.dialect === "mysql") return db.kysely.transaction().execute(fn);
   return db.kysely.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    await beginImmediate(conn);
     try {
       const result = await fn(conn);
       await sql`commit`.execute(conn);
@@ -90,6 +92,29 @@ export async function writeTransaction<DB, T>(db: Database<DB>, fn: (trx: Kysely
       throw err;
     }
   });
+}
+
+const BUSY_WAIT_LIMIT_MS = 10_000;
+
+/**
+ * SQLite's own busy handler sleeps inside the call, stalling this process's event loop for up
+ * to 100 ms at a time while another process holds the write lock. Waiting here instead keeps
+ * the loop serving calls (and gathering the next group commit) meanwhile.
+ */
+async function beginImmediate(conn: Kysely<any>): Promise<void> {
+  const deadline = Date.now() + BUSY_WAIT_LIMIT_MS;
+  for (let wait = 1; ; wait = Math.min(wait * 2, 16)) {
+    await sql`pragma busy_timeout = 0`.execute(conn);
+    try {
+      await sql`begin immediate`.execute(conn);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw err;
+    } finally {
+      await sql`pragma busy_timeout = ${sql.raw(String(BUSY_TIMEOUT_MS))}`.execute(conn);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
 
 /** Whether err is a unique-key violation, on either backend. */

@@ -28,10 +28,24 @@ export function toStatus(err: unknown, log: Logger): StatusObject {
 }
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
-  const controller = new AbortController();
-  call.once("cancelled", () => controller.abort());
-  const peer = call.getPeer().replace(/:\d+$/, "");
-  return { principal: principalOf(call.metadata), metadata: call.metadata, peer, signal: controller.signal };
+  // Made on first use: most unary handlers never look, and grpc-js reports every finished
+  // call as cancelled, which would build an AbortError per call.
+  let controller: AbortController | undefined;
+  return {
+    principal: principalOf(call.metadata),
+    metadata: call.metadata,
+    get peer() {
+      return call.getPeer().replace(/:\d+$/, "");
+    },
+    get signal() {
+      if (!controller) {
+        const c = (controller = new AbortController());
+        if (call.cancelled) c.abort();
+        else call.once("cancelled", () => c.abort());
+      }
+      return controller.signal;
+    },
+  };
 }
 
 export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {

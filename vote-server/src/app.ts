@@ -71,7 +71,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     await elections.ensure(defaultElection());
     const ballots = ballotRepository(db);
     const feed = logFeed();
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, onAppended: feed.appended });
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(client)), box });
 
     const keys = createCachedKeySet(async () => (await tokenClient.auth.getJwks({ deadlineMs: 5_000 })).keys);

@@ -26,6 +26,8 @@ type Outcome = { ok: true; receipt: Receipt } | { ok: false; error: Error };
 
 export interface BallotBoxOptions {
   batchMax: number;
+  /** How long the first ballot of an idle box waits for others to share its commit. */
+  lingerMs: number;
   /** Called after entries are committed, with the new head seq. */
   onAppended(electionId: number, headSeq: number): void;
 }
@@ -133,10 +135,12 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         const queue = queues.get(req.electionId) ?? [];
         queues.set(req.electionId, queue);
         queue.push({ ...req, key, commitment, resolve, reject });
-        // Start on the next turn of the event loop so calls that arrived together share a commit.
+        // An idle box lingers briefly so that calls arriving together share a commit; while a
+        // commit runs, new ballots gather for the next one anyway.
         if (!running.has(req.electionId)) {
           running.add(req.electionId);
-          setImmediate(() => void drain(req.electionId));
+          if (opts.lingerMs > 0) setTimeout(() => void drain(req.electionId), opts.lingerMs);
+          else setImmediate(() => void drain(req.electionId));
         }
       });
     },

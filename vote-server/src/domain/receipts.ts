@@ -1,6 +1,6 @@
 // Receipts, tracking codes and the sealed copy that lets a retry get its receipt back
 // without storing any link between the voter and the ballot in the clear.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomFillSync } from "node:crypto";
 
 export interface Receipt {
   electionId: number;
@@ -11,16 +11,34 @@ export interface Receipt {
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
+// One CSPRNG call per 4 KiB instead of one per tracking code or IV.
+const pool = Buffer.alloc(4096);
+let poolUsed = pool.length;
+function random(n: number): Buffer {
+  if (poolUsed + n > pool.length) {
+    randomFillSync(pool);
+    poolUsed = 0;
+  }
+  const out = Buffer.from(pool.subarray(poolUsed, poolUsed + n));
+  pool.fill(0, poolUsed, poolUsed + n);
+  poolUsed += n;
+  return out;
+}
+
 /** 128 random bits as 26 Crockford base32 characters. */
 export function newTrackingCode(): string {
-  const bytes = randomBytes(17); // 136 bits drawn, the first 130 used: 26 x 5 bits
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
-  bits >>= 6n;
+  // 26 characters x 5 bits = 130 bits, from 17 random bytes.
+  const bytes = random(17);
   let out = "";
-  for (let i = 0; i < 26; i++) {
-    out = CROCKFORD[Number(bits & 31n)] + out;
-    bits >>= 5n;
+  let acc = 0;
+  let bits = 0;
+  for (const b of bytes) {
+    acc = ((acc << 8) | b) & 0xffff;
+    bits += 8;
+    while (bits >= 5 && out.length < 26) {
+      bits -= 5;
+      out += CROCKFORD[(acc >> bits) & 31];
+    }
   }
   return out;
 }
@@ -44,7 +62,7 @@ function receiptKey(key: Buffer, electionId: number, voterId: number): Buffer {
 
 /** AES-256-GCM under a key only the voter's client holds; base64 of iv || ciphertext || tag. */
 export function sealReceipt(key: Buffer, voterId: number, r: Receipt): string {
-  const iv = randomBytes(12);
+  const iv = random(12);
   const cipher = createCipheriv("aes-256-gcm", receiptKey(key, r.electionId, voterId), iv);
   const body = Buffer.concat([cipher.update(JSON.stringify([r.seq, r.ballotHash, r.trackingCode]), "utf8"), cipher.final()]);
   return Buffer.concat([iv, body, cipher.getAuthTag()]).toString("base64");
