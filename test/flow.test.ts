@@ -64,6 +64,21 @@ describeOnStores("the voting flow", (system) => {
     expect(result.logHeadHash).toBe(election!.logHeadHash);
   });
 
+  it("when the vote-server restarts, then the tally reconnects and counts what follows", async () => {
+    const cand = await system().user("candidate");
+    const voters = await Promise.all([1, 2, 3].map(() => system().user("voter")));
+    await system().client(voters[0].token).votes.castVote({ ballot: { choices: [cand.id] } });
+    await system().restartVote();
+    for (const v of voters.slice(1)) await system().client(v.token).votes.castVote({ ballot: { choices: [cand.id] } });
+    const { election } = await system().client().elections.getElection({});
+    const result = await eventually(async () => {
+      const r = (await system().client().tally.getResults({})).result!;
+      return r.countedThroughSeq === election!.ballotCount ? r : undefined;
+    });
+    expect(result.candidates.find((c) => c.candidateId === cand.id)!.votes).toBe(3);
+    expect(result.logHeadHash).toBe(election!.logHeadHash);
+  });
+
   it("when a voter votes twice, then the second different ballot is ALREADY_EXISTS and a retry gets the same receipt", async () => {
     const [a, b] = [await system().user("candidate"), await system().user("candidate")];
     const v = await system().user("voter");

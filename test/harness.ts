@@ -88,6 +88,8 @@ export interface System {
   /** Registers and logs in; returns the user and an access token. */
   user(role: "voter" | "candidate", name?: string): Promise<{ id: number; username: string; password: string; token: string }>;
   restartTally(): Promise<void>;
+  /** Stops vote-server and starts it again on the same port and database. */
+  restartVote(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -122,6 +124,8 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",
+    // Every test user logs in from 127.0.0.1; suites that test this limit set it.
+    LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
     AUTH_PORT: "0",
     VOTE_PORT: "0",
     TALLY_PORT: "0",
@@ -130,7 +134,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
   const log = createLogger("test", "silent");
   const auth = await startAuthServer(readAuthConfig(env), log);
   env.AUTH_ADDR = `127.0.0.1:${auth.port}`;
-  const vote = await startVoteServer(readVoteConfig(env), log);
+  let vote = await startVoteServer(readVoteConfig(env), log);
   env.VOTE_ADDR = `127.0.0.1:${vote.port}`;
   let tally = await startTallyServer(readTallyConfig(env), log);
   env.TALLY_ADDR = `127.0.0.1:${tally.port}`;
@@ -162,6 +166,10 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     async restartTally() {
       await tally.stop();
       tally = await startTallyServer(readTallyConfig({ ...env, TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);
+    },
+    async restartVote() {
+      await vote.stop();
+      vote = await startVoteServer(readVoteConfig({ ...env, VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
     },
     async stop() {
       for (const c of clients) c.close();

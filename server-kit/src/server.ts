@@ -37,13 +37,17 @@ export interface RunningServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
+const HEALTH_CHECK = /^\/grpc\.health\./;
+
 function accessLog(log: Logger): ServerInterceptor {
   return (method, call) => {
+    // Orchestrators poll health every few seconds; keep those lines out of the info log.
+    const level = HEALTH_CHECK.test(method.path) ? "debug" : "info";
     const started = process.hrtime.bigint();
     return new ServerInterceptingCall(call, {
       sendStatus(status, next) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log.info({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
+        log[level]({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
         next(status);
       },
     });
