@@ -65,8 +65,14 @@ export function createVotingClient(opts: ClientOptions = {}) {
       const md = await metadataFor(call);
       const deadline = Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
       return new Promise<Res>((resolve, reject) => {
-        const c = method.call(stub, req, md, { deadline }, (err, res) => (err ? reject(err) : resolve(res as Res)));
-        call.signal?.addEventListener("abort", () => c.cancel(), { once: true });
+        const cancel = () => c.cancel();
+        const c = method.call(stub, req, md, { deadline }, (err, res) => {
+          call.signal?.removeEventListener("abort", cancel);
+          if (err) reject(err);
+          else resolve(res as Res);
+        });
+        call.signal?.addEventListener("abort", cancel, { once: true });
+        if (call.signal?.aborted) cancel();
       });
     };
 
@@ -75,7 +81,12 @@ export function createVotingClient(opts: ClientOptions = {}) {
       const md = await metadataFor(call);
       const options = call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {};
       const s = method.call(stub, req, md, options);
-      call.signal?.addEventListener("abort", () => s.cancel(), { once: true });
+      if (call.signal) {
+        const cancel = () => s.cancel();
+        call.signal.addEventListener("abort", cancel, { once: true });
+        s.once("close", () => call.signal!.removeEventListener("abort", cancel));
+        if (call.signal.aborted) cancel();
+      }
       return s;
     };
 

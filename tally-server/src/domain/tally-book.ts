@@ -34,9 +34,14 @@ export interface TallyBookOptions {
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    if (ms <= 0) return resolve();
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(t), resolve()), { once: true });
+    if (ms <= 0 || signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 
 export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApplyIntervalMs = 25 }: TallyBookOptions) {
@@ -107,6 +112,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
           // Let entries gather for a moment: fewer, larger tally transactions leave the
           // store's write lock to vote-server most of the time.
           await sleep(minApplyIntervalMs - (Date.now() - started), signal);
+          if (signal.aborted) return;
         }
         if (outcome === "broken") return;
         // Another tally-server applied these entries first: start again from the store.

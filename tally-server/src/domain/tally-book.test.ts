@@ -1,0 +1,103 @@
+import { describe, expect, it } from "vitest";
+import { getEventListeners } from "node:events";
+import { chainHash, genesisHash } from "@voting/election-core";
+import { createLogger } from "@voting/server-kit";
+import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
+import { tallyBook, type Entry, type VotePort } from "./tally-book.js";
+
+const definition = { id: 1, title: "E", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] };
+const genesis = genesisHash(definition);
+
+function log(n: number, tamperAt?: number): Entry[] {
+  let hash = genesis;
+  const out: Entry[] = [];
+  for (let seq = 1; seq <= n; seq++) {
+    const e = { electionId: 1, seq, trackingCode: `T${seq}`, choices: [seq % 2 === 0 ? 3 : 4] };
+    hash = chainHash(hash, e);
+    out.push({ ...e, hash, ...(seq === tamperAt ? { choices: [99] } : {}) });
+  }
+  return out;
+}
+
+/** The store as the tally sees it: progress and counts change together or not at all. */
+function memoryRepo(): TallyRepository & { saved?: TallySnapshot } {
+  const repo: TallyRepository & { saved?: TallySnapshot } = {
+    async load() {
+      return repo.saved && { ...repo.saved, ballots: new Map(repo.saved.ballots) };
+    },
+    async apply(_id, fromSeq, to, delta) {
+      if ((repo.saved?.lastSeq ?? 0) !== fromSeq) return false;
+      const ballots = new Map(repo.saved?.ballots);
+      for (const [k, n] of delta) ballots.set(k, (ballots.get(k) ?? 0) + n);
+      repo.saved = { lastSeq: to.seq, lastHash: to.hash, ballots };
+      return true;
+    },
+  };
+  return repo;
+}
+
+function votePort(entries: Entry[], batch = 3): VotePort & { streams: number } {
+  const port = {
+    streams: 0,
+    async getElection() {
+      return { id: 1, title: "E", genesisHash: genesis, candidates: [] };
+    },
+    async listElectionIds() {
+      return [1];
+    },
+    async *streamBallots(_id: number, afterSeq: number, signal: AbortSignal) {
+      port.streams++;
+      const rest = entries.filter((e) => e.seq > afterSeq);
+      for (let i = 0; i < rest.length; i += batch) yield rest.slice(i, i + batch);
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    },
+  };
+  return port;
+}
+
+const quiet = createLogger("test", "silent");
+
+async function runUntil(book: ReturnType<typeof tallyBook>, done: () => boolean, controller: AbortController) {
+  const running = book.run(controller.signal, 50);
+  for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
+  return { running };
+}
+
+describe("tally book", () => {
+  it("counts every entry once and leaves no listeners behind on the stop signal", async () => {
+    const repo = memoryRepo();
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: votePort(log(60)), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1 });
+    const { running } = await runUntil(book, () => repo.saved?.lastSeq === 60, controller);
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 30], ["4", 30]]));
+    expect(getEventListeners(controller.signal, "abort").length).toBeLessThan(5);
+    controller.abort();
+    await running;
+  });
+
+  it("resumes from the stored progress without counting anything twice", async () => {
+    const repo = memoryRepo();
+    const entries = log(10);
+    let controller = new AbortController();
+    let { running } = await runUntil(tallyBook({ repo, votes: votePort(entries.slice(0, 4)), log: quiet, onCounted() {}, onChainBroken() {} }), () => repo.saved?.lastSeq === 4, controller);
+    controller.abort();
+    await running;
+    controller = new AbortController();
+    ({ running } = await runUntil(tallyBook({ repo, votes: votePort(entries), log: quiet, onCounted() {}, onChainBroken() {} }), () => repo.saved?.lastSeq === 10, controller));
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 5], ["4", 5]]));
+  });
+
+  it("stops counting at a broken chain and reports where", async () => {
+    const repo = memoryRepo();
+    const broken: string[] = [];
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: votePort(log(9, 5), 1), log: quiet, onCounted() {}, onChainBroken: (_id, reason) => broken.push(reason) });
+    const { running } = await runUntil(book, () => broken.length > 0, controller);
+    controller.abort();
+    await running;
+    expect(broken).toEqual(["hash mismatch at seq 5"]);
+    expect(repo.saved!.lastSeq).toBe(4);
+  });
+});
