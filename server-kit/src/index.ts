@@ -9,3 +9,4 @@ export * from "./server.js";
 export * from "./db.js";
 export * from "./shutdown.js";
 export { createReflection, splitDescriptorSet } from "./reflection.js";
+export * from "./peers.js";

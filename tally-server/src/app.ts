@@ -1,7 +1,7 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
 import { tallyV1, type voteV1 } from "@voting/api";
-import { createVotingClient, isServiceError, loginTokenSource, Status } from "@voting/client";
-import { createCachedKeySet, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { isServiceError, Status, type VotingClient } from "@voting/client";
+import { connectPeers, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -18,7 +18,7 @@ export interface RunningService {
 }
 
 /** vote-server as the tally sees it, through the typed client. */
-function votePort(client: ReturnType<typeof createVotingClient>): VotePort {
+function votePort(client: VotingClient): VotePort {
   return {
     async getElection(id) {
       try {
@@ -71,18 +71,13 @@ function votePort(client: ReturnType<typeof createVotingClient>): VotePort {
 export async function startTallyServer(config: TallyConfig, log: Logger): Promise<RunningService> {
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const tokenClient = createVotingClient({ authAddr: config.AUTH_ADDR });
-  const client = createVotingClient({
-    authAddr: config.AUTH_ADDR,
-    voteAddr: config.VOTE_ADDR,
-    token: loginTokenSource(tokenClient, "svc-tally", config.SERVICE_PASSWORD),
-  });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", password: config.SERVICE_PASSWORD });
   try {
     await migrate(db, "tally_migrations", tallyMigrations);
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const book = tallyBook({
       repo: tallyRepository(db),
-      votes: votePort(client),
+      votes: votePort(peers.client),
       log,
       onCounted: (id) => updates.changed(id),
       onChainBroken: (id, reason) => {
@@ -93,7 +88,6 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     const compute = (id: number) => computeResult(book, id);
     const updates = broadcaster<ElectionResult>(compute, 50, (err) => log.warn({ err }, "result update failed"));
 
-    const keys = createCachedKeySet(async () => (await tokenClient.auth.getJwks({ deadlineMs: 5_000 })).keys);
     server = await startGrpcServer({
       host: config.HOST,
       port: config.TALLY_PORT,
@@ -105,7 +99,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         },
       ],
       access: tallyAccess,
-      verifier: createTokenVerifier({ keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+      verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
     });
@@ -118,14 +112,12 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         closing.abort();
         await s.shutdown();
         await running;
-        client.close();
-        tokenClient.close();
+        peers.close();
         await db.close();
       },
     };
   } catch (err) {
-    client.close();
-    tokenClient.close();
+    peers.close();
     await db.close();
     throw err;
   }

@@ -1,7 +1,7 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
-import { createVotingClient, isServiceError, loginTokenSource, Status } from "@voting/client";
-import { createCachedKeySet, createTokenVerifier, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
+import { isServiceError, Status, type VotingClient } from "@voting/client";
+import { connectPeers, createTokenVerifier, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -28,7 +28,7 @@ const ROLE_NAMES: Partial<Record<authV1.Role, string>> = {
 };
 
 /** Candidates who are registered users, asked of auth-server with the service account. */
-function authCandidates(client: ReturnType<typeof createVotingClient>): CandidateSourcePort {
+function authCandidates(client: VotingClient): CandidateSourcePort {
   const unavailable = (err: unknown) => {
     if (err instanceof Error && !isServiceError(err)) throw err;
     throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`);
@@ -63,8 +63,7 @@ function authCandidates(client: ReturnType<typeof createVotingClient>): Candidat
 export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const tokenClient = createVotingClient({ authAddr: config.AUTH_ADDR });
-  const client = createVotingClient({ authAddr: config.AUTH_ADDR, token: loginTokenSource(tokenClient, "svc-vote", config.SERVICE_PASSWORD) });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
@@ -72,9 +71,8 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     const ballots = ballotRepository(db);
     const feed = logFeed();
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
-    const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(client)), box });
+    const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
 
-    const keys = createCachedKeySet(async () => (await tokenClient.auth.getJwks({ deadlineMs: 5_000 })).keys);
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.VOTE_PORT,
@@ -83,7 +81,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },
       ],
       access: voteAccess,
-      verifier: createTokenVerifier({ keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
+      verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
     });
@@ -93,14 +91,12 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       async stop() {
         closing.abort();
         await server.shutdown();
-        client.close();
-        tokenClient.close();
+        peers.close();
         await db.close();
       },
     };
   } catch (err) {
-    client.close();
-    tokenClient.close();
+    peers.close();
     await db.close();
     throw err;
   }

@@ -1,0 +1,29 @@
+// How a server reaches the others: one client that authenticates as the server's service
+// account, and the JWKS of auth-server for verifying callers' tokens locally.
+import { createVotingClient, loginTokenSource, type VotingClient } from "@voting/client";
+import type { JWTVerifyGetKey } from "jose";
+import { createCachedKeySet } from "./jwks.js";
+
+export interface Peers {
+  /** Calls carry the service account's access token. */
+  client: VotingClient;
+  keys: JWTVerifyGetKey;
+  close(): void;
+}
+
+export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; password: string }): Peers {
+  const anonymous = createVotingClient({ authAddr: opts.authAddr });
+  const client = createVotingClient({
+    authAddr: opts.authAddr,
+    voteAddr: opts.voteAddr,
+    token: loginTokenSource(anonymous, opts.account, opts.password),
+  });
+  return {
+    client,
+    keys: createCachedKeySet(async () => (await anonymous.auth.getJwks({ deadlineMs: 5_000 })).keys),
+    close() {
+      client.close();
+      anonymous.close();
+    },
+  };
+}
