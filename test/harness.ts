@@ -85,11 +85,13 @@ export interface System {
   client(token?: string): VotingClient;
   /** Direct database access for checking what was (not) written. */
   db: Database<any>;
+  /** The bootstrap admin's access token. */
+  adminToken(): Promise<string>;
   /** Registers and logs in; returns the user and an access token. */
   user(role: "voter" | "candidate", name?: string): Promise<{ id: number; username: string; password: string; token: string }>;
   restartTally(): Promise<void>;
-  /** Stops vote-server and starts it again on the same port and database. */
-  restartVote(): Promise<void>;
+  /** Stops vote-server and starts it again on the same port and database, after pauseMs. */
+  restartVote(pauseMs?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,8 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ARGON2_TIME_COST: "1",
     // Every test user logs in from 127.0.0.1; suites that test this limit set it.
     LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+    VOTING_ADMIN_USERNAME: "admin",
+    VOTING_ADMIN_PASSWORD: "admin-password",
     AUTH_PORT: "0",
     VOTE_PORT: "0",
     TALLY_PORT: "0",
@@ -156,6 +160,9 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     addrs,
     client,
     db,
+    async adminToken() {
+      return (await anonymous.auth.login({ username: env.VOTING_ADMIN_USERNAME, password: env.VOTING_ADMIN_PASSWORD })).tokens!.accessToken;
+    },
     async user(role, name) {
       const username = name ?? uniqueName(role);
       const password = `pw-${randomBytes(8).toString("hex")}`;
@@ -167,8 +174,9 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await tally.stop();
       tally = await startTallyServer(readTallyConfig({ ...env, TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);
     },
-    async restartVote() {
+    async restartVote(pauseMs = 0) {
       await vote.stop();
+      await new Promise((r) => setTimeout(r, pauseMs));
       vote = await startVoteServer(readVoteConfig({ ...env, VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
     },
     async stop() {

@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { keyRepository } from "./db/key-repository.js";
@@ -34,6 +34,12 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       limits: { maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER, maxAttemptsPerPeer: config.LOGIN_MAX_ATTEMPTS_PER_PEER },
     });
     await users.ensureServiceAccounts(config.SERVICE_PASSWORD);
+    if (config.VOTING_ADMIN_USERNAME !== "" || config.VOTING_ADMIN_PASSWORD !== "") {
+      await users.ensureAdmin(config.VOTING_ADMIN_USERNAME, config.VOTING_ADMIN_PASSWORD).catch((err: Error) => {
+        throw new ConfigError(`admin bootstrap: ${err.message}`);
+      });
+      log.info({ username: config.VOTING_ADMIN_USERNAME }, "admin account ready");
+    }
 
     const server = await startGrpcServer({
       host: config.HOST,

@@ -1,4 +1,4 @@
-import { commonSettings, int, port, readConfig, serviceAccountSettings } from "@voting/server-kit";
+import { commonSettings, int, port, readConfig, serviceAccountSettings, str } from "@voting/server-kit";
 
 export const authSettings = {
   ...commonSettings,
@@ -10,6 +10,8 @@ export const authSettings = {
   ARGON2_TIME_COST: { doc: "argon2id iterations (OWASP minimum 2 at 19 MiB)", default: "2", parse: int(1, 100) },
   ARGON2_PARALLELISM: { doc: "argon2id lanes", default: "1", parse: int(1, 16) },
   LOGIN_MAX_FAILURES_PER_USER: { doc: "Failed logins per username per 15 minutes before RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },
+  VOTING_ADMIN_USERNAME: { doc: "With VOTING_ADMIN_PASSWORD: the admin account that auth-server creates (or resets the password of) at start", default: "", parse: str },
+  VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str },
   LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },
 };
 

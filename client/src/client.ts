@@ -108,6 +108,16 @@ export function createVotingClient(opts: ClientOptions = {}) {
       getJwks: (c?: CallOptions) => unary(a(), a().getJwks)({}, c),
     },
     elections: {
+      createElection: (req: Partial2<voteV1.CreateElectionRequest>, c?: CallOptions) =>
+        unary(e(), e().createElection)(voteV1.CreateElectionRequest.fromPartial(req), c),
+      addCandidate: (req: Partial2<voteV1.AddCandidateRequest>, c?: CallOptions) =>
+        unary(e(), e().addCandidate)(voteV1.AddCandidateRequest.fromPartial(req), c),
+      addToVoterRoll: (req: Partial2<voteV1.AddToVoterRollRequest>, c?: CallOptions) =>
+        unary(e(), e().addToVoterRoll)(voteV1.AddToVoterRollRequest.fromPartial(req), c),
+      openElection: (req: Partial2<voteV1.OpenElectionRequest>, c?: CallOptions) =>
+        unary(e(), e().openElection)(voteV1.OpenElectionRequest.fromPartial(req), c),
+      closeElection: (req: Partial2<voteV1.CloseElectionRequest>, c?: CallOptions) =>
+        unary(e(), e().closeElection)(voteV1.CloseElectionRequest.fromPartial(req), c),
       getElection: (req: Partial2<voteV1.GetElectionRequest>, c?: CallOptions) =>
         unary(e(), e().getElection)(voteV1.GetElectionRequest.fromPartial(req), c),
       listElections: (req: Partial2<voteV1.ListElectionsRequest>, c?: CallOptions) =>

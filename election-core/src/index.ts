@@ -1,2 +1,3 @@
 export * from "./ballot-log.js";
 export * from "./plurality.js";
+export type * from "./tally/types.js";

@@ -7,6 +7,9 @@ import { RpcError, UnauthenticatedError } from "./errors.js";
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
 export type Role = (typeof ROLES)[number];
 
+/** Usernames as auth-server accepts them (voter rolls hold usernames too). */
+export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
+
 export interface Principal {
   userId: number;
   role: Role;

@@ -1,5 +1,6 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
-import { tallyV1, type voteV1 } from "@voting/api";
+import { tallyV1, voteV1 } from "@voting/api";
+import type { Method } from "@voting/election-core";
 import { isServiceError, Status, type VotingClient } from "@voting/client";
 import { connectPeers, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
@@ -7,8 +8,8 @@ import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
 import { tallyRepository } from "./db/tally-repository.js";
 import { broadcaster } from "./domain/broadcaster.js";
-import { computeResult, type ElectionResult } from "./domain/results.js";
-import { tallyBook, type VotePort } from "./domain/tally-book.js";
+import { resultsOf, type ElectionResult } from "./domain/results.js";
+import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book.js";
 import { tallyAccess } from "./rpc/access.js";
 import { tallyServiceImpl } from "./rpc/tally-service.js";
 
@@ -17,6 +18,19 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
+const METHODS: Partial<Record<voteV1.BallotMethod, Method>> = {
+  [voteV1.BallotMethod.BALLOT_METHOD_PLURALITY]: "plurality",
+  [voteV1.BallotMethod.BALLOT_METHOD_APPROVAL]: "approval",
+  [voteV1.BallotMethod.BALLOT_METHOD_IRV]: "irv",
+  [voteV1.BallotMethod.BALLOT_METHOD_STV]: "stv",
+  [voteV1.BallotMethod.BALLOT_METHOD_SCHULZE]: "schulze",
+};
+const STATES: Partial<Record<voteV1.ElectionState, ElectionInfo["state"]>> = {
+  [voteV1.ElectionState.ELECTION_STATE_DRAFT]: "draft",
+  [voteV1.ElectionState.ELECTION_STATE_OPEN]: "open",
+  [voteV1.ElectionState.ELECTION_STATE_CLOSED]: "closed",
+};
+
 /** vote-server as the tally sees it, through the typed client. */
 function votePort(client: VotingClient): VotePort {
   return {
@@ -24,7 +38,20 @@ function votePort(client: VotingClient): VotePort {
       try {
         const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
         if (!election) return undefined;
-        return { id: election.id, title: election.title, genesisHash: election.logGenesisHash, candidates: election.candidates };
+        const method = METHODS[election.method];
+        const state = STATES[election.state];
+        if (!method || !state) throw new Error(`election ${id} has an unknown method or state`);
+        return {
+          id: election.id,
+          title: election.title,
+          method,
+          seats: election.seats,
+          state,
+          resultsWhileOpen: election.resultsWhileOpen,
+          ballotCount: election.ballotCount,
+          genesisHash: election.logGenesisHash,
+          candidates: election.candidates,
+        };
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
         throw err;
@@ -35,7 +62,7 @@ function votePort(client: VotingClient): VotePort {
       let pageToken = "";
       do {
         const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 });
-        ids.push(...page.elections.map((e) => e.id));
+        ids.push(...page.elections.filter((e) => e.state !== voteV1.ElectionState.ELECTION_STATE_DRAFT).map((e) => e.id));
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
       return ids;
@@ -85,7 +112,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         server?.setServing(false);
       },
     });
-    const compute = (id: number) => computeResult(book, id);
+    const compute = resultsOf(book);
     const updates = broadcaster<ElectionResult>(compute, 50, (err) => log.warn({ err }, "result update failed"));
 
     server = await startGrpcServer({

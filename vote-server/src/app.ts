@@ -13,7 +13,9 @@ import { defaultElection } from "./domain/elections.js";
 import { logFeed } from "./domain/log-feed.js";
 import { votingService } from "./domain/voting.js";
 import { voteAccess } from "./rpc/access.js";
-import { electionServiceImpl, voteServiceImpl } from "./rpc/vote-service.js";
+import { voteServiceImpl } from "./rpc/vote-service.js";
+import { electionServiceImpl } from "./rpc/election-service.js";
+import { electionAdmin } from "./domain/election-admin.js";
 
 export interface RunningService {
   port: number;
@@ -72,12 +74,17 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     const feed = logFeed();
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
+    const admin = electionAdmin(elections, (e) => voting.forget(e.id));
+    // Scheduled openings and closings: checked now (catching up after a restart) and every second.
+    const runSchedule = () => admin.runSchedule().catch((err: unknown) => log.warn({ err }, "election schedule check failed"));
+    await runSchedule();
+    const scheduler = setInterval(runSchedule, 1_000);
 
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.VOTE_PORT,
       services: [
-        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, log) },
+        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
         { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },
       ],
       access: voteAccess,
@@ -89,6 +96,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     return {
       port: server.port,
       async stop() {
+        clearInterval(scheduler);
         closing.abort();
         await server.shutdown();
         peers.close();

@@ -7,8 +7,8 @@ export class UsernameTakenError extends Error {}
 export interface UserRepository {
   /** Throws UsernameTakenError when the username exists. */
   insert(u: { username: string; passwordHash: string; role: Role }): Promise<User>;
-  /** Creates or resets a service account. */
-  upsertServiceAccount(username: string, passwordHash: string): Promise<void>;
+  /** Creates the account with this role, or resets its password if it has the role already; false if it has another role. */
+  upsertPrivileged(username: string, passwordHash: string, role: "service" | "admin"): Promise<boolean>;
   findByUsername(username: string): Promise<UserWithHash | undefined>;
   findById(id: number): Promise<User | undefined>;
   list(q: { role?: Role; afterId: number; limit: number }): Promise<User[]>;
@@ -31,13 +31,15 @@ export function userRepository(db: Database<AuthDb>): UserRepository {
         throw err;
       }
     },
-    async upsertServiceAccount(username, passwordHash) {
-      const existing = await k.selectFrom("users").select("id").where("username", "=", username).executeTakeFirst();
+    async upsertPrivileged(username, passwordHash, role) {
+      const existing = await k.selectFrom("users").select(["id", "role"]).where("username", "=", username).executeTakeFirst();
+      if (existing && existing.role !== role) return false;
       if (existing) {
-        await k.updateTable("users").set({ password_hash: passwordHash, role: "service" }).where("id", "=", existing.id).execute();
+        await k.updateTable("users").set({ password_hash: passwordHash }).where("id", "=", existing.id).execute();
       } else {
-        await k.insertInto("users").values({ username, password_hash: passwordHash, role: "service", created_at: Date.now() }).execute();
+        await k.insertInto("users").values({ username, password_hash: passwordHash, role, created_at: Date.now() }).execute();
       }
+      return true;
     },
     async findByUsername(username) {
       const r = await k.selectFrom("users").selectAll().where("username", "=", username).executeTakeFirst();

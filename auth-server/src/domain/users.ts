@@ -1,4 +1,4 @@
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, type Principal } from "@voting/server-kit";
+import { USERNAME_PATTERN, AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, type Principal } from "@voting/server-kit";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { UsernameTakenError, type UserRepository } from "../db/user-repository.js";
 import type { PasswordHasher } from "./passwords.js";
@@ -17,7 +17,6 @@ export interface UserWithHash extends User {
   passwordHash: string;
 }
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
 /** Usernames of the service accounts; nobody can register under this prefix. */
@@ -118,7 +117,19 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
 
     async ensureServiceAccounts(password: string): Promise<void> {
       const hash = await hasher.hash(password);
-      for (const name of SERVICE_ACCOUNTS) await users.upsertServiceAccount(name, hash);
+      for (const name of SERVICE_ACCOUNTS) {
+        if (!(await users.upsertPrivileged(name, hash, "service"))) throw new Error(`${name} exists and is not a service account`);
+      }
+    },
+
+    /** The explicit admin bootstrap: the account named in the configuration, nobody else. */
+    async ensureAdmin(username: string, password: string): Promise<void> {
+      checkUsername(username);
+      checkPassword(password);
+      if (username.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX)) throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
+      if (!(await users.upsertPrivileged(username, await hasher.hash(password), "admin"))) {
+        throw new InvalidArgumentError(`${username} exists and is not an admin; choose another VOTING_ADMIN_USERNAME`);
+      }
     },
   };
 }

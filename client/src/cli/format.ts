@@ -2,16 +2,52 @@ import type { tallyV1 } from "@voting/api";
 
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join("  ");
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i])))
+      .join("  ")
+      .trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+const bar = (share: number, width: number) => "█".repeat(Math.round(Math.max(0, Math.min(1, share)) * width)).padEnd(width, "·");
+
+/** People's view of a result: a bar per candidate, then rounds or the pairwise matrix. */
 export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
-  const rows = r.candidates.map((c) => {
-    const bar = "█".repeat(Math.round((c.percentage / 100) * width)).padEnd(width, "·");
-    return [c.leading ? "*" : " ", String(c.candidateId), c.name, String(c.votes), `${c.percentage.toFixed(2)}%`, bar];
-  });
-  const head = `${r.title} — ${r.totalBallots} ballot${r.totalBallots === 1 ? "" : "s"} counted (log seq ${r.countedThroughSeq})`;
-  if (rows.length === 0) return `${head}\nno candidates yet`;
-  return `${head}\n${table([" ", "ID", "CANDIDATE", "VOTES", "SHARE", ""], rows)}`;
+  const ballots = `${r.totalBallots} ballot${r.totalBallots === 1 ? "" : "s"}`;
+  const status = r.final ? "final" : r.embargoed ? "results embargoed until the election closes" : "counting";
+  const head = `${r.title} — ${r.method || "?"}${r.seats > 1 ? `, ${r.seats} seats` : ""} — ${ballots} counted (log seq ${r.countedThroughSeq}) — ${status}`;
+  if (r.embargoed) return head;
+  if (r.candidates.length === 0) return `${head}\nno candidates yet`;
+  const names = new Map(r.candidates.map((c) => [c.candidateId, c.name]));
+  const name = (id: number) => names.get(id) ?? `#${id}`;
+  const firstLabel = r.rounds.length > 0 || r.pairwise ? "FIRST PREF" : "VOTES";
+  const out = [
+    head,
+    table(
+      [" ", "ID", "CANDIDATE", firstLabel, "SHARE", ""],
+      r.candidates.map((c) => [c.elected ? "*" : " ", String(c.candidateId), c.name, c.votes, `${c.percentage.toFixed(2)}%`, bar(c.percentage / 100, width)]),
+    ),
+  ];
+  if (r.rounds.length > 0) {
+    const ids = r.candidates.map((c) => c.candidateId);
+    const rows = ids.map((id) => [name(id), ...r.rounds.map((round) => round.counts.find((c) => c.candidateId === id)?.votes ?? "–")]);
+    rows.push(["exhausted", ...r.rounds.map((round) => round.exhausted)]);
+    out.push("", table(["ROUND", ...r.rounds.map((round) => String(round.number))], rows));
+    for (const round of r.rounds) {
+      const acts = [...round.elected.map((id) => `${name(id)} elected`), ...round.eliminated.map((id) => `${name(id)} eliminated`)];
+      if (acts.length > 0) out.push(`round ${round.number}: ${acts.join(", ")}${round.quota ? ` (quota ${round.quota})` : ""}`);
+    }
+  }
+  if (r.pairwise) {
+    const ids = r.pairwise.candidateIds;
+    out.push(
+      "",
+      "pairwise (row beats column by):",
+      table(["", ...ids.map(name)], ids.map((id, i) => [name(id), ...r.pairwise!.matrix[i].values.map((v, j) => (i === j ? "–" : String(v)))])),
+    );
+    if (r.ranking.length > 0) out.push(`ranking: ${r.ranking.map((g) => g.candidateIds.map(name).join(" = ")).join(" > ")}`);
+  }
+  for (const t of r.ties) out.push(`tie${t.round ? ` in round ${t.round}` : ""} among ${t.among.map(name).join(", ")}: ${t.detail}`);
+  return out.join("\n");
 }

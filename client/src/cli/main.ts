@@ -10,6 +10,7 @@ import { login } from "./commands/login.js";
 import { candidates } from "./commands/candidates.js";
 import { vote } from "./commands/vote.js";
 import { results } from "./commands/results.js";
+import { election } from "./commands/election.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
@@ -37,6 +38,7 @@ try {
     .command(candidates as never)
     .command(vote as never)
     .command(results as never)
+    .command(election as never)
     .demandCommand(1, "name a command")
     .strict()
     .help()

@@ -1,26 +1,60 @@
-import { tallyPlurality, type CandidateTally } from "@voting/election-core";
-import type { TallyBook } from "./tally-book.js";
+// Results from the counted multiset with the election's method, explained by the tally
+// library. A result is computed once per counted seq and shared by every reader.
+import { parseChoicesKey, tabulate, type BallotGroup, type Method, type TallyResult } from "@voting/election-core";
+import type { ElectionInfo, TallyBook } from "./tally-book.js";
 
 export interface ElectionResult {
   electionId: number;
   title: string;
-  candidates: CandidateTally[];
+  tally: TallyResult | undefined;
   totalBallots: number;
   countedThroughSeq: number;
   logHeadHash: string;
   computedAt: Date;
+  /** Results hidden until the close: only totalBallots is shown. */
+  embargoed: boolean;
+  /** Closed and every ballot counted. */
+  final: boolean;
 }
 
-export async function computeResult(book: TallyBook, electionId: number): Promise<ElectionResult> {
-  const { info, state } = await book.result(electionId);
-  const tally = tallyPlurality(state.ballots, info.candidates);
-  return {
-    electionId,
-    title: info.title,
-    candidates: tally.candidates,
-    totalBallots: tally.totalBallots,
-    countedThroughSeq: state.lastSeq,
-    logHeadHash: state.lastHash,
-    computedAt: new Date(),
+/** A log entry's choices as the tally library's ballot for this method. */
+export function toBallotGroup(method: Method, key: string, count: number): BallotGroup {
+  const choices = parseChoicesKey(key);
+  if (method === "approval") return { ranks: [choices], count };
+  if (method === "plurality") return { ranks: [choices.slice(0, 1)], count };
+  return { ranks: choices.map((c) => [c]), count };
+}
+
+export function resultsOf(book: TallyBook) {
+  const cache = new Map<number, { key: string; result: ElectionResult }>();
+  return async function compute(electionId: number): Promise<ElectionResult> {
+    const { info, state } = await book.result(electionId);
+    const embargoed = !info.resultsWhileOpen && info.state !== "closed";
+    const final = info.state === "closed" && state.lastSeq >= info.ballotCount;
+    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}`;
+    const hit = cache.get(electionId);
+    if (hit?.key === key) return hit.result;
+    let total = 0;
+    for (const n of state.ballots.values()) total += n;
+    const tally = embargoed ? undefined : tallyOf(info, state.ballots, state.lastHash);
+    const result: ElectionResult = {
+      electionId,
+      title: info.title,
+      tally,
+      totalBallots: total,
+      countedThroughSeq: state.lastSeq,
+      logHeadHash: state.lastHash,
+      computedAt: new Date(),
+      embargoed,
+      final,
+    };
+    cache.set(electionId, { key, result });
+    return result;
   };
+}
+
+function tallyOf(info: ElectionInfo, ballots: ReadonlyMap<string, number>, headHash: string): TallyResult {
+  const groups = [...ballots].map(([key, count]) => toBallotGroup(info.method, key, count));
+  // Lots are drawn from the log's head hash: anyone recounting the published log gets the same draw.
+  return tabulate(info.candidates, groups, { method: info.method, seats: info.seats, tieBreakSeed: headHash });
 }

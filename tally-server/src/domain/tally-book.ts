@@ -1,13 +1,19 @@
 // The tally as a materialised view of each election's ballot log. For every election it
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
-import { checkChain, choicesKey, parseChoicesKey, type LogEntryContent } from "@voting/election-core";
-import { NotFoundError, type Logger } from "@voting/server-kit";
+import { checkChain, choicesKey, parseChoicesKey, type LogEntryContent, type Method } from "@voting/election-core";
+import { FailedPreconditionError, NotFoundError, type Logger } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 
 export interface ElectionInfo {
   id: number;
   title: string;
+  method: Method;
+  seats: number;
+  state: "draft" | "open" | "closed";
+  resultsWhileOpen: boolean;
+  /** Entries in the log when this was read. */
+  ballotCount: number;
   genesisHash: string;
   candidates: { id: number; name: string }[];
 }
@@ -17,6 +23,7 @@ export type Entry = LogEntryContent & { hash: string };
 export interface VotePort {
   /** undefined when vote-server has no such election. */
   getElection(id: number): Promise<ElectionInfo | undefined>;
+  /** Elections that have a ballot log: open or closed. */
   listElectionIds(): Promise<number[]>;
   /** Batches of consecutive entries after afterSeq, following new ones until signal aborts. */
   streamBallots(electionId: number, afterSeq: number, signal: AbortSignal): AsyncIterable<Entry[]>;
@@ -69,6 +76,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
         if (stored) return stored;
         const info = await electionInfo(id);
         if (!info) throw new NotFoundError(`election ${id} not found`);
+        if (info.state === "draft") throw new FailedPreconditionError(`election ${id} is a draft; it has no ballots yet`);
         return { lastSeq: 0, lastHash: info.genesisHash, ballots: new Map<string, number>() };
       })()
         .then((s) => (states.set(id, s), s))

@@ -1,19 +1,17 @@
 import type { tallyV1 } from "@voting/api";
 import { serverStream, unary, type Logger } from "@voting/server-kit";
+import { toProtoResult } from "@voting/client";
 import type { ElectionResult } from "../domain/results.js";
 
 const DEFAULT_ELECTION_ID = 1;
 const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 
-export const toProtoResult = (r: ElectionResult): tallyV1.ElectionResult => ({
-  electionId: r.electionId,
-  title: r.title,
-  candidates: r.candidates.map((c) => ({ candidateId: c.candidateId, name: c.name, votes: c.votes, percentage: c.percentage, leading: c.leading })),
-  totalBallots: r.totalBallots,
-  countedThroughSeq: r.countedThroughSeq,
-  logHeadHash: r.logHeadHash,
-  updateTime: r.computedAt,
-});
+export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult =>
+  toProtoResult(
+    r.tally,
+    { electionId: r.electionId, title: r.title, countedThroughSeq: r.countedThroughSeq, logHeadHash: r.logHeadHash, updateTime: r.computedAt, embargoed: r.embargoed, final: r.final },
+    r.totalBallots,
+  );
 
 export interface ResultsPort {
   compute(electionId: number): Promise<ElectionResult>;
@@ -22,7 +20,7 @@ export interface ResultsPort {
 
 export function tallyServiceImpl(results: ResultsPort, closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
   return {
-    getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoResult(await results.compute(electionIdOf(req.electionId))) })),
+    getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId))) })),
     watchResults: serverStream(log, async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);
       const stop = AbortSignal.any([ctx.signal, closing]);
@@ -38,7 +36,7 @@ export function tallyServiceImpl(results: ResultsPort, closing: AbortSignal, log
           while (waiting && !stop.aborted) {
             const next = waiting;
             waiting = undefined;
-            await send({ result: toProtoResult(next) });
+            await send({ result: toProtoElectionResult(next) });
           }
         } catch (err) {
           failed = err;

@@ -39,5 +39,29 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002-lifecycle-candidates-rolls": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("elections").addColumn("opens_at", "bigint").execute();
+        await db.schema.alterTable("elections").addColumn("closes_at", "bigint").execute();
+        await db.schema.alterTable("elections").addColumn("results_while_open", "integer", (c) => c.notNull().defaultTo(1)).execute();
+        await db.schema.alterTable("elections").addColumn("has_voter_roll", "integer", (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.createIndex("elections_state_opens").on("elections").columns(["state", "opens_at"]).execute();
+        await db.schema.createIndex("elections_state_closes").on("elections").columns(["state", "closes_at"]).execute();
+        await db.schema
+          .createTable("candidates")
+          .addColumn("election_id", "bigint", (c) => c.notNull())
+          .addColumn("candidate_id", "bigint", (c) => c.notNull())
+          .addColumn("name", "varchar(200)", (c) => c.notNull())
+          .addPrimaryKeyConstraint("candidates_pk", ["election_id", "candidate_id"])
+          .addUniqueConstraint("candidates_name", ["election_id", "name"])
+          .execute();
+        await db.schema
+          .createTable("voter_rolls")
+          .addColumn("election_id", "bigint", (c) => c.notNull())
+          .addColumn("username", "varchar(64)", (c) => c.notNull())
+          .addPrimaryKeyConstraint("voter_rolls_pk", ["election_id", "username"])
+          .execute();
+      },
+    },
   };
 }

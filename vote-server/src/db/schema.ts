@@ -12,6 +12,23 @@ export interface ElectionsTable {
   genesis_hash: string;
   head_seq: number;
   head_hash: string;
+  /** Epoch milliseconds, or null when an official opens or closes it. */
+  opens_at: number | null;
+  closes_at: number | null;
+  results_while_open: number;
+  has_voter_roll: number;
+}
+
+/** Candidates of elections with a candidate list (not the general election's users). */
+export interface CandidatesTable {
+  election_id: number;
+  candidate_id: number;
+  name: string;
+}
+
+export interface VoterRollsTable {
+  election_id: number;
+  username: string;
 }
 
 /** The public ballot log. No voter id and no time: see docs/ballot-log.md. */
@@ -33,6 +50,8 @@ export interface ParticipationsTable {
 
 export interface VoteDb {
   elections: ElectionsTable;
+  candidates: CandidatesTable;
+  voter_rolls: VoterRollsTable;
   ballots: BallotsTable;
   participations: ParticipationsTable;
 }

@@ -5,7 +5,7 @@ import { chainHash, choicesKey } from "@voting/election-core";
 import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
-import type { Election } from "./elections.js";
+import { takesBallots, type Election } from "./elections.js";
 import { ballotCommitment, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
 
 export interface CastRequest {
@@ -55,8 +55,8 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
 
   function plan(batch: Pending[], election: Election, existing: Map<number, Participation>) {
     const outcomes = new Map<Pending, Outcome>();
-    if (election.state !== "open") {
-      const error = new FailedPreconditionError(`election ${election.id} is ${election.state}, not open`);
+    if (!takesBallots(election, Date.now())) {
+      const error = new FailedPreconditionError(`election ${election.id} is ${election.state === "open" ? "past its closing time" : election.state}, not open`);
       for (const p of batch) outcomes.set(p, { ok: false, error });
       return { plan: undefined, result: outcomes };
     }

@@ -1,8 +1,9 @@
 import { genesisHash } from "@voting/election-core";
+import type { Method } from "@voting/election-core";
 
-export type Method = "plurality";
+export type { Method };
 export type ElectionState = "draft" | "open" | "closed";
-export type CandidateSource = "registered_users";
+export type CandidateSource = "registered_users" | "list";
 
 export interface Candidate {
   id: number;
@@ -17,12 +18,21 @@ export interface Election {
   seats: number;
   state: ElectionState;
   candidateSource: CandidateSource;
+  /** Empty until the election opens and its definition is frozen. */
   genesisHash: string;
   headSeq: number;
   headHash: string;
+  opensAt?: Date;
+  closesAt?: Date;
+  resultsWhileOpen: boolean;
+  hasVoterRoll: boolean;
 }
 
 export const DEFAULT_ELECTION_ID = 1;
+
+export function definitionHash(e: Pick<Election, "id" | "title" | "method" | "seats" | "candidateSource">, candidates: Candidate[]): string {
+  return genesisHash({ id: e.id, title: e.title, method: e.method, seats: e.seats, candidateSource: e.candidateSource, candidates });
+}
 
 /** The election that exists on every fresh system, so people can vote with no setup. */
 export function defaultElection(): Election {
@@ -32,9 +42,8 @@ export function defaultElection(): Election {
     method: "plurality",
     seats: 1,
     candidateSource: "registered_users",
-    candidates: [],
   } as const;
-  const genesis = genesisHash(definition);
+  const genesis = definitionHash(definition, []);
   return {
     ...definition,
     description: "Every registered candidate stands; every registered voter may vote once.",
@@ -42,8 +51,15 @@ export function defaultElection(): Election {
     genesisHash: genesis,
     headSeq: 0,
     headHash: genesis,
+    resultsWhileOpen: true,
+    hasVoterRoll: false,
   };
 }
 
 /** Election id 0 in a request means the default election. */
 export const resolveElectionId = (id: number): number => (id === 0 ? DEFAULT_ELECTION_ID : id);
+
+/** Whether ballots are taken now: open, and not past a scheduled close. */
+export function takesBallots(e: Election, now: number): boolean {
+  return e.state === "open" && (e.closesAt === undefined || e.closesAt.getTime() > now);
+}

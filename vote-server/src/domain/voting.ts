@@ -1,10 +1,12 @@
-// The vote-server's use cases: read elections, cast a ballot, read the log.
+// The vote-server's use cases for voters and readers: read elections, cast a ballot, read
+// the log.
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, type Principal } from "@voting/server-kit";
 import type { BallotRepository, LogRow } from "../db/ballot-repository.js";
 import type { ElectionRepository } from "../db/election-repository.js";
 import type { BallotBox } from "./ballot-box.js";
+import { canonicalChoices } from "./ballot-rules.js";
 import type { CandidateDirectory } from "./candidates.js";
-import type { Candidate, Election, ElectionState } from "./elections.js";
+import { takesBallots, type Candidate, type Election, type ElectionState } from "./elections.js";
 import type { Receipt } from "./receipts.js";
 
 export interface VotingDeps {
@@ -14,52 +16,70 @@ export interface VotingDeps {
   box: BallotBox;
 }
 
+export interface ElectionView {
+  election: Election;
+  candidates: Candidate[];
+  rollSize: number;
+}
+
+const CACHE_MS = 1_000;
+
 export function votingService({ elections, ballots, directory, box }: VotingDeps) {
   // Election metadata changes rarely; the commit re-reads the state under the log lock.
-  const cache = new Map<number, { at: number; election: Election }>();
-  const election = async (id: number): Promise<Election> => {
+  const cache = new Map<number, { at: number; election: Election; candidates: Set<number> }>();
+  const cached = async (id: number) => {
     const hit = cache.get(id);
-    if (hit && Date.now() - hit.at < 1_000) return hit.election;
-    const e = await elections.get(id);
-    if (!e) throw new NotFoundError(`election ${id} not found`);
-    cache.set(id, { at: Date.now(), election: e });
-    return e;
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+    const election = await elections.get(id);
+    if (!election) throw new NotFoundError(`election ${id} not found`);
+    const listed = election.candidateSource === "list" ? await elections.candidates(id) : [];
+    const entry = { at: Date.now(), election, candidates: new Set(listed.map((c) => c.id)) };
+    cache.set(id, entry);
+    return entry;
   };
 
-  const candidatesOf = (e: Election): Promise<Candidate[]> => directory.list();
+  const candidatesOf = (e: Election): Promise<Candidate[]> => (e.candidateSource === "list" ? elections.candidates(e.id) : directory.list());
+
+  const isCandidate = async (entry: { election: Election; candidates: Set<number> }, id: number) =>
+    entry.election.candidateSource === "list" ? entry.candidates.has(id) : directory.isCandidate(id);
 
   return {
-    async getElection(id: number): Promise<{ election: Election; candidates: Candidate[] }> {
+    async getElection(id: number): Promise<ElectionView> {
       const e = await elections.get(id);
       if (!e) throw new NotFoundError(`election ${id} not found`);
-      return { election: e, candidates: await candidatesOf(e) };
+      const [candidates, rollSize] = await Promise.all([candidatesOf(e), e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0)]);
+      return { election: e, candidates, rollSize };
     },
 
     listElections: (q: { state?: ElectionState; afterId: number; limit: number }) => elections.list(q),
 
+    forget(id: number) {
+      cache.delete(id);
+    },
+
     async cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }): Promise<Receipt> {
       if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote");
-      const e = await election(req.electionId);
-      if (e.state !== "open") throw new FailedPreconditionError(`election ${e.id} is ${e.state}, not open`);
-      if (req.choices.length !== 1) {
-        throw new InvalidArgumentError(`election ${e.id} uses plurality: a ballot names exactly one candidate`);
+      const entry = await cached(req.electionId);
+      const e = entry.election;
+      if (!takesBallots(e, Date.now())) throw new FailedPreconditionError(`election ${e.id} is ${e.state === "open" ? "past its closing time" : e.state}, not open`);
+      const choices = canonicalChoices(e.id, e.method, req.choices);
+      for (const c of choices) {
+        if (!(await isCandidate(entry, c))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`);
       }
-      if (!(await directory.isCandidate(req.choices[0]))) {
-        throw new InvalidArgumentError(`${req.choices[0]} is not a candidate in election ${e.id}`);
+      if (e.hasVoterRoll && !(await elections.isOnRoll(e.id, voter.username))) {
+        throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`);
       }
-      return box.cast({ ...req, voterId: voter.userId });
+      return box.cast({ ...req, choices, voterId: voter.userId });
     },
 
-    async receipt(trackingCode: string): Promise<LogRow> {
+    async receipt(trackingCode: string): Promise<{ row: LogRow; election: Election }> {
       const row = await ballots.findByTrackingCode(trackingCode);
       if (!row) throw new NotFoundError(`no ballot has tracking code ${trackingCode}`);
-      return row;
+      return { row, election: (await cached(row.electionId)).election };
     },
 
-    async electionExists(id: number): Promise<Election> {
-      const e = await elections.get(id);
-      if (!e) throw new NotFoundError(`election ${id} not found`);
-      return e;
+    async election(id: number): Promise<Election> {
+      return (await cached(id)).election;
     },
 
     readLog: (electionId: number, afterSeq: number, limit: number) => ballots.readLog(electionId, afterSeq, limit),
@@ -67,3 +87,8 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
 }
 
 export type VotingService = ReturnType<typeof votingService>;
+
+/** Whether ballot content is hidden from this caller: embargoed results while open. */
+export function contentSealed(e: Election, caller: Principal | undefined): boolean {
+  return !e.resultsWhileOpen && e.state !== "closed" && caller?.role !== "service";
+}

@@ -2,7 +2,7 @@
 import { voteV1 } from "@voting/api";
 import { parseChoicesKey } from "@voting/election-core";
 import type { LogRow } from "../db/ballot-repository.js";
-import type { Candidate, Election, ElectionState } from "../domain/elections.js";
+import type { Candidate, CandidateSource, Election, ElectionState, Method } from "../domain/elections.js";
 import type { Receipt } from "../domain/receipts.js";
 
 const STATE: Record<ElectionState, voteV1.ElectionState> = {
@@ -11,23 +11,42 @@ const STATE: Record<ElectionState, voteV1.ElectionState> = {
   closed: voteV1.ElectionState.ELECTION_STATE_CLOSED,
 };
 
-export function stateFromProto(s: voteV1.ElectionState): ElectionState | undefined {
-  return (Object.keys(STATE) as ElectionState[]).find((k) => STATE[k] === s);
-}
+const METHOD: Record<Method, voteV1.BallotMethod> = {
+  plurality: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY,
+  approval: voteV1.BallotMethod.BALLOT_METHOD_APPROVAL,
+  irv: voteV1.BallotMethod.BALLOT_METHOD_IRV,
+  stv: voteV1.BallotMethod.BALLOT_METHOD_STV,
+  schulze: voteV1.BallotMethod.BALLOT_METHOD_SCHULZE,
+};
 
-export function toProtoElection(e: Election, candidates: Candidate[] = []): voteV1.Election {
+const SOURCE: Record<CandidateSource, voteV1.CandidateSource> = {
+  registered_users: voteV1.CandidateSource.CANDIDATE_SOURCE_REGISTERED_USERS,
+  list: voteV1.CandidateSource.CANDIDATE_SOURCE_LIST,
+};
+
+const reverse = <K extends string, V>(table: Record<K, V>) => (v: V): K | undefined => (Object.keys(table) as K[]).find((k) => table[k] === v);
+
+export const stateFromProto = reverse(STATE);
+export const methodFromProto = reverse(METHOD);
+
+export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0): voteV1.Election {
   return {
     id: e.id,
     title: e.title,
     description: e.description,
-    method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY,
+    method: METHOD[e.method],
     seats: e.seats,
     state: STATE[e.state],
-    candidateSource: voteV1.CandidateSource.CANDIDATE_SOURCE_REGISTERED_USERS,
+    candidateSource: SOURCE[e.candidateSource],
     candidates: candidates.map((c) => ({ id: c.id, name: c.name })),
     ballotCount: e.headSeq,
     logGenesisHash: e.genesisHash,
     logHeadHash: e.headHash,
+    opensAt: e.opensAt,
+    closesAt: e.closesAt,
+    hasVoterRoll: e.hasVoterRoll,
+    voterRollSize: rollSize,
+    resultsWhileOpen: e.resultsWhileOpen,
   };
 }
 
@@ -38,10 +57,10 @@ export const toProtoReceipt = (r: Receipt): voteV1.Receipt => ({
   trackingCode: r.trackingCode,
 });
 
-export const toProtoEntry = (r: LogRow): voteV1.BallotLogEntry => ({
+export const toProtoEntry = (r: LogRow, sealed = false): voteV1.BallotLogEntry => ({
   electionId: r.electionId,
   seq: r.seq,
   trackingCode: r.trackingCode,
-  ballot: { choices: parseChoicesKey(r.choices) },
+  ballot: sealed ? undefined : { choices: parseChoicesKey(r.choices) },
   hash: r.hash,
 });

@@ -23,18 +23,142 @@ export const protobufPackage = "voting.tally.v1";
 
 export const protobufFileName = "voting/tally/v1/tally.proto";
 
+/** TransferKind says why votes moved. */
+export enum TransferKind {
+  /** TRANSFER_KIND_UNSPECIFIED - Not set. */
+  TRANSFER_KIND_UNSPECIFIED = 0,
+  /** TRANSFER_KIND_SURPLUS - An elected candidate's votes above the quota. */
+  TRANSFER_KIND_SURPLUS = 1,
+  /** TRANSFER_KIND_ELIMINATION - An eliminated candidate's votes. */
+  TRANSFER_KIND_ELIMINATION = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function transferKindFromJSON(object: any): TransferKind {
+  switch (object) {
+    case 0:
+    case "TRANSFER_KIND_UNSPECIFIED":
+      return TransferKind.TRANSFER_KIND_UNSPECIFIED;
+    case 1:
+    case "TRANSFER_KIND_SURPLUS":
+      return TransferKind.TRANSFER_KIND_SURPLUS;
+    case 2:
+    case "TRANSFER_KIND_ELIMINATION":
+      return TransferKind.TRANSFER_KIND_ELIMINATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return TransferKind.UNRECOGNIZED;
+  }
+}
+
+export function transferKindToJSON(object: TransferKind): string {
+  switch (object) {
+    case TransferKind.TRANSFER_KIND_UNSPECIFIED:
+      return "TRANSFER_KIND_UNSPECIFIED";
+    case TransferKind.TRANSFER_KIND_SURPLUS:
+      return "TRANSFER_KIND_SURPLUS";
+    case TransferKind.TRANSFER_KIND_ELIMINATION:
+      return "TRANSFER_KIND_ELIMINATION";
+    case TransferKind.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** CandidateResult is one candidate's line in a result. */
 export interface CandidateResult {
   /** Candidate id. */
   candidateId: number;
   /** Candidate name. */
   name: string;
-  /** Votes counted for the candidate. */
-  votes: number;
-  /** Share of the counted ballots, 0 to 100. */
+  /**
+   * Votes as an exact decimal string: the count for plurality and approval, first
+   * preferences for irv, stv and schulze (rounds and the pairwise matrix explain the rest).
+   */
+  votes: string;
+  /** votes as a share of valid ballots, 0 to 100. */
   percentage: number;
-  /** Whether the candidate has the most votes now (all tied leaders are marked). */
-  leading: boolean;
+  /** Whether the candidate wins a seat (or would, if counting stopped now). */
+  elected: boolean;
+  /** Final standing, 1 for the first winner; tied candidates share a position. */
+  position: number;
+}
+
+/** CandidateVotes is a candidate's total in a round or transfer. */
+export interface CandidateVotes {
+  /** Candidate id. */
+  candidateId: number;
+  /** Exact decimal string. */
+  votes: string;
+}
+
+/** Transfer is where one candidate's votes went at the end of a round. */
+export interface Transfer {
+  /** The candidate whose votes moved. */
+  fromCandidateId: number;
+  /** Surplus or elimination. */
+  kind: TransferKind;
+  /** Votes received by each candidate. */
+  to: CandidateVotes[];
+  /** Votes that went to nobody (exhausted), exact decimal string. */
+  exhausted: string;
+}
+
+/** Round is one round of an irv or stv count. */
+export interface Round {
+  /** 1-based. */
+  number: number;
+  /** Totals of every candidate still in the count. */
+  counts: CandidateVotes[];
+  /** Exhausted (non-transferable) so far, exact decimal string. */
+  exhausted: string;
+  /** The stv quota; empty for irv. */
+  quota: string;
+  /** Candidates elected at the end of this round. */
+  elected: number[];
+  /** Candidates eliminated at the end of this round. */
+  eliminated: number[];
+  /** Votes moved at the end of this round; the next round includes them. */
+  transfers: Transfer[];
+}
+
+/** PairwiseRow is one row of a square matrix over Pairwise.candidate_ids. */
+export interface PairwiseRow {
+  /** One value per candidate, in Pairwise.candidate_ids order. */
+  values: number[];
+}
+
+/** Pairwise explains a schulze result. */
+export interface Pairwise {
+  /** Order of rows and columns. */
+  candidateIds: number[];
+  /** matrix[i][j]: ballots ranking candidate i above candidate j. */
+  matrix: PairwiseRow[];
+  /** strongest[i][j]: strength of the strongest path from i to j (winning votes). */
+  strongest: PairwiseRow[];
+}
+
+/** RankGroup is one place in a ranking; several candidates share it when tied. */
+export interface RankGroup {
+  /** Candidates at this place. */
+  candidateIds: number[];
+}
+
+/** TieBreak records a tie and how it was broken. */
+export interface TieBreak {
+  /** Round of the tie; 0 when the method has no rounds. */
+  round: number;
+  /** The tied candidates. */
+  among: number[];
+  /** The candidate the break chose. */
+  chosen: number;
+  /** What was decided: "elimination", "election" or "ranking". */
+  decides: string;
+  /** "previous-rounds" (earlier round counts) or "lot" (a draw seeded by the ballot log). */
+  rule: string;
+  /** The break in words. */
+  detail: string;
 }
 
 /** ElectionResult is a tally of the ballot log up to counted_through_seq. */
@@ -43,19 +167,48 @@ export interface ElectionResult {
   electionId: number;
   /** Election title. */
   title: string;
-  /** Candidates, most votes first, then by id. */
+  /**
+   * Candidates: winners first in order of election, then by final standing. Empty while
+   * results are embargoed.
+   */
   candidates: CandidateResult[];
   /** Ballots counted. */
   totalBallots: number;
   /**
-   * The last ballot log seq counted; the result equals a recount of entries
-   * 1 to counted_through_seq.
+   * The last ballot log seq counted; the result equals a recount of entries 1 to
+   * counted_through_seq.
    */
   countedThroughSeq: number;
   /** Chain hash of the entry at counted_through_seq, hex. */
   logHeadHash: string;
   /** When this result was computed. */
-  updateTime: Date | undefined;
+  updateTime:
+    | Date
+    | undefined;
+  /** Counting method: plurality, approval, irv, stv or schulze. */
+  method: string;
+  /** Seats filled. */
+  seats: number;
+  /** Ballots that counted for someone. */
+  validBallots: number;
+  /** Winners in order of election. */
+  winners: number[];
+  /** irv and stv: every round. */
+  rounds: Round[];
+  /** schulze: the pairwise matrix and strongest paths. */
+  pairwise:
+    | Pairwise
+    | undefined;
+  /** schulze: the full ranking, best first. */
+  ranking: RankGroup[];
+  /** Ties that were broken, and how. */
+  ties: TieBreak[];
+  /** The rules applied, in words. */
+  notes: string[];
+  /** True while the election hides results until it closes: only total_ballots is given. */
+  embargoed: boolean;
+  /** True when the election is closed and every ballot is counted: the result is final. */
+  final: boolean;
 }
 
 /** GetResultsRequest names an election. */
@@ -83,7 +236,7 @@ export interface WatchResultsResponse {
 }
 
 function createBaseCandidateResult(): CandidateResult {
-  return { candidateId: 0, name: "", votes: 0, percentage: 0, leading: false };
+  return { candidateId: 0, name: "", votes: "", percentage: 0, elected: false, position: 0 };
 }
 
 export const CandidateResult: MessageFns<CandidateResult> = {
@@ -94,14 +247,17 @@ export const CandidateResult: MessageFns<CandidateResult> = {
     if (message.name !== "") {
       writer.uint32(18).string(message.name);
     }
-    if (message.votes !== 0) {
-      writer.uint32(24).uint64(message.votes);
+    if (message.votes !== "") {
+      writer.uint32(26).string(message.votes);
     }
     if (message.percentage !== 0) {
       writer.uint32(33).double(message.percentage);
     }
-    if (message.leading !== false) {
-      writer.uint32(40).bool(message.leading);
+    if (message.elected !== false) {
+      writer.uint32(40).bool(message.elected);
+    }
+    if (message.position !== 0) {
+      writer.uint32(48).uint32(message.position);
     }
     return writer;
   },
@@ -136,11 +292,11 @@ export const CandidateResult: MessageFns<CandidateResult> = {
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.votes = longToNumber(reader.uint64());
+            message.votes = reader.string();
             continue;
           }
           case 4: {
@@ -156,7 +312,15 @@ export const CandidateResult: MessageFns<CandidateResult> = {
               break;
             }
 
-            message.leading = reader.bool();
+            message.elected = reader.bool();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.position = reader.uint32();
             continue;
           }
         }
@@ -179,9 +343,10 @@ export const CandidateResult: MessageFns<CandidateResult> = {
         ? globalThis.Number(object.candidate_id)
         : 0,
       name: isSet(object.name) ? globalThis.String(object.name) : "",
-      votes: isSet(object.votes) ? globalThis.Number(object.votes) : 0,
+      votes: isSet(object.votes) ? globalThis.String(object.votes) : "",
       percentage: isSet(object.percentage) ? globalThis.Number(object.percentage) : 0,
-      leading: isSet(object.leading) ? globalThis.Boolean(object.leading) : false,
+      elected: isSet(object.elected) ? globalThis.Boolean(object.elected) : false,
+      position: isSet(object.position) ? globalThis.Number(object.position) : 0,
     };
   },
 
@@ -193,14 +358,17 @@ export const CandidateResult: MessageFns<CandidateResult> = {
     if (message.name !== "") {
       obj.name = message.name;
     }
-    if (message.votes !== 0) {
-      obj.votes = Math.round(message.votes);
+    if (message.votes !== "") {
+      obj.votes = message.votes;
     }
     if (message.percentage !== 0) {
       obj.percentage = floatToJson(message.percentage);
     }
-    if (message.leading !== false) {
-      obj.leading = message.leading;
+    if (message.elected !== false) {
+      obj.elected = message.elected;
+    }
+    if (message.position !== 0) {
+      obj.position = Math.round(message.position);
     }
     return obj;
   },
@@ -212,9 +380,871 @@ export const CandidateResult: MessageFns<CandidateResult> = {
     const message = createBaseCandidateResult();
     message.candidateId = object.candidateId ?? 0;
     message.name = object.name ?? "";
-    message.votes = object.votes ?? 0;
+    message.votes = object.votes ?? "";
     message.percentage = object.percentage ?? 0;
-    message.leading = object.leading ?? false;
+    message.elected = object.elected ?? false;
+    message.position = object.position ?? 0;
+    return message;
+  },
+};
+
+function createBaseCandidateVotes(): CandidateVotes {
+  return { candidateId: 0, votes: "" };
+}
+
+export const CandidateVotes: MessageFns<CandidateVotes> = {
+  encode(message: CandidateVotes, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidateId !== 0) {
+      writer.uint32(8).uint64(message.candidateId);
+    }
+    if (message.votes !== "") {
+      writer.uint32(18).string(message.votes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CandidateVotes {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCandidateVotes();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.candidateId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.votes = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CandidateVotes {
+    return {
+      candidateId: isSet(object.candidateId)
+        ? globalThis.Number(object.candidateId)
+        : isSet(object.candidate_id)
+        ? globalThis.Number(object.candidate_id)
+        : 0,
+      votes: isSet(object.votes) ? globalThis.String(object.votes) : "",
+    };
+  },
+
+  toJSON(message: CandidateVotes): unknown {
+    const obj: any = {};
+    if (message.candidateId !== 0) {
+      obj.candidateId = Math.round(message.candidateId);
+    }
+    if (message.votes !== "") {
+      obj.votes = message.votes;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CandidateVotes>): CandidateVotes {
+    return CandidateVotes.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CandidateVotes>): CandidateVotes {
+    const message = createBaseCandidateVotes();
+    message.candidateId = object.candidateId ?? 0;
+    message.votes = object.votes ?? "";
+    return message;
+  },
+};
+
+function createBaseTransfer(): Transfer {
+  return { fromCandidateId: 0, kind: 0, to: [], exhausted: "" };
+}
+
+export const Transfer: MessageFns<Transfer> = {
+  encode(message: Transfer, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.fromCandidateId !== 0) {
+      writer.uint32(8).uint64(message.fromCandidateId);
+    }
+    if (message.kind !== 0) {
+      writer.uint32(16).int32(message.kind);
+    }
+    for (const v of message.to) {
+      CandidateVotes.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.exhausted !== "") {
+      writer.uint32(34).string(message.exhausted);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Transfer {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransfer();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.fromCandidateId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.kind = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.to.push(CandidateVotes.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.exhausted = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Transfer {
+    return {
+      fromCandidateId: isSet(object.fromCandidateId)
+        ? globalThis.Number(object.fromCandidateId)
+        : isSet(object.from_candidate_id)
+        ? globalThis.Number(object.from_candidate_id)
+        : 0,
+      kind: isSet(object.kind) ? transferKindFromJSON(object.kind) : 0,
+      to: globalThis.Array.isArray(object?.to) ? object.to.map((e: any) => CandidateVotes.fromJSON(e)) : [],
+      exhausted: isSet(object.exhausted) ? globalThis.String(object.exhausted) : "",
+    };
+  },
+
+  toJSON(message: Transfer): unknown {
+    const obj: any = {};
+    if (message.fromCandidateId !== 0) {
+      obj.fromCandidateId = Math.round(message.fromCandidateId);
+    }
+    if (message.kind !== 0) {
+      obj.kind = transferKindToJSON(message.kind);
+    }
+    if (message.to?.length) {
+      obj.to = message.to.map((e) => CandidateVotes.toJSON(e));
+    }
+    if (message.exhausted !== "") {
+      obj.exhausted = message.exhausted;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Transfer>): Transfer {
+    return Transfer.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Transfer>): Transfer {
+    const message = createBaseTransfer();
+    message.fromCandidateId = object.fromCandidateId ?? 0;
+    message.kind = object.kind ?? 0;
+    message.to = object.to?.map((e) => CandidateVotes.fromPartial(e)) || [];
+    message.exhausted = object.exhausted ?? "";
+    return message;
+  },
+};
+
+function createBaseRound(): Round {
+  return { number: 0, counts: [], exhausted: "", quota: "", elected: [], eliminated: [], transfers: [] };
+}
+
+export const Round: MessageFns<Round> = {
+  encode(message: Round, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.number !== 0) {
+      writer.uint32(8).uint32(message.number);
+    }
+    for (const v of message.counts) {
+      CandidateVotes.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.exhausted !== "") {
+      writer.uint32(26).string(message.exhausted);
+    }
+    if (message.quota !== "") {
+      writer.uint32(34).string(message.quota);
+    }
+    if (message.elected.length !== 0) {
+      writer.uint32(42).fork();
+      for (const v of message.elected) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.eliminated.length !== 0) {
+      writer.uint32(50).fork();
+      for (const v of message.eliminated) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    for (const v of message.transfers) {
+      Transfer.encode(v!, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Round {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRound();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.number = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.counts.push(CandidateVotes.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.exhausted = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.quota = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag === 40) {
+              message.elected.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 42) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.elected.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 6: {
+            if (tag === 48) {
+              message.eliminated.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 50) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.eliminated.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.transfers.push(Transfer.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Round {
+    return {
+      number: isSet(object.number) ? globalThis.Number(object.number) : 0,
+      counts: globalThis.Array.isArray(object?.counts) ? object.counts.map((e: any) => CandidateVotes.fromJSON(e)) : [],
+      exhausted: isSet(object.exhausted) ? globalThis.String(object.exhausted) : "",
+      quota: isSet(object.quota) ? globalThis.String(object.quota) : "",
+      elected: globalThis.Array.isArray(object?.elected) ? object.elected.map((e: any) => globalThis.Number(e)) : [],
+      eliminated: globalThis.Array.isArray(object?.eliminated)
+        ? object.eliminated.map((e: any) => globalThis.Number(e))
+        : [],
+      transfers: globalThis.Array.isArray(object?.transfers)
+        ? object.transfers.map((e: any) => Transfer.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Round): unknown {
+    const obj: any = {};
+    if (message.number !== 0) {
+      obj.number = Math.round(message.number);
+    }
+    if (message.counts?.length) {
+      obj.counts = message.counts.map((e) => CandidateVotes.toJSON(e));
+    }
+    if (message.exhausted !== "") {
+      obj.exhausted = message.exhausted;
+    }
+    if (message.quota !== "") {
+      obj.quota = message.quota;
+    }
+    if (message.elected?.length) {
+      obj.elected = message.elected.map((e) => Math.round(e));
+    }
+    if (message.eliminated?.length) {
+      obj.eliminated = message.eliminated.map((e) => Math.round(e));
+    }
+    if (message.transfers?.length) {
+      obj.transfers = message.transfers.map((e) => Transfer.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Round>): Round {
+    return Round.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Round>): Round {
+    const message = createBaseRound();
+    message.number = object.number ?? 0;
+    message.counts = object.counts?.map((e) => CandidateVotes.fromPartial(e)) || [];
+    message.exhausted = object.exhausted ?? "";
+    message.quota = object.quota ?? "";
+    message.elected = object.elected?.map((e) => e) || [];
+    message.eliminated = object.eliminated?.map((e) => e) || [];
+    message.transfers = object.transfers?.map((e) => Transfer.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBasePairwiseRow(): PairwiseRow {
+  return { values: [] };
+}
+
+export const PairwiseRow: MessageFns<PairwiseRow> = {
+  encode(message: PairwiseRow, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.values.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.values) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): PairwiseRow {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePairwiseRow();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.values.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.values.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): PairwiseRow {
+    return {
+      values: globalThis.Array.isArray(object?.values) ? object.values.map((e: any) => globalThis.Number(e)) : [],
+    };
+  },
+
+  toJSON(message: PairwiseRow): unknown {
+    const obj: any = {};
+    if (message.values?.length) {
+      obj.values = message.values.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<PairwiseRow>): PairwiseRow {
+    return PairwiseRow.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<PairwiseRow>): PairwiseRow {
+    const message = createBasePairwiseRow();
+    message.values = object.values?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBasePairwise(): Pairwise {
+  return { candidateIds: [], matrix: [], strongest: [] };
+}
+
+export const Pairwise: MessageFns<Pairwise> = {
+  encode(message: Pairwise, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidateIds.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.candidateIds) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    for (const v of message.matrix) {
+      PairwiseRow.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.strongest) {
+      PairwiseRow.encode(v!, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Pairwise {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBasePairwise();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.candidateIds.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.candidateIds.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.matrix.push(PairwiseRow.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.strongest.push(PairwiseRow.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Pairwise {
+    return {
+      candidateIds: globalThis.Array.isArray(object?.candidateIds)
+        ? object.candidateIds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.candidate_ids)
+        ? object.candidate_ids.map((e: any) => globalThis.Number(e))
+        : [],
+      matrix: globalThis.Array.isArray(object?.matrix) ? object.matrix.map((e: any) => PairwiseRow.fromJSON(e)) : [],
+      strongest: globalThis.Array.isArray(object?.strongest)
+        ? object.strongest.map((e: any) => PairwiseRow.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: Pairwise): unknown {
+    const obj: any = {};
+    if (message.candidateIds?.length) {
+      obj.candidateIds = message.candidateIds.map((e) => Math.round(e));
+    }
+    if (message.matrix?.length) {
+      obj.matrix = message.matrix.map((e) => PairwiseRow.toJSON(e));
+    }
+    if (message.strongest?.length) {
+      obj.strongest = message.strongest.map((e) => PairwiseRow.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Pairwise>): Pairwise {
+    return Pairwise.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Pairwise>): Pairwise {
+    const message = createBasePairwise();
+    message.candidateIds = object.candidateIds?.map((e) => e) || [];
+    message.matrix = object.matrix?.map((e) => PairwiseRow.fromPartial(e)) || [];
+    message.strongest = object.strongest?.map((e) => PairwiseRow.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseRankGroup(): RankGroup {
+  return { candidateIds: [] };
+}
+
+export const RankGroup: MessageFns<RankGroup> = {
+  encode(message: RankGroup, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidateIds.length !== 0) {
+      writer.uint32(10).fork();
+      for (const v of message.candidateIds) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RankGroup {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRankGroup();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag === 8) {
+              message.candidateIds.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 10) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.candidateIds.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RankGroup {
+    return {
+      candidateIds: globalThis.Array.isArray(object?.candidateIds)
+        ? object.candidateIds.map((e: any) => globalThis.Number(e))
+        : globalThis.Array.isArray(object?.candidate_ids)
+        ? object.candidate_ids.map((e: any) => globalThis.Number(e))
+        : [],
+    };
+  },
+
+  toJSON(message: RankGroup): unknown {
+    const obj: any = {};
+    if (message.candidateIds?.length) {
+      obj.candidateIds = message.candidateIds.map((e) => Math.round(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RankGroup>): RankGroup {
+    return RankGroup.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RankGroup>): RankGroup {
+    const message = createBaseRankGroup();
+    message.candidateIds = object.candidateIds?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseTieBreak(): TieBreak {
+  return { round: 0, among: [], chosen: 0, decides: "", rule: "", detail: "" };
+}
+
+export const TieBreak: MessageFns<TieBreak> = {
+  encode(message: TieBreak, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.round !== 0) {
+      writer.uint32(8).uint32(message.round);
+    }
+    if (message.among.length !== 0) {
+      writer.uint32(18).fork();
+      for (const v of message.among) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    if (message.chosen !== 0) {
+      writer.uint32(24).uint64(message.chosen);
+    }
+    if (message.decides !== "") {
+      writer.uint32(34).string(message.decides);
+    }
+    if (message.rule !== "") {
+      writer.uint32(42).string(message.rule);
+    }
+    if (message.detail !== "") {
+      writer.uint32(50).string(message.detail);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TieBreak {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTieBreak();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.round = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag === 16) {
+              message.among.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 18) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.among.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.chosen = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.decides = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.rule = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.detail = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TieBreak {
+    return {
+      round: isSet(object.round) ? globalThis.Number(object.round) : 0,
+      among: globalThis.Array.isArray(object?.among) ? object.among.map((e: any) => globalThis.Number(e)) : [],
+      chosen: isSet(object.chosen) ? globalThis.Number(object.chosen) : 0,
+      decides: isSet(object.decides) ? globalThis.String(object.decides) : "",
+      rule: isSet(object.rule) ? globalThis.String(object.rule) : "",
+      detail: isSet(object.detail) ? globalThis.String(object.detail) : "",
+    };
+  },
+
+  toJSON(message: TieBreak): unknown {
+    const obj: any = {};
+    if (message.round !== 0) {
+      obj.round = Math.round(message.round);
+    }
+    if (message.among?.length) {
+      obj.among = message.among.map((e) => Math.round(e));
+    }
+    if (message.chosen !== 0) {
+      obj.chosen = Math.round(message.chosen);
+    }
+    if (message.decides !== "") {
+      obj.decides = message.decides;
+    }
+    if (message.rule !== "") {
+      obj.rule = message.rule;
+    }
+    if (message.detail !== "") {
+      obj.detail = message.detail;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TieBreak>): TieBreak {
+    return TieBreak.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TieBreak>): TieBreak {
+    const message = createBaseTieBreak();
+    message.round = object.round ?? 0;
+    message.among = object.among?.map((e) => e) || [];
+    message.chosen = object.chosen ?? 0;
+    message.decides = object.decides ?? "";
+    message.rule = object.rule ?? "";
+    message.detail = object.detail ?? "";
     return message;
   },
 };
@@ -228,6 +1258,17 @@ function createBaseElectionResult(): ElectionResult {
     countedThroughSeq: 0,
     logHeadHash: "",
     updateTime: undefined,
+    method: "",
+    seats: 0,
+    validBallots: 0,
+    winners: [],
+    rounds: [],
+    pairwise: undefined,
+    ranking: [],
+    ties: [],
+    notes: [],
+    embargoed: false,
+    final: false,
   };
 }
 
@@ -253,6 +1294,43 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     }
     if (message.updateTime !== undefined) {
       Timestamp.encode(toTimestamp(message.updateTime), writer.uint32(58).fork()).join();
+    }
+    if (message.method !== "") {
+      writer.uint32(66).string(message.method);
+    }
+    if (message.seats !== 0) {
+      writer.uint32(72).uint32(message.seats);
+    }
+    if (message.validBallots !== 0) {
+      writer.uint32(80).uint64(message.validBallots);
+    }
+    if (message.winners.length !== 0) {
+      writer.uint32(90).fork();
+      for (const v of message.winners) {
+        writer.uint64(v);
+      }
+      writer.join();
+    }
+    for (const v of message.rounds) {
+      Round.encode(v!, writer.uint32(98).fork()).join();
+    }
+    if (message.pairwise !== undefined) {
+      Pairwise.encode(message.pairwise, writer.uint32(106).fork()).join();
+    }
+    for (const v of message.ranking) {
+      RankGroup.encode(v!, writer.uint32(114).fork()).join();
+    }
+    for (const v of message.ties) {
+      TieBreak.encode(v!, writer.uint32(122).fork()).join();
+    }
+    for (const v of message.notes) {
+      writer.uint32(130).string(v!);
+    }
+    if (message.embargoed !== false) {
+      writer.uint32(136).bool(message.embargoed);
+    }
+    if (message.final !== false) {
+      writer.uint32(144).bool(message.final);
     }
     return writer;
   },
@@ -326,6 +1404,104 @@ export const ElectionResult: MessageFns<ElectionResult> = {
             message.updateTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.method = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.seats = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.validBallots = longToNumber(reader.uint64());
+            continue;
+          }
+          case 11: {
+            if (tag === 88) {
+              message.winners.push(longToNumber(reader.uint64()));
+
+              continue;
+            }
+
+            if (tag === 90) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.winners.push(longToNumber(reader.uint64()));
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.rounds.push(Round.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.pairwise = Pairwise.decode(reader, reader.uint32());
+            continue;
+          }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.ranking.push(RankGroup.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 15: {
+            if (tag !== 122) {
+              break;
+            }
+
+            message.ties.push(TieBreak.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 16: {
+            if (tag !== 130) {
+              break;
+            }
+
+            message.notes.push(reader.string());
+            continue;
+          }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.embargoed = reader.bool();
+            continue;
+          }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.final = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -369,6 +1545,31 @@ export const ElectionResult: MessageFns<ElectionResult> = {
         : isSet(object.update_time)
         ? fromJsonTimestamp(object.update_time)
         : undefined,
+      method: isSet(object.method) ? globalThis.String(object.method) : "",
+      seats: isSet(object.seats) ? globalThis.Number(object.seats) : 0,
+      validBallots: isSet(object.validBallots)
+        ? globalThis.Number(object.validBallots)
+        : isSet(object.valid_ballots)
+        ? globalThis.Number(object.valid_ballots)
+        : 0,
+      winners: globalThis.Array.isArray(object?.winners)
+        ? object.winners.map((e: any) => globalThis.Number(e))
+        : [],
+      rounds: globalThis.Array.isArray(object?.rounds)
+        ? object.rounds.map((e: any) => Round.fromJSON(e))
+        : [],
+      pairwise: isSet(object.pairwise) ? Pairwise.fromJSON(object.pairwise) : undefined,
+      ranking: globalThis.Array.isArray(object?.ranking)
+        ? object.ranking.map((e: any) => RankGroup.fromJSON(e))
+        : [],
+      ties: globalThis.Array.isArray(object?.ties)
+        ? object.ties.map((e: any) => TieBreak.fromJSON(e))
+        : [],
+      notes: globalThis.Array.isArray(object?.notes)
+        ? object.notes.map((e: any) => globalThis.String(e))
+        : [],
+      embargoed: isSet(object.embargoed) ? globalThis.Boolean(object.embargoed) : false,
+      final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
     };
   },
 
@@ -395,6 +1596,39 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     if (message.updateTime !== undefined) {
       obj.updateTime = message.updateTime.toISOString();
     }
+    if (message.method !== "") {
+      obj.method = message.method;
+    }
+    if (message.seats !== 0) {
+      obj.seats = Math.round(message.seats);
+    }
+    if (message.validBallots !== 0) {
+      obj.validBallots = Math.round(message.validBallots);
+    }
+    if (message.winners?.length) {
+      obj.winners = message.winners.map((e) => Math.round(e));
+    }
+    if (message.rounds?.length) {
+      obj.rounds = message.rounds.map((e) => Round.toJSON(e));
+    }
+    if (message.pairwise !== undefined) {
+      obj.pairwise = Pairwise.toJSON(message.pairwise);
+    }
+    if (message.ranking?.length) {
+      obj.ranking = message.ranking.map((e) => RankGroup.toJSON(e));
+    }
+    if (message.ties?.length) {
+      obj.ties = message.ties.map((e) => TieBreak.toJSON(e));
+    }
+    if (message.notes?.length) {
+      obj.notes = message.notes;
+    }
+    if (message.embargoed !== false) {
+      obj.embargoed = message.embargoed;
+    }
+    if (message.final !== false) {
+      obj.final = message.final;
+    }
     return obj;
   },
 
@@ -410,6 +1644,19 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     message.countedThroughSeq = object.countedThroughSeq ?? 0;
     message.logHeadHash = object.logHeadHash ?? "";
     message.updateTime = object.updateTime ?? undefined;
+    message.method = object.method ?? "";
+    message.seats = object.seats ?? 0;
+    message.validBallots = object.validBallots ?? 0;
+    message.winners = object.winners?.map((e) => e) || [];
+    message.rounds = object.rounds?.map((e) => Round.fromPartial(e)) || [];
+    message.pairwise = (object.pairwise !== undefined && object.pairwise !== null)
+      ? Pairwise.fromPartial(object.pairwise)
+      : undefined;
+    message.ranking = object.ranking?.map((e) => RankGroup.fromPartial(e)) || [];
+    message.ties = object.ties?.map((e) => TieBreak.fromPartial(e)) || [];
+    message.notes = object.notes?.map((e) => e) || [];
+    message.embargoed = object.embargoed ?? false;
+    message.final = object.final ?? false;
     return message;
   },
 };

@@ -17,6 +17,7 @@ import {
   type ServiceError,
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
+import { Timestamp } from "../../../google/protobuf/timestamp.js";
 
 export const protobufPackage = "voting.vote.v1";
 
@@ -26,8 +27,16 @@ export const protobufFileName = "voting/vote/v1/vote.proto";
 export enum BallotMethod {
   /** BALLOT_METHOD_UNSPECIFIED - Not set; never valid. */
   BALLOT_METHOD_UNSPECIFIED = 0,
-  /** BALLOT_METHOD_PLURALITY - One choice per ballot; most votes wins. */
+  /** BALLOT_METHOD_PLURALITY - One choice per ballot; the most votes win (the top N for N seats). */
   BALLOT_METHOD_PLURALITY = 1,
+  /** BALLOT_METHOD_APPROVAL - Any non-empty set of candidates; the most approvals win (the top N for N seats). */
+  BALLOT_METHOD_APPROVAL = 2,
+  /** BALLOT_METHOD_IRV - Instant runoff: ranked ballots, the last is eliminated until one has a majority. */
+  BALLOT_METHOD_IRV = 3,
+  /** BALLOT_METHOD_STV - Single transferable vote: ranked ballots, several seats, Droop quota. */
+  BALLOT_METHOD_STV = 4,
+  /** BALLOT_METHOD_SCHULZE - Schulze (Condorcet, beatpath): ranked ballots compared pair by pair. */
+  BALLOT_METHOD_SCHULZE = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -39,6 +48,18 @@ export function ballotMethodFromJSON(object: any): BallotMethod {
     case 1:
     case "BALLOT_METHOD_PLURALITY":
       return BallotMethod.BALLOT_METHOD_PLURALITY;
+    case 2:
+    case "BALLOT_METHOD_APPROVAL":
+      return BallotMethod.BALLOT_METHOD_APPROVAL;
+    case 3:
+    case "BALLOT_METHOD_IRV":
+      return BallotMethod.BALLOT_METHOD_IRV;
+    case 4:
+    case "BALLOT_METHOD_STV":
+      return BallotMethod.BALLOT_METHOD_STV;
+    case 5:
+    case "BALLOT_METHOD_SCHULZE":
+      return BallotMethod.BALLOT_METHOD_SCHULZE;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -52,6 +73,14 @@ export function ballotMethodToJSON(object: BallotMethod): string {
       return "BALLOT_METHOD_UNSPECIFIED";
     case BallotMethod.BALLOT_METHOD_PLURALITY:
       return "BALLOT_METHOD_PLURALITY";
+    case BallotMethod.BALLOT_METHOD_APPROVAL:
+      return "BALLOT_METHOD_APPROVAL";
+    case BallotMethod.BALLOT_METHOD_IRV:
+      return "BALLOT_METHOD_IRV";
+    case BallotMethod.BALLOT_METHOD_STV:
+      return "BALLOT_METHOD_STV";
+    case BallotMethod.BALLOT_METHOD_SCHULZE:
+      return "BALLOT_METHOD_SCHULZE";
     case BallotMethod.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -117,6 +146,8 @@ export enum CandidateSource {
    * the user's id.
    */
   CANDIDATE_SOURCE_REGISTERED_USERS = 1,
+  /** CANDIDATE_SOURCE_LIST - Officials add the candidates while the election is a draft; ids count from 1. */
+  CANDIDATE_SOURCE_LIST = 2,
   UNRECOGNIZED = -1,
 }
 
@@ -128,6 +159,9 @@ export function candidateSourceFromJSON(object: any): CandidateSource {
     case 1:
     case "CANDIDATE_SOURCE_REGISTERED_USERS":
       return CandidateSource.CANDIDATE_SOURCE_REGISTERED_USERS;
+    case 2:
+    case "CANDIDATE_SOURCE_LIST":
+      return CandidateSource.CANDIDATE_SOURCE_LIST;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -141,6 +175,8 @@ export function candidateSourceToJSON(object: CandidateSource): string {
       return "CANDIDATE_SOURCE_UNSPECIFIED";
     case CandidateSource.CANDIDATE_SOURCE_REGISTERED_USERS:
       return "CANDIDATE_SOURCE_REGISTERED_USERS";
+    case CandidateSource.CANDIDATE_SOURCE_LIST:
+      return "CANDIDATE_SOURCE_LIST";
     case CandidateSource.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -179,6 +215,112 @@ export interface Election {
   logGenesisHash: string;
   /** Hash of the last entry in the ballot log, hex; log_genesis_hash when empty. */
   logHeadHash: string;
+  /** When the election opens by itself; unset if an official opens it. */
+  opensAt:
+    | Date
+    | undefined;
+  /** When the election closes by itself; unset if an official closes it. */
+  closesAt:
+    | Date
+    | undefined;
+  /** Whether only voters on the election's roll may vote. */
+  hasVoterRoll: boolean;
+  /** Number of usernames on the roll. */
+  voterRollSize: number;
+  /**
+   * Whether results are shown while the election is open; if not, only the number of
+   * ballots cast is shown until it closes.
+   */
+  resultsWhileOpen: boolean;
+}
+
+/** CreateElectionRequest describes a new election. */
+export interface CreateElectionRequest {
+  /** Title, 1 to 200 characters. */
+  title: string;
+  /** Description, at most 5000 characters. */
+  description: string;
+  /** How ballots are counted. */
+  method: BallotMethod;
+  /** Seats to fill, at least 1 (0 means 1); more than 1 only for plurality, approval and stv. */
+  seats: number;
+  /**
+   * Candidate names, in the order their ids are given (1, 2, ...); more can be added
+   * while the election is a draft.
+   */
+  candidates: string[];
+  /** Optional time at which the election opens by itself. */
+  opensAt:
+    | Date
+    | undefined;
+  /** Optional time at which the election closes by itself. */
+  closesAt:
+    | Date
+    | undefined;
+  /** Usernames of the voter roll; empty for an election open to every voter. */
+  voterRoll: string[];
+  /** Show results while open. Default false: results are embargoed until the close. */
+  resultsWhileOpen: boolean;
+}
+
+/** CreateElectionResponse holds the new draft election. */
+export interface CreateElectionResponse {
+  /** The election. */
+  election: Election | undefined;
+}
+
+/** AddCandidateRequest names a candidate to add. */
+export interface AddCandidateRequest {
+  /** A draft election with a candidate list. */
+  electionId: number;
+  /** Name, 1 to 200 characters, unique in the election. */
+  name: string;
+}
+
+/** AddCandidateResponse holds the added candidate. */
+export interface AddCandidateResponse {
+  /** The candidate and its id. */
+  candidate: Candidate | undefined;
+}
+
+/** AddToVoterRollRequest carries one batch of usernames. */
+export interface AddToVoterRollRequest {
+  /** The election. */
+  electionId: number;
+  /** Usernames, at most 10000 per call; ones already on the roll are ignored. */
+  usernames: string[];
+}
+
+/** AddToVoterRollResponse says what the batch changed. */
+export interface AddToVoterRollResponse {
+  /** Usernames newly added by this call. */
+  added: number;
+  /** Size of the roll after this call. */
+  rollSize: number;
+}
+
+/** OpenElectionRequest names an election. */
+export interface OpenElectionRequest {
+  /** A draft election. */
+  electionId: number;
+}
+
+/** OpenElectionResponse holds the opened election. */
+export interface OpenElectionResponse {
+  /** The election, now open. */
+  election: Election | undefined;
+}
+
+/** CloseElectionRequest names an election. */
+export interface CloseElectionRequest {
+  /** An open election. */
+  electionId: number;
+}
+
+/** CloseElectionResponse holds the closed election. */
+export interface CloseElectionResponse {
+  /** The election, now closed. */
+  election: Election | undefined;
 }
 
 /** GetElectionRequest names an election. */
@@ -213,7 +355,10 @@ export interface ListElectionsResponse {
 
 /** Ballot is what a voter chose. */
 export interface Ballot {
-  /** Candidate ids. A plurality ballot holds exactly one. */
+  /**
+   * Candidate ids: exactly one for plurality; a set for approval (any order); for irv,
+   * stv and schulze a ranking, most preferred first, no repeats, not every candidate needed.
+   */
   choices: number[];
 }
 
@@ -270,7 +415,7 @@ export interface BallotLogEntry {
   seq: number;
   /** Tracking code of the ballot. */
   trackingCode: string;
-  /** The ballot. */
+  /** The ballot; unset while an election with embargoed results is open. */
   ballot:
     | Ballot
     | undefined;
@@ -392,6 +537,11 @@ function createBaseElection(): Election {
     ballotCount: 0,
     logGenesisHash: "",
     logHeadHash: "",
+    opensAt: undefined,
+    closesAt: undefined,
+    hasVoterRoll: false,
+    voterRollSize: 0,
+    resultsWhileOpen: false,
   };
 }
 
@@ -429,6 +579,21 @@ export const Election: MessageFns<Election> = {
     }
     if (message.logHeadHash !== "") {
       writer.uint32(90).string(message.logHeadHash);
+    }
+    if (message.opensAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.opensAt), writer.uint32(98).fork()).join();
+    }
+    if (message.closesAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closesAt), writer.uint32(106).fork()).join();
+    }
+    if (message.hasVoterRoll !== false) {
+      writer.uint32(112).bool(message.hasVoterRoll);
+    }
+    if (message.voterRollSize !== 0) {
+      writer.uint32(120).uint64(message.voterRollSize);
+    }
+    if (message.resultsWhileOpen !== false) {
+      writer.uint32(128).bool(message.resultsWhileOpen);
     }
     return writer;
   },
@@ -534,6 +699,46 @@ export const Election: MessageFns<Election> = {
             message.logHeadHash = reader.string();
             continue;
           }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.opensAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 13: {
+            if (tag !== 106) {
+              break;
+            }
+
+            message.closesAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.hasVoterRoll = reader.bool();
+            continue;
+          }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.voterRollSize = longToNumber(reader.uint64());
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.resultsWhileOpen = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -577,6 +782,31 @@ export const Election: MessageFns<Election> = {
         : isSet(object.log_head_hash)
         ? globalThis.String(object.log_head_hash)
         : "",
+      opensAt: isSet(object.opensAt)
+        ? fromJsonTimestamp(object.opensAt)
+        : isSet(object.opens_at)
+        ? fromJsonTimestamp(object.opens_at)
+        : undefined,
+      closesAt: isSet(object.closesAt)
+        ? fromJsonTimestamp(object.closesAt)
+        : isSet(object.closes_at)
+        ? fromJsonTimestamp(object.closes_at)
+        : undefined,
+      hasVoterRoll: isSet(object.hasVoterRoll)
+        ? globalThis.Boolean(object.hasVoterRoll)
+        : isSet(object.has_voter_roll)
+        ? globalThis.Boolean(object.has_voter_roll)
+        : false,
+      voterRollSize: isSet(object.voterRollSize)
+        ? globalThis.Number(object.voterRollSize)
+        : isSet(object.voter_roll_size)
+        ? globalThis.Number(object.voter_roll_size)
+        : 0,
+      resultsWhileOpen: isSet(object.resultsWhileOpen)
+        ? globalThis.Boolean(object.resultsWhileOpen)
+        : isSet(object.results_while_open)
+        ? globalThis.Boolean(object.results_while_open)
+        : false,
     };
   },
 
@@ -615,6 +845,21 @@ export const Election: MessageFns<Election> = {
     if (message.logHeadHash !== "") {
       obj.logHeadHash = message.logHeadHash;
     }
+    if (message.opensAt !== undefined) {
+      obj.opensAt = message.opensAt.toISOString();
+    }
+    if (message.closesAt !== undefined) {
+      obj.closesAt = message.closesAt.toISOString();
+    }
+    if (message.hasVoterRoll !== false) {
+      obj.hasVoterRoll = message.hasVoterRoll;
+    }
+    if (message.voterRollSize !== 0) {
+      obj.voterRollSize = Math.round(message.voterRollSize);
+    }
+    if (message.resultsWhileOpen !== false) {
+      obj.resultsWhileOpen = message.resultsWhileOpen;
+    }
     return obj;
   },
 
@@ -634,6 +879,927 @@ export const Election: MessageFns<Election> = {
     message.ballotCount = object.ballotCount ?? 0;
     message.logGenesisHash = object.logGenesisHash ?? "";
     message.logHeadHash = object.logHeadHash ?? "";
+    message.opensAt = object.opensAt ?? undefined;
+    message.closesAt = object.closesAt ?? undefined;
+    message.hasVoterRoll = object.hasVoterRoll ?? false;
+    message.voterRollSize = object.voterRollSize ?? 0;
+    message.resultsWhileOpen = object.resultsWhileOpen ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateElectionRequest(): CreateElectionRequest {
+  return {
+    title: "",
+    description: "",
+    method: 0,
+    seats: 0,
+    candidates: [],
+    opensAt: undefined,
+    closesAt: undefined,
+    voterRoll: [],
+    resultsWhileOpen: false,
+  };
+}
+
+export const CreateElectionRequest: MessageFns<CreateElectionRequest> = {
+  encode(message: CreateElectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.title !== "") {
+      writer.uint32(10).string(message.title);
+    }
+    if (message.description !== "") {
+      writer.uint32(18).string(message.description);
+    }
+    if (message.method !== 0) {
+      writer.uint32(24).int32(message.method);
+    }
+    if (message.seats !== 0) {
+      writer.uint32(32).uint32(message.seats);
+    }
+    for (const v of message.candidates) {
+      writer.uint32(42).string(v!);
+    }
+    if (message.opensAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.opensAt), writer.uint32(50).fork()).join();
+    }
+    if (message.closesAt !== undefined) {
+      Timestamp.encode(toTimestamp(message.closesAt), writer.uint32(58).fork()).join();
+    }
+    for (const v of message.voterRoll) {
+      writer.uint32(66).string(v!);
+    }
+    if (message.resultsWhileOpen !== false) {
+      writer.uint32(72).bool(message.resultsWhileOpen);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateElectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateElectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.title = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.description = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.method = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.seats = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.candidates.push(reader.string());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.opensAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.closesAt = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.voterRoll.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.resultsWhileOpen = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateElectionRequest {
+    return {
+      title: isSet(object.title) ? globalThis.String(object.title) : "",
+      description: isSet(object.description) ? globalThis.String(object.description) : "",
+      method: isSet(object.method) ? ballotMethodFromJSON(object.method) : 0,
+      seats: isSet(object.seats) ? globalThis.Number(object.seats) : 0,
+      candidates: globalThis.Array.isArray(object?.candidates)
+        ? object.candidates.map((e: any) => globalThis.String(e))
+        : [],
+      opensAt: isSet(object.opensAt)
+        ? fromJsonTimestamp(object.opensAt)
+        : isSet(object.opens_at)
+        ? fromJsonTimestamp(object.opens_at)
+        : undefined,
+      closesAt: isSet(object.closesAt)
+        ? fromJsonTimestamp(object.closesAt)
+        : isSet(object.closes_at)
+        ? fromJsonTimestamp(object.closes_at)
+        : undefined,
+      voterRoll: globalThis.Array.isArray(object?.voterRoll)
+        ? object.voterRoll.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.voter_roll)
+        ? object.voter_roll.map((e: any) => globalThis.String(e))
+        : [],
+      resultsWhileOpen: isSet(object.resultsWhileOpen)
+        ? globalThis.Boolean(object.resultsWhileOpen)
+        : isSet(object.results_while_open)
+        ? globalThis.Boolean(object.results_while_open)
+        : false,
+    };
+  },
+
+  toJSON(message: CreateElectionRequest): unknown {
+    const obj: any = {};
+    if (message.title !== "") {
+      obj.title = message.title;
+    }
+    if (message.description !== "") {
+      obj.description = message.description;
+    }
+    if (message.method !== 0) {
+      obj.method = ballotMethodToJSON(message.method);
+    }
+    if (message.seats !== 0) {
+      obj.seats = Math.round(message.seats);
+    }
+    if (message.candidates?.length) {
+      obj.candidates = message.candidates;
+    }
+    if (message.opensAt !== undefined) {
+      obj.opensAt = message.opensAt.toISOString();
+    }
+    if (message.closesAt !== undefined) {
+      obj.closesAt = message.closesAt.toISOString();
+    }
+    if (message.voterRoll?.length) {
+      obj.voterRoll = message.voterRoll;
+    }
+    if (message.resultsWhileOpen !== false) {
+      obj.resultsWhileOpen = message.resultsWhileOpen;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateElectionRequest>): CreateElectionRequest {
+    return CreateElectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateElectionRequest>): CreateElectionRequest {
+    const message = createBaseCreateElectionRequest();
+    message.title = object.title ?? "";
+    message.description = object.description ?? "";
+    message.method = object.method ?? 0;
+    message.seats = object.seats ?? 0;
+    message.candidates = object.candidates?.map((e) => e) || [];
+    message.opensAt = object.opensAt ?? undefined;
+    message.closesAt = object.closesAt ?? undefined;
+    message.voterRoll = object.voterRoll?.map((e) => e) || [];
+    message.resultsWhileOpen = object.resultsWhileOpen ?? false;
+    return message;
+  },
+};
+
+function createBaseCreateElectionResponse(): CreateElectionResponse {
+  return { election: undefined };
+}
+
+export const CreateElectionResponse: MessageFns<CreateElectionResponse> = {
+  encode(message: CreateElectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.election !== undefined) {
+      Election.encode(message.election, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CreateElectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCreateElectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.election = Election.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CreateElectionResponse {
+    return { election: isSet(object.election) ? Election.fromJSON(object.election) : undefined };
+  },
+
+  toJSON(message: CreateElectionResponse): unknown {
+    const obj: any = {};
+    if (message.election !== undefined) {
+      obj.election = Election.toJSON(message.election);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CreateElectionResponse>): CreateElectionResponse {
+    return CreateElectionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CreateElectionResponse>): CreateElectionResponse {
+    const message = createBaseCreateElectionResponse();
+    message.election = (object.election !== undefined && object.election !== null)
+      ? Election.fromPartial(object.election)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddCandidateRequest(): AddCandidateRequest {
+  return { electionId: 0, name: "" };
+}
+
+export const AddCandidateRequest: MessageFns<AddCandidateRequest> = {
+  encode(message: AddCandidateRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.electionId !== 0) {
+      writer.uint32(8).uint64(message.electionId);
+    }
+    if (message.name !== "") {
+      writer.uint32(18).string(message.name);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCandidateRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCandidateRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.electionId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCandidateRequest {
+    return {
+      electionId: isSet(object.electionId)
+        ? globalThis.Number(object.electionId)
+        : isSet(object.election_id)
+        ? globalThis.Number(object.election_id)
+        : 0,
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+    };
+  },
+
+  toJSON(message: AddCandidateRequest): unknown {
+    const obj: any = {};
+    if (message.electionId !== 0) {
+      obj.electionId = Math.round(message.electionId);
+    }
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddCandidateRequest>): AddCandidateRequest {
+    return AddCandidateRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddCandidateRequest>): AddCandidateRequest {
+    const message = createBaseAddCandidateRequest();
+    message.electionId = object.electionId ?? 0;
+    message.name = object.name ?? "";
+    return message;
+  },
+};
+
+function createBaseAddCandidateResponse(): AddCandidateResponse {
+  return { candidate: undefined };
+}
+
+export const AddCandidateResponse: MessageFns<AddCandidateResponse> = {
+  encode(message: AddCandidateResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.candidate !== undefined) {
+      Candidate.encode(message.candidate, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddCandidateResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddCandidateResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.candidate = Candidate.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddCandidateResponse {
+    return { candidate: isSet(object.candidate) ? Candidate.fromJSON(object.candidate) : undefined };
+  },
+
+  toJSON(message: AddCandidateResponse): unknown {
+    const obj: any = {};
+    if (message.candidate !== undefined) {
+      obj.candidate = Candidate.toJSON(message.candidate);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddCandidateResponse>): AddCandidateResponse {
+    return AddCandidateResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddCandidateResponse>): AddCandidateResponse {
+    const message = createBaseAddCandidateResponse();
+    message.candidate = (object.candidate !== undefined && object.candidate !== null)
+      ? Candidate.fromPartial(object.candidate)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAddToVoterRollRequest(): AddToVoterRollRequest {
+  return { electionId: 0, usernames: [] };
+}
+
+export const AddToVoterRollRequest: MessageFns<AddToVoterRollRequest> = {
+  encode(message: AddToVoterRollRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.electionId !== 0) {
+      writer.uint32(8).uint64(message.electionId);
+    }
+    for (const v of message.usernames) {
+      writer.uint32(18).string(v!);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddToVoterRollRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddToVoterRollRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.electionId = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.usernames.push(reader.string());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddToVoterRollRequest {
+    return {
+      electionId: isSet(object.electionId)
+        ? globalThis.Number(object.electionId)
+        : isSet(object.election_id)
+        ? globalThis.Number(object.election_id)
+        : 0,
+      usernames: globalThis.Array.isArray(object?.usernames)
+        ? object.usernames.map((e: any) => globalThis.String(e))
+        : [],
+    };
+  },
+
+  toJSON(message: AddToVoterRollRequest): unknown {
+    const obj: any = {};
+    if (message.electionId !== 0) {
+      obj.electionId = Math.round(message.electionId);
+    }
+    if (message.usernames?.length) {
+      obj.usernames = message.usernames;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddToVoterRollRequest>): AddToVoterRollRequest {
+    return AddToVoterRollRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddToVoterRollRequest>): AddToVoterRollRequest {
+    const message = createBaseAddToVoterRollRequest();
+    message.electionId = object.electionId ?? 0;
+    message.usernames = object.usernames?.map((e) => e) || [];
+    return message;
+  },
+};
+
+function createBaseAddToVoterRollResponse(): AddToVoterRollResponse {
+  return { added: 0, rollSize: 0 };
+}
+
+export const AddToVoterRollResponse: MessageFns<AddToVoterRollResponse> = {
+  encode(message: AddToVoterRollResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.added !== 0) {
+      writer.uint32(8).uint64(message.added);
+    }
+    if (message.rollSize !== 0) {
+      writer.uint32(16).uint64(message.rollSize);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AddToVoterRollResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAddToVoterRollResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.added = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.rollSize = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AddToVoterRollResponse {
+    return {
+      added: isSet(object.added) ? globalThis.Number(object.added) : 0,
+      rollSize: isSet(object.rollSize)
+        ? globalThis.Number(object.rollSize)
+        : isSet(object.roll_size)
+        ? globalThis.Number(object.roll_size)
+        : 0,
+    };
+  },
+
+  toJSON(message: AddToVoterRollResponse): unknown {
+    const obj: any = {};
+    if (message.added !== 0) {
+      obj.added = Math.round(message.added);
+    }
+    if (message.rollSize !== 0) {
+      obj.rollSize = Math.round(message.rollSize);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AddToVoterRollResponse>): AddToVoterRollResponse {
+    return AddToVoterRollResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AddToVoterRollResponse>): AddToVoterRollResponse {
+    const message = createBaseAddToVoterRollResponse();
+    message.added = object.added ?? 0;
+    message.rollSize = object.rollSize ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenElectionRequest(): OpenElectionRequest {
+  return { electionId: 0 };
+}
+
+export const OpenElectionRequest: MessageFns<OpenElectionRequest> = {
+  encode(message: OpenElectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.electionId !== 0) {
+      writer.uint32(8).uint64(message.electionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenElectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenElectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.electionId = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenElectionRequest {
+    return {
+      electionId: isSet(object.electionId)
+        ? globalThis.Number(object.electionId)
+        : isSet(object.election_id)
+        ? globalThis.Number(object.election_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: OpenElectionRequest): unknown {
+    const obj: any = {};
+    if (message.electionId !== 0) {
+      obj.electionId = Math.round(message.electionId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpenElectionRequest>): OpenElectionRequest {
+    return OpenElectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpenElectionRequest>): OpenElectionRequest {
+    const message = createBaseOpenElectionRequest();
+    message.electionId = object.electionId ?? 0;
+    return message;
+  },
+};
+
+function createBaseOpenElectionResponse(): OpenElectionResponse {
+  return { election: undefined };
+}
+
+export const OpenElectionResponse: MessageFns<OpenElectionResponse> = {
+  encode(message: OpenElectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.election !== undefined) {
+      Election.encode(message.election, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OpenElectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOpenElectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.election = Election.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OpenElectionResponse {
+    return { election: isSet(object.election) ? Election.fromJSON(object.election) : undefined };
+  },
+
+  toJSON(message: OpenElectionResponse): unknown {
+    const obj: any = {};
+    if (message.election !== undefined) {
+      obj.election = Election.toJSON(message.election);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OpenElectionResponse>): OpenElectionResponse {
+    return OpenElectionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OpenElectionResponse>): OpenElectionResponse {
+    const message = createBaseOpenElectionResponse();
+    message.election = (object.election !== undefined && object.election !== null)
+      ? Election.fromPartial(object.election)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseCloseElectionRequest(): CloseElectionRequest {
+  return { electionId: 0 };
+}
+
+export const CloseElectionRequest: MessageFns<CloseElectionRequest> = {
+  encode(message: CloseElectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.electionId !== 0) {
+      writer.uint32(8).uint64(message.electionId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseElectionRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseElectionRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.electionId = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseElectionRequest {
+    return {
+      electionId: isSet(object.electionId)
+        ? globalThis.Number(object.electionId)
+        : isSet(object.election_id)
+        ? globalThis.Number(object.election_id)
+        : 0,
+    };
+  },
+
+  toJSON(message: CloseElectionRequest): unknown {
+    const obj: any = {};
+    if (message.electionId !== 0) {
+      obj.electionId = Math.round(message.electionId);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CloseElectionRequest>): CloseElectionRequest {
+    return CloseElectionRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CloseElectionRequest>): CloseElectionRequest {
+    const message = createBaseCloseElectionRequest();
+    message.electionId = object.electionId ?? 0;
+    return message;
+  },
+};
+
+function createBaseCloseElectionResponse(): CloseElectionResponse {
+  return { election: undefined };
+}
+
+export const CloseElectionResponse: MessageFns<CloseElectionResponse> = {
+  encode(message: CloseElectionResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.election !== undefined) {
+      Election.encode(message.election, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): CloseElectionResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseCloseElectionResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.election = Election.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): CloseElectionResponse {
+    return { election: isSet(object.election) ? Election.fromJSON(object.election) : undefined };
+  },
+
+  toJSON(message: CloseElectionResponse): unknown {
+    const obj: any = {};
+    if (message.election !== undefined) {
+      obj.election = Election.toJSON(message.election);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<CloseElectionResponse>): CloseElectionResponse {
+    return CloseElectionResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<CloseElectionResponse>): CloseElectionResponse {
+    const message = createBaseCloseElectionResponse();
+    message.election = (object.election !== undefined && object.election !== null)
+      ? Election.fromPartial(object.election)
+      : undefined;
     return message;
   },
 };
@@ -1837,9 +3003,24 @@ export const StreamBallotsResponse: MessageFns<StreamBallotsResponse> = {
   },
 };
 
-/** ElectionService describes elections and their candidates. */
+/**
+ * ElectionService runs elections: officials (admins) create, prepare, open and close
+ * them; anyone can read them.
+ */
 export type ElectionServiceService = typeof ElectionServiceService;
 export const ElectionServiceService = {
+  /** CreateElection makes a draft election. Admins only. */
+  createElection: {
+    path: "/voting.vote.v1.ElectionService/CreateElection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CreateElectionRequest): Buffer =>
+      Buffer.from(CreateElectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CreateElectionRequest => CreateElectionRequest.decode(value),
+    responseSerialize: (value: CreateElectionResponse): Buffer =>
+      Buffer.from(CreateElectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CreateElectionResponse => CreateElectionResponse.decode(value),
+  },
   /** GetElection returns one election with its candidates. Public. */
   getElection: {
     path: "/voting.vote.v1.ElectionService/GetElection" as const,
@@ -1861,16 +3042,99 @@ export const ElectionServiceService = {
       Buffer.from(ListElectionsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ListElectionsResponse => ListElectionsResponse.decode(value),
   },
+  /** AddCandidate adds a candidate to a draft election. Admins only. */
+  addCandidate: {
+    path: "/voting.vote.v1.ElectionService/AddCandidate" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddCandidateRequest): Buffer => Buffer.from(AddCandidateRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddCandidateRequest => AddCandidateRequest.decode(value),
+    responseSerialize: (value: AddCandidateResponse): Buffer =>
+      Buffer.from(AddCandidateResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddCandidateResponse => AddCandidateResponse.decode(value),
+  },
+  /**
+   * AddToVoterRoll adds usernames to an election's voter roll, creating the roll if the
+   * election has none; only listed voters may then vote. Draft or open elections. Admins only.
+   */
+  addToVoterRoll: {
+    path: "/voting.vote.v1.ElectionService/AddToVoterRoll" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: AddToVoterRollRequest): Buffer =>
+      Buffer.from(AddToVoterRollRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AddToVoterRollRequest => AddToVoterRollRequest.decode(value),
+    responseSerialize: (value: AddToVoterRollResponse): Buffer =>
+      Buffer.from(AddToVoterRollResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AddToVoterRollResponse => AddToVoterRollResponse.decode(value),
+  },
+  /** OpenElection starts taking ballots (draft to open). Admins only. */
+  openElection: {
+    path: "/voting.vote.v1.ElectionService/OpenElection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: OpenElectionRequest): Buffer => Buffer.from(OpenElectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OpenElectionRequest => OpenElectionRequest.decode(value),
+    responseSerialize: (value: OpenElectionResponse): Buffer =>
+      Buffer.from(OpenElectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OpenElectionResponse => OpenElectionResponse.decode(value),
+  },
+  /**
+   * CloseElection stops taking ballots for good (open to closed); its result is final.
+   * Admins only.
+   */
+  closeElection: {
+    path: "/voting.vote.v1.ElectionService/CloseElection" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: CloseElectionRequest): Buffer => Buffer.from(CloseElectionRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): CloseElectionRequest => CloseElectionRequest.decode(value),
+    responseSerialize: (value: CloseElectionResponse): Buffer =>
+      Buffer.from(CloseElectionResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): CloseElectionResponse => CloseElectionResponse.decode(value),
+  },
 } as const;
 
 export interface ElectionServiceServer extends UntypedServiceImplementation {
+  /** CreateElection makes a draft election. Admins only. */
+  createElection: handleUnaryCall<CreateElectionRequest, CreateElectionResponse>;
   /** GetElection returns one election with its candidates. Public. */
   getElection: handleUnaryCall<GetElectionRequest, GetElectionResponse>;
   /** ListElections pages through elections in id order. Public. */
   listElections: handleUnaryCall<ListElectionsRequest, ListElectionsResponse>;
+  /** AddCandidate adds a candidate to a draft election. Admins only. */
+  addCandidate: handleUnaryCall<AddCandidateRequest, AddCandidateResponse>;
+  /**
+   * AddToVoterRoll adds usernames to an election's voter roll, creating the roll if the
+   * election has none; only listed voters may then vote. Draft or open elections. Admins only.
+   */
+  addToVoterRoll: handleUnaryCall<AddToVoterRollRequest, AddToVoterRollResponse>;
+  /** OpenElection starts taking ballots (draft to open). Admins only. */
+  openElection: handleUnaryCall<OpenElectionRequest, OpenElectionResponse>;
+  /**
+   * CloseElection stops taking ballots for good (open to closed); its result is final.
+   * Admins only.
+   */
+  closeElection: handleUnaryCall<CloseElectionRequest, CloseElectionResponse>;
 }
 
 export interface ElectionServiceClient extends Client {
+  /** CreateElection makes a draft election. Admins only. */
+  createElection(
+    request: CreateElectionRequest,
+    callback: (error: ServiceError | null, response: CreateElectionResponse) => void,
+  ): ClientUnaryCall;
+  createElection(
+    request: CreateElectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CreateElectionResponse) => void,
+  ): ClientUnaryCall;
+  createElection(
+    request: CreateElectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CreateElectionResponse) => void,
+  ): ClientUnaryCall;
   /** GetElection returns one election with its candidates. Public. */
   getElection(
     request: GetElectionRequest,
@@ -1902,6 +3166,76 @@ export interface ElectionServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ListElectionsResponse) => void,
+  ): ClientUnaryCall;
+  /** AddCandidate adds a candidate to a draft election. Admins only. */
+  addCandidate(
+    request: AddCandidateRequest,
+    callback: (error: ServiceError | null, response: AddCandidateResponse) => void,
+  ): ClientUnaryCall;
+  addCandidate(
+    request: AddCandidateRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddCandidateResponse) => void,
+  ): ClientUnaryCall;
+  addCandidate(
+    request: AddCandidateRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddCandidateResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * AddToVoterRoll adds usernames to an election's voter roll, creating the roll if the
+   * election has none; only listed voters may then vote. Draft or open elections. Admins only.
+   */
+  addToVoterRoll(
+    request: AddToVoterRollRequest,
+    callback: (error: ServiceError | null, response: AddToVoterRollResponse) => void,
+  ): ClientUnaryCall;
+  addToVoterRoll(
+    request: AddToVoterRollRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: AddToVoterRollResponse) => void,
+  ): ClientUnaryCall;
+  addToVoterRoll(
+    request: AddToVoterRollRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: AddToVoterRollResponse) => void,
+  ): ClientUnaryCall;
+  /** OpenElection starts taking ballots (draft to open). Admins only. */
+  openElection(
+    request: OpenElectionRequest,
+    callback: (error: ServiceError | null, response: OpenElectionResponse) => void,
+  ): ClientUnaryCall;
+  openElection(
+    request: OpenElectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: OpenElectionResponse) => void,
+  ): ClientUnaryCall;
+  openElection(
+    request: OpenElectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: OpenElectionResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * CloseElection stops taking ballots for good (open to closed); its result is final.
+   * Admins only.
+   */
+  closeElection(
+    request: CloseElectionRequest,
+    callback: (error: ServiceError | null, response: CloseElectionResponse) => void,
+  ): ClientUnaryCall;
+  closeElection(
+    request: CloseElectionRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: CloseElectionResponse) => void,
+  ): ClientUnaryCall;
+  closeElection(
+    request: CloseElectionRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: CloseElectionResponse) => void,
   ): ClientUnaryCall;
 }
 
@@ -2049,6 +3383,28 @@ export type DeepPartial<T> = T extends Builtin ? T
   : T extends ReadonlyArray<infer U> ? ReadonlyArray<DeepPartial<U>>
   : T extends {} ? { [K in keyof T]?: DeepPartial<T[K]> }
   : Partial<T>;
+
+function toTimestamp(date: Date): Timestamp {
+  const seconds = Math.trunc(date.getTime() / 1_000);
+  const nanos = (date.getTime() % 1_000) * 1_000_000;
+  return { seconds, nanos };
+}
+
+function fromTimestamp(t: Timestamp): Date {
+  let millis = (t.seconds || 0) * 1_000;
+  millis += (t.nanos || 0) / 1_000_000;
+  return new globalThis.Date(millis);
+}
+
+function fromJsonTimestamp(o: any): Date {
+  if (o instanceof globalThis.Date) {
+    return o;
+  } else if (typeof o === "string") {
+    return new globalThis.Date(o);
+  } else {
+    return fromTimestamp(Timestamp.fromJSON(o));
+  }
+}
 
 function longToNumber(int64: { toString(): string }): number {
   const num = globalThis.Number(int64.toString());
