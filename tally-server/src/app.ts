@@ -57,15 +57,18 @@ function votePort(client: VotingClient): VotePort {
         throw err;
       }
     },
-    async listElectionIds() {
-      const ids: number[] = [];
+    async listElections() {
+      const out: { id: number; state: ElectionInfo["state"] }[] = [];
       let pageToken = "";
       do {
         const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 });
-        ids.push(...page.elections.filter((e) => e.state !== voteV1.ElectionState.ELECTION_STATE_DRAFT).map((e) => e.id));
+        for (const e of page.elections) {
+          const state = STATES[e.state];
+          if (state && state !== "draft") out.push({ id: e.id, state });
+        }
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
-      return ids;
+      return out;
     },
     async *streamBallots(electionId, afterSeq, signal) {
       const stream = await client.votes.streamBallots({ electionId, afterSeq, follow: true }, { signal });

@@ -11,6 +11,7 @@ import { candidates } from "./commands/candidates.js";
 import { vote } from "./commands/vote.js";
 import { results } from "./commands/results.js";
 import { election } from "./commands/election.js";
+import { tabulate } from "./commands/tabulate.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
@@ -39,6 +40,7 @@ try {
     .command(vote as never)
     .command(results as never)
     .command(election as never)
+    .command(tabulate as never)
     .demandCommand(1, "name a command")
     .strict()
     .help()

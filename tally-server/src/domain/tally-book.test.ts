@@ -40,10 +40,10 @@ function votePort(entries: Entry[], batch = 3): VotePort & { streams: number } {
   const port = {
     streams: 0,
     async getElection() {
-      return { id: 1, title: "E", genesisHash: genesis, candidates: [] };
+      return { id: 1, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: 0, genesisHash: genesis, candidates: [] };
     },
-    async listElectionIds() {
-      return [1];
+    async listElections() {
+      return [{ id: 1, state: "open" as const }];
     },
     async *streamBallots(_id: number, afterSeq: number, signal: AbortSignal) {
       port.streams++;

@@ -23,8 +23,8 @@ export type Entry = LogEntryContent & { hash: string };
 export interface VotePort {
   /** undefined when vote-server has no such election. */
   getElection(id: number): Promise<ElectionInfo | undefined>;
-  /** Elections that have a ballot log: open or closed. */
-  listElectionIds(): Promise<number[]>;
+  /** Elections that have a ballot log (open or closed), with their state. */
+  listElections(): Promise<{ id: number; state: ElectionInfo["state"] }[]>;
   /** Batches of consecutive entries after afterSeq, following new ones until signal aborts. */
   streamBallots(electionId: number, afterSeq: number, signal: AbortSignal): AsyncIterable<Entry[]>;
 }
@@ -135,12 +135,19 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
   }
 
   return {
-    /** Follows every election vote-server lists, now and every few seconds, until signal aborts. */
-    async run(signal: AbortSignal, discoverEveryMs = 5_000): Promise<void> {
+    /** Follows every election vote-server lists, now and every couple of seconds, until signal aborts. */
+    async run(signal: AbortSignal, discoverEveryMs = 2_000): Promise<void> {
       const runs: Promise<void>[] = [];
+      const states = new Map<number, string>();
       while (!signal.aborted) {
         try {
-          for (const id of await votes.listElectionIds()) {
+          for (const { id, state } of await votes.listElections()) {
+            // A close changes the result (it becomes final) without any new ballot.
+            if (states.has(id) && states.get(id) !== state) {
+              infoCache.delete(id);
+              onCounted(id);
+            }
+            states.set(id, state);
             if (following.has(id)) continue;
             following.add(id);
             runs.push(follow(id, signal));

@@ -1,0 +1,62 @@
+import type { CommandModule } from "yargs";
+import { readFile } from "node:fs/promises";
+import { basename } from "node:path";
+import { parseBallotFile, tabulate as count, TallyFileError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
+import { toProtoResult } from "../../result-mapping.js";
+import { print, RefusedError, type GlobalArgs } from "../context.js";
+import { renderResult } from "../format.js";
+
+interface Args extends GlobalArgs {
+  file: string;
+  method: Method;
+  seats?: number;
+  "batch-elimination": boolean;
+  overvote: OvervoteRule;
+  stv: StvVariant;
+  seed: string;
+}
+
+export const tabulate: CommandModule<GlobalArgs, Args> = {
+  command: "tabulate <file>",
+  describe: "Count ballots from a BLT or PrefLib (.soc .soi .toc .toi) file, offline, and explain the result",
+  builder: (y) =>
+    y
+      .positional("file", { type: "string", demandOption: true })
+      .option("method", { choices: ["plurality", "approval", "irv", "stv", "schulze"] as const, demandOption: true })
+      .option("seats", { type: "number", describe: "Seats to fill (default: the file's, else 1)" })
+      .option("batch-elimination", { type: "boolean", default: false, describe: "irv/stv: eliminate together every candidate who cannot win" })
+      .option("overvote", {
+        choices: ["exhaust", "skip", "exhaust-if-continuing"] as const,
+        default: "exhaust" as const,
+        describe: "A rank with several candidates: exhaust the ballot, skip the rank, or exhaust only when several are still continuing",
+      })
+      .option("stv", { choices: ["scottish", "wigm", "meek"] as const, default: "scottish" as const, describe: "STV rules" })
+      .option("seed", { type: "string", default: "", describe: "Hex seed for drawing lots in ties" }),
+  async handler(args) {
+    if (args.seed !== "" && !/^([0-9a-fA-F]{2})+$/.test(args.seed)) throw new RefusedError("--seed must be hex");
+    const text = await readFile(args.file, "utf8").catch((err: Error) => {
+      throw new RefusedError(`cannot read ${args.file}: ${err.message}`);
+    });
+    let parsed;
+    try {
+      parsed = parseBallotFile(text, basename(args.file));
+    } catch (err) {
+      if (err instanceof TallyFileError) throw new RefusedError(`${args.file}: ${err.message}`);
+      throw err;
+    }
+    // Withdrawn candidates (BLT) are not counted: their ranks are passed over.
+    const withdrawn = new Set(parsed.withdrawn);
+    const ballots = parsed.ballots.map((b) => ({ ...b, ranks: b.ranks.map((r) => r.filter((c) => !withdrawn.has(c))).filter((r) => r.length > 0) }));
+    const result = count(
+      parsed.candidates.filter((c) => !withdrawn.has(c.id)),
+      ballots,
+      { method: args.method, seats: args.seats ?? parsed.seats ?? 1, batchElimination: args["batch-elimination"], overvote: args.overvote, stvVariant: args.stv, tieBreakSeed: args.seed },
+    );
+    const proto = toProtoResult(
+      result,
+      { electionId: 0, title: parsed.title || basename(args.file), countedThroughSeq: 0, logHeadHash: "", updateTime: new Date(), embargoed: false, final: true },
+      result.ballots,
+    );
+    print(args, proto, renderResult(proto));
+  },
+};
