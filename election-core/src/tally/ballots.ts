@@ -76,13 +76,14 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
   };
 }
 
-/** Where a ballot goes next: the rank position and candidate, or candidate -1 when exhausted. */
+/**
+ * Where a ballot goes next: the rank position and candidate; or candidate -1 when exhausted,
+ * with pos the overvoted rank that exhausted it, or ranks.length when it ran out of ranks.
+ */
 export interface NextPreference {
   pos: number;
   candidate: number;
 }
-
-const EXHAUSTED: NextPreference = { pos: -1, candidate: -1 };
 
 /**
  * The ballot's next usable preference at or after rank `from`, for the given continuing set
@@ -96,7 +97,7 @@ export function nextPreference(ranks: readonly number[][], from: number, continu
       if (continuing(rank[0])) return { pos: i, candidate: rank[0] };
       continue;
     }
-    if (rule === "exhaust") return EXHAUSTED;
+    if (rule === "exhaust") return { pos: i, candidate: -1 };
     if (rule === "skip") continue;
     let only = -1;
     let live = 0;
@@ -106,10 +107,10 @@ export function nextPreference(ranks: readonly number[][], from: number, continu
         only = c;
       }
     }
-    if (live >= 2) return EXHAUSTED;
+    if (live >= 2) return { pos: i, candidate: -1 };
     if (live === 1) return { pos: i, candidate: only };
   }
-  return EXHAUSTED;
+  return { pos: ranks.length, candidate: -1 };
 }
 
 export function describeOvervote(rule: OvervoteRule): string {

@@ -44,7 +44,7 @@ export function tabulatePluralityApproval(prep: PreparedBallots, opts: ResolvedO
       ? "Approval: each ballot gives one vote to every candidate it approves (its first rank); repeats are ignored."
       : "Plurality: each ballot counts for the single candidate at its first rank; a first rank naming several candidates (an overvote) is invalid.",
     `Seats: ${opts.seats}; the ${opts.seats === 1 ? "candidate" : `${opts.seats} candidates`} with the most ${unit}s ${opts.seats === 1 ? "is" : "are"} elected. Counts are whole numbers; percentages are of valid ballots.`,
-    tieNote(opts.seedHex),
+    tieNote(opts.seedHex, false),
     ...ballotNote(prep),
   ];
   if (overvoted > 0) notes.push(`${overvoted} overvoted ballot(s) were invalid.`);

@@ -32,11 +32,13 @@ export function candidateResults(prep: PreparedBallots, s: StandingInput): Candi
 /** Candidate indices 0..n-1 in the caller's order. */
 export const indices = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
-export function tieNote(seedHex: string): string {
+export function tieNote(seedHex: string, rounds = true): string {
+  const lot = `by lot: the tied candidates are ordered by SHA-256(seed bytes || ":" || candidate id in decimal ASCII), lowest first, and the first is chosen; seed ${seedHex === "" ? "empty" : seedHex.toLowerCase()}.`;
+  if (!rounds) return `Ties: broken ${lot}`;
   return (
     "Ties: broken first by earlier rounds, most recent first (\"backwards\"): at the latest earlier round where the tied candidates' counts differ, " +
-    "those with the lowest count (to eliminate) or highest (to elect or to transfer first) remain, going further back while several remain; " +
-    `then by lot: SHA-256(seed bytes || ":" || candidate id in decimal ASCII) ascending, the first is chosen; seed ${seedHex === "" ? "empty" : seedHex.toLowerCase()}.`
+    "those with the lowest count (to eliminate) or highest (to transfer first) remain, going further back while several remain; " +
+    `then ${lot}`
   );
 }
 

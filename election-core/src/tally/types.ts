@@ -38,7 +38,7 @@ export interface TallyOptions {
   seats?: number;
   /** irv/stv: eliminate together every candidate who cannot win (default false). */
   batchElimination?: boolean;
-  /** irv/stv/schulze: default "exhaust". */
+  /** irv/stv: default "exhaust". schulze reads a rank naming several candidates as a tie between them. */
   overvote?: OvervoteRule;
   /** stv: default "scottish". */
   stvVariant?: StvVariant;
@@ -113,7 +113,11 @@ export interface TallyResult {
   seats: number;
   /** Every ballot given, including blank or exhausted ones. */
   ballots: number;
-  /** Ballots that counted for someone in the first round. */
+  /**
+   * Ballots that mark at least one listed candidate (plurality: exactly one at the first rank).
+   * irv/stv: a valid ballot that counts for no one in round 1 (e.g. a first-rank overvote) is
+   * exhausted from round 1, so counts + exhausted = validBallots.
+   */
   validBallots: number;
   /** Winners first in order of election, then the rest by final standing. */
   candidates: CandidateResult[];

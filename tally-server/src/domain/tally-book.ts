@@ -57,10 +57,15 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
   const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
   const following = new Set<number>();
 
+  // Last state seen of each election, by discovery or by a lookup; a change means a new result.
+  const seenState = new Map<number, string>();
   const electionInfo = (id: number): Promise<ElectionInfo | undefined> => {
     const hit = infoCache.get(id);
     if (hit && Date.now() - hit.at < 1_000) return hit.info;
-    const info = votes.getElection(id);
+    const info = votes.getElection(id).then((i) => {
+      if (i && !seenState.has(id)) seenState.set(id, i.state);
+      return i;
+    });
     infoCache.set(id, { at: Date.now(), info });
     info.catch(() => infoCache.delete(id));
     return info;
@@ -134,23 +139,28 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
     }
   }
 
+  let running: { signal: AbortSignal; runs: Promise<void>[] } | undefined;
+  const ensureFollowing = (id: number) => {
+    if (!running || following.has(id)) return;
+    following.add(id);
+    running.runs.push(follow(id, running.signal));
+  };
+
   return {
     /** Follows every election vote-server lists, now and every couple of seconds, until signal aborts. */
     async run(signal: AbortSignal, discoverEveryMs = 2_000): Promise<void> {
       const runs: Promise<void>[] = [];
-      const states = new Map<number, string>();
+      running = { signal, runs };
       while (!signal.aborted) {
         try {
           for (const { id, state } of await votes.listElections()) {
             // A close changes the result (it becomes final) without any new ballot.
-            if (states.has(id) && states.get(id) !== state) {
+            if (seenState.has(id) && seenState.get(id) !== state) {
               infoCache.delete(id);
               onCounted(id);
             }
-            states.set(id, state);
-            if (following.has(id)) continue;
-            following.add(id);
-            runs.push(follow(id, signal));
+            seenState.set(id, state);
+            ensureFollowing(id);
           }
         } catch (err) {
           log.warn({ err: (err as Error).message }, "cannot list elections; retrying");
@@ -164,6 +174,8 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
       const info = await electionInfo(id);
       if (!info) throw new NotFoundError(`election ${id} not found`);
       const s = await snapshot(id);
+      // Someone asked before discovery found it: follow it now.
+      ensureFollowing(id);
       return { info, state: { lastSeq: s.lastSeq, lastHash: s.lastHash, ballots: new Map(s.ballots) } };
     },
   };

@@ -1,0 +1,7 @@
+// The tally library: tabulate() for every method, ballot file parsers, and the vocabulary.
+export * from "./types.js";
+export { tabulate } from "./tabulate.js";
+export { TallyInputError } from "./ballots.js";
+export { tieBreakOrder } from "./ties.js";
+export { parseBallotFile, parseBlt, parsePrefLib, readBallotFile, TallyFileError } from "./formats.js";
+export type { BallotFile, PrefLibKind } from "./formats.js";

@@ -1,0 +1,108 @@
+// Schulze method (winning votes): pairwise preferences, strongest paths, the full ranking.
+import type { PreparedBallots } from "./ballots.js";
+import type { ResolvedOptions } from "./options.js";
+import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { chooseByLot, type TieContext } from "./ties.js";
+import type { TallyResult } from "./types.js";
+
+/**
+ * d[i][j]: ballots ranking i above j. A candidate a ballot leaves out is ranked below every
+ * candidate it names; candidates sharing a rank are tied (neither is preferred).
+ */
+export function pairwiseMatrix(prep: PreparedBallots): number[][] {
+  const n = prep.ids.length;
+  const d = new Float64Array(n * n);
+  const rankOf = new Int32Array(n);
+  for (const g of prep.groups) {
+    rankOf.fill(g.ranks.length);
+    for (let r = g.ranks.length - 1; r >= 0; r--) for (const c of g.ranks[r]) rankOf[c] = r;
+    for (let i = 0; i < n; i++) {
+      const ri = rankOf[i];
+      if (ri === g.ranks.length) continue;
+      const row = i * n;
+      for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += g.count;
+    }
+  }
+  return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
+}
+
+/** p[i][j]: strength of the strongest path from i to j, a link i->j being d[i][j] when it wins. */
+export function strongestPaths(d: number[][]): number[][] {
+  const n = d.length;
+  const p = d.map((row, i) => row.map((v, j) => (i !== j && v > d[j][i] ? v : 0)));
+  for (let k = 0; k < n; k++) {
+    for (let i = 0; i < n; i++) {
+      if (i === k) continue;
+      const pik = p[i][k];
+      if (pik === 0) continue;
+      for (let j = 0; j < n; j++) {
+        if (j === i || j === k) continue;
+        const via = Math.min(pik, p[k][j]);
+        if (via > p[i][j]) p[i][j] = via;
+      }
+    }
+  }
+  return p;
+}
+
+/** Groups best first: each group is every remaining candidate no remaining candidate beats. */
+export function schulzeRanking(p: number[][]): number[][] {
+  let left = indices(p.length);
+  const groups: number[][] = [];
+  while (left.length > 0) {
+    const top = left.filter((i) => !left.some((j) => p[j][i] > p[i][j]));
+    groups.push(top);
+    left = left.filter((i) => !top.includes(i));
+  }
+  return groups;
+}
+
+export function tabulateSchulze(prep: PreparedBallots, opts: ResolvedOptions): TallyResult {
+  const n = prep.ids.length;
+  const d = pairwiseMatrix(prep);
+  const p = strongestPaths(d);
+  const groups = schulzeRanking(p);
+
+  const first = new Array<number>(n).fill(0);
+  for (const g of prep.groups) if (g.ranks[0].length === 1) first[g.ranks[0][0]] += g.count;
+  const valid = prep.total - prep.blank;
+
+  const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };
+  const winners: number[] = [];
+  for (const [place, group] of groups.entries()) {
+    const room = opts.seats - winners.length;
+    if (room <= 0) break;
+    winners.push(...chooseByLot(ctx, group, room, { decides: "election", now: `place ${place + 1} of the ranking`, outcome: "is elected" }));
+  }
+  const won = new Set(winners);
+  const groupOf = new Array<number>(n);
+  groups.forEach((g, k) => g.forEach((c) => (groupOf[c] = k)));
+  const rest = groups.flat().filter((c) => !won.has(c));
+
+  return {
+    method: "schulze",
+    seats: opts.seats,
+    ballots: prep.total,
+    validBallots: valid,
+    candidates: candidateResults(prep, {
+      order: [...winners, ...rest],
+      winners: won,
+      level: (a, b) => groupOf[a] === groupOf[b],
+      votes: (c) => String(first[c]),
+      share: (c) => first[c],
+      validBallots: valid,
+    }),
+    winners: winners.map((c) => prep.ids[c]),
+    rounds: [],
+    pairwise: { candidates: [...prep.ids], matrix: d, strongest: p },
+    ranking: groups.map((g) => g.map((c) => prep.ids[c])),
+    ties: ctx.ties,
+    notes: [
+      "Schulze method, winning votes: d[i][j] counts ballots ranking i above j; a candidate a ballot leaves out is ranked below all it names, and candidates sharing a rank are tied (so the overvote option does not apply).",
+      "Strongest paths: a link i->j has strength d[i][j] when d[i][j] > d[j][i], else 0; p[i][j] is the largest, over all paths, of the weakest link (Floyd-Warshall). i ranks above j when p[i][j] > p[j][i].",
+      `Ranking: each place holds every remaining candidate that no remaining candidate ranks above; the top ${opts.seats === 1 ? "candidate is" : `${opts.seats} candidates are`} elected. Candidate votes are first preferences (a first rank naming one candidate).`,
+      tieNote(opts.seedHex, false),
+      ...ballotNote(prep),
+    ],
+  };
+}
