@@ -67,9 +67,9 @@ describeOnStores("bad input", (system) => {
     const voter = await system().user("voter");
     const [a, b] = [await system().user("candidate"), await system().user("candidate")];
     const c = system().client(voter.token);
-    await refused(system(), () => c.votes.castVote({ ballot: { choices: [] } }), Status.INVALID_ARGUMENT, /must name a candidate/);
+    await refused(system(), () => c.votes.castVote({ ballot: { choices: [] } }), Status.INVALID_ARGUMENT, /plurality: a ballot names exactly one candidate/);
     await refused(system(), () => c.votes.castVote({ ballot: { choices: [a.id, b.id] } }), Status.INVALID_ARGUMENT, /plurality: a ballot names exactly one candidate/);
-    await refused(system(), () => c.votes.castVote({ ballot: { choices: [a.id, a.id] } }), Status.INVALID_ARGUMENT, /must not repeat/);
+    await refused(system(), () => c.votes.castVote({ ballot: { choices: [a.id, a.id] } }), Status.INVALID_ARGUMENT, /plurality: a ballot names exactly one candidate/);
     await refused(system(), () => c.votes.castVote({ ballot: { choices: [a.id] }, idempotencyKey: Buffer.alloc(8) }), Status.INVALID_ARGUMENT, /idempotency_key/);
     await refused(system(), () => c.votes.castVote({ electionId: 424242, ballot: { choices: [a.id] } }), Status.NOT_FOUND, /election 424242 not found/);
   });

@@ -81,7 +81,7 @@ describe("the voting CLI", () => {
       if (results.totalBallots >= 1) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    expect(results.candidates.find((x: { candidateId: number }) => x.candidateId === c.id)).toMatchObject({ votes: 1, percentage: 100, leading: true });
+    expect(results.candidates.find((x: { candidateId: number }) => x.candidateId === c.id)).toMatchObject({ votes: "1", percentage: 100, elected: true });
     const table = await voting("results");
     expect(table.stdout).toMatch(new RegExp(`\\*\\s+${c.id}\\s+${cand}\\s+1\\s+100\\.00%`));
   });
@@ -99,7 +99,7 @@ describe("the voting CLI", () => {
   });
 
   it("when the usage is wrong, then exit 2 with a one-line error", async () => {
-    for (const args of [["register", "only-one"], ["register", "x", "y", "admin"], ["nope"], [], ["vote", "abc"]]) {
+    for (const args of [["register", "only-one"], ["register", "x", "y", "admin"], ["nope"], [], ["vote", "1", "2"], ["vote", "--approve", "1", "--rank", "2"], ["vote", "1", "--rank", "2"]]) {
       const r = await voting(...args);
       expect(r.code, args.join(" ")).toBe(2);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);

@@ -20,7 +20,7 @@ describe("README", () => {
     for (const [name, s] of Object.entries({ ...authSettings, ...voteSettings, ...tallySettings })) {
       const row = readme.split("\n").find((l) => l.startsWith(`| \`${name}\` |`));
       expect(row, name).toBeDefined();
-      if (s.default !== undefined) expect(row, name).toContain(`\`${s.default}\``);
+      if (s.default) expect(row, name).toContain(`\`${s.default}\``);
     }
   });
 });

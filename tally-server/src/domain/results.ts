@@ -28,7 +28,12 @@ export function toBallotGroup(method: Method, key: string, count: number): Ballo
 export function resultsOf(book: TallyBook) {
   const cache = new Map<number, { key: string; result: ElectionResult }>();
   return async function compute(electionId: number): Promise<ElectionResult> {
-    const { info, state } = await book.result(electionId);
+    let { info, state } = await book.result(electionId);
+    if (unknownCandidates(info, state.ballots).length > 0) {
+      // A candidate registered after the list was read; read it again.
+      book.refreshInfo(electionId);
+      ({ info, state } = await book.result(electionId));
+    }
     const embargoed = !info.resultsWhileOpen && info.state !== "closed";
     const final = info.state === "closed" && state.lastSeq >= info.ballotCount;
     const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}`;
@@ -53,8 +58,18 @@ export function resultsOf(book: TallyBook) {
   };
 }
 
+/** Ids on counted ballots that the election's candidate list does not name. */
+function unknownCandidates(info: ElectionInfo, ballots: ReadonlyMap<string, number>): number[] {
+  const known = new Set(info.candidates.map((c) => c.id));
+  const unknown = new Set<number>();
+  for (const key of ballots.keys()) for (const id of parseChoicesKey(key)) if (!known.has(id)) unknown.add(id);
+  return [...unknown];
+}
+
 function tallyOf(info: ElectionInfo, ballots: ReadonlyMap<string, number>, headHash: string): TallyResult {
   const groups = [...ballots].map(([key, count]) => toBallotGroup(info.method, key, count));
+  // Every counted ballot was for a candidate when it was cast: never drop one from the count.
+  const candidates = [...info.candidates, ...unknownCandidates(info, ballots).map((id) => ({ id, name: `candidate ${id}` }))];
   // Lots are drawn from the log's head hash: anyone recounting the published log gets the same draw.
-  return tabulate(info.candidates, groups, { method: info.method, seats: info.seats, tieBreakSeed: headHash });
+  return tabulate(candidates, groups, { method: info.method, seats: info.seats, tieBreakSeed: headHash });
 }

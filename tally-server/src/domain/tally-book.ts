@@ -170,6 +170,11 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
       await Promise.all(runs);
     },
 
+    /** Forgets the cached election (e.g. its candidate list is out of date). */
+    refreshInfo(id: number) {
+      infoCache.delete(id);
+    },
+
     async result(id: number): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
       const info = await electionInfo(id);
       if (!info) throw new NotFoundError(`election ${id} not found`);

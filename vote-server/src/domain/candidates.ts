@@ -1,6 +1,7 @@
-// Candidates of elections whose candidates are registered users, looked up in auth-server
-// and cached briefly: a confirmed candidate for a minute, a refusal for two seconds so a
-// newly registered candidate can receive votes almost at once.
+// Candidates of elections whose candidates are registered users, looked up in auth-server.
+// A ballot's check is cached briefly (a confirmed candidate for a minute, a refusal for two
+// seconds, so a newly registered candidate can receive votes almost at once); the list is
+// read afresh each time, so it never misses someone who just registered.
 import type { Candidate } from "./elections.js";
 
 export interface CandidateSourcePort {
@@ -16,7 +17,6 @@ export interface CandidateDirectory {
 
 export function candidateDirectory(port: CandidateSourcePort, now = () => Date.now()): CandidateDirectory {
   const checked = new Map<number, { yes: boolean; until: number }>();
-  let listed: { at: number; value: Promise<Candidate[]> } | undefined;
   return {
     async isCandidate(userId) {
       const hit = checked.get(userId);
@@ -26,13 +26,6 @@ export function candidateDirectory(port: CandidateSourcePort, now = () => Date.n
       checked.set(userId, { yes, until: now() + (yes ? 60_000 : 2_000) });
       return yes;
     },
-    list() {
-      if (!listed || now() - listed.at > 1_000) {
-        const value = port.listCandidates();
-        listed = { at: now(), value };
-        value.catch(() => (listed = undefined));
-      }
-      return listed.value;
-    },
+    list: () => port.listCandidates(),
   };
 }
