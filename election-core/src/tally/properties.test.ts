@@ -49,7 +49,7 @@ const anyOptions: fc.Arbitrary<TallyOptions> = fc.oneof(
 /** Ballots shuffled and groups split into several, the same multiset written differently. */
 function rewrite(ballots: BallotGroup[], seed: number): BallotGroup[] {
   let s = seed >>> 0 || 1;
-  const rand = () => ((s = (s * 1103515245 + 12345) >>> 0) % 1_000_003) / 1_000_003;
+  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
   const out: BallotGroup[] = [];
   for (const b of ballots) {
     let left = b.count;

@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// `npm run bench:recount`: accuracy at scale. Appends RECOUNT_BALLOTS ranked ballots (default
+// 1,000,000 x 10 positions = 10,000,000 ballot positions) to an IRV election's ballot log
+// through vote-server's own ballot box (group commit, hash chain), lets the real tally-server
+// follow the log over gRPC and count it, then recounts the raw log independently (its own
+// SHA-256 chain check and a ballot-by-ballot IRV written here, sharing no code with the
+// tally library) and compares every round. Exits 1 on any difference.
+import { spawn, spawnSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const require = createRequire(import.meta.url);
+if (spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-b"], { cwd: root, stdio: "inherit" }).status !== 0) process.exit(1);
+
+const N = Number(process.env.RECOUNT_BALLOTS ?? 1_000_000);
+const CANDIDATES = 10;
+const { openDatabase, migrate } = await import("@voting/server-kit");
+const { createVotingClient } = await import("@voting/client");
+const { voteMigrations } = await import("../vote-server/dist/db/migrations.js");
+const { ballotRepository } = await import("../vote-server/dist/db/ballot-repository.js");
+const { electionRepository } = await import("../vote-server/dist/db/election-repository.js");
+const { ballotBox } = await import("../vote-server/dist/domain/ballot-box.js");
+const { electionAdmin } = await import("../vote-server/dist/domain/election-admin.js");
+const Database = require(require.resolve("better-sqlite3", { paths: [join(root, "server-kit")] }));
+
+const dir = mkdtempSync(join(tmpdir(), "voting-recount-"));
+const file = join(dir, "voting.sqlite");
+const url = `sqlite:${file}`;
+const t = (label, since) => console.log(`${label}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
+
+// 1. The election and its ballots, through vote-server's ballot box.
+const db = openDatabase(url);
+await migrate(db, "vote_migrations", voteMigrations(db.dialect));
+const elections = electionRepository(db);
+const admin = electionAdmin(elections);
+const names = Array.from({ length: CANDIDATES }, (_, i) => `Candidate ${String.fromCharCode(65 + i)}`);
+const created = await admin.create({ title: "Recount at scale", description: "", method: "irv", seats: 1, candidates: names, resultsWhileOpen: true, voterRoll: [] });
+await admin.open(created.id);
+const box = ballotBox(ballotRepository(db), { batchMax: 2000, lingerMs: 0, onAppended() {} });
+
+// Voters in blocs with noise: preferences with structure, so IRV takes several rounds.
+function ballot(i) {
+  let x = (Math.imul(i + 1, 2654435761) >>> 0) / 2 ** 32;
+  const next = () => (x = (Math.imul((x * 2 ** 32) | 0, 1664525) + 1013904223 >>> 0) / 2 ** 32);
+  const bloc = Math.floor(next() * 4);
+  const weights = Array.from({ length: CANDIDATES }, (_, c) => next() + (c % 4 === bloc ? 1.5 : 0) + (c === bloc * 2 ? 0.8 : 0) - c * 0.05);
+  return weights.map((w, c) => [w, c + 1]).sort((a, b) => b[0] - a[0]).map(([, c]) => c);
+}
+
+let start = performance.now();
+const key = () => randomBytes(16);
+for (let i = 0; i < N; i += 20_000) {
+  const batch = [];
+  for (let j = i; j < Math.min(N, i + 20_000); j++) batch.push(box.cast({ electionId: created.id, voterId: j + 1, choices: ballot(j), idempotencyKey: key() }));
+  await Promise.all(batch);
+  if ((i / 20_000) % 10 === 0) process.stdout.write(`  appended ${i + batch.length}\r`);
+}
+t(`appended ${N} ballots (${N * CANDIDATES} positions)`, start);
+await db.close();
+
+// 2. The real servers: tally-server follows the log over gRPC and counts it.
+const port = 53000 + Math.floor(Math.random() * 1000) * 3;
+const env = {
+  ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+  ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: String(port), VOTE_PORT: String(port + 1), TALLY_PORT: String(port + 2),
+  AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`,
+};
+const children = ["auth-server", "vote-server", "tally-server"].map((name) => spawn(process.execPath, [`${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
+const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${port + 2}` });
+start = performance.now();
+let result;
+for (;;) {
+  try {
+    result = (await client.tally.getResults({ electionId: created.id }, { deadlineMs: 120_000 })).result;
+    if (result.countedThroughSeq === N) break;
+    process.stdout.write(`  tally counted ${result.countedThroughSeq}\r`);
+  } catch {}
+  await new Promise((r) => setTimeout(r, 1000));
+}
+t("tally-server followed and counted the log", start);
+client.close();
+for (const c of children) c.kill("SIGTERM");
+
+// 3. The independent recount, from the raw table.
+start = performance.now();
+const raw = new Database(file, { readonly: true });
+const head = raw.prepare("select genesis_hash, head_hash, head_seq from elections where id = ?").get(created.id);
+let prev = Buffer.from(head.genesis_hash, "hex");
+let expectedSeq = 1;
+const rankings = [];
+for (const row of raw.prepare("select seq, tracking_code, choices, hash from ballots where election_id = ? order by seq").iterate(created.id)) {
+  if (Number(row.seq) !== expectedSeq) throw new Error(`gap at seq ${expectedSeq}`);
+  const bytes = Buffer.from(`voting-ballot-log-v1\n${created.id}\n${row.seq}\n${row.tracking_code}\n${row.choices}\n`);
+  const h = createHash("sha256").update(prev).update(bytes).digest();
+  if (h.toString("hex") !== row.hash) throw new Error(`chain broken at seq ${row.seq}`);
+  prev = h;
+  expectedSeq++;
+  rankings.push(row.choices.split(",").map(Number));
+}
+raw.close();
+if (prev.toString("hex") !== head.head_hash || rankings.length !== N) throw new Error("head mismatch");
+
+// Ballot-by-ballot IRV: eliminate the lowest (no ties expected at this size) until a majority.
+const rounds = [];
+const out = new Set();
+let exhausted = 0;
+for (;;) {
+  const counts = new Map(names.map((_, i) => [i + 1, 0]).filter(([c]) => !out.has(c)));
+  exhausted = 0;
+  for (const r of rankings) {
+    const top = r.find((c) => !out.has(c));
+    if (top === undefined) exhausted++;
+    else counts.set(top, counts.get(top) + 1);
+  }
+  rounds.push({ counts, exhausted });
+  const continuing = N - exhausted;
+  const [leader, most] = [...counts].sort((a, b) => b[1] - a[1])[0];
+  if (most * 2 > continuing || counts.size === 1) {
+    rounds.winner = leader;
+    break;
+  }
+  out.add([...counts].sort((a, b) => a[1] - b[1])[0][0]);
+}
+t("independent recount (chain check + ballot-by-ballot IRV)", start);
+
+// 4. Compare.
+const differences = [];
+if (result.winners[0] !== rounds.winner) differences.push(`winner: tally ${result.winners[0]}, recount ${rounds.winner}`);
+const decisive = rounds.length;
+const tallyRounds = result.rounds.length;
+if (tallyRounds !== decisive) differences.push(`rounds: tally ${tallyRounds}, recount ${decisive}`);
+for (let i = 0; i < Math.min(tallyRounds, decisive); i++) {
+  for (const [c, v] of rounds[i].counts) {
+    const got = result.rounds[i].counts.find((x) => x.candidateId === c)?.votes;
+    if (got !== String(v)) differences.push(`round ${i + 1}, candidate ${c}: tally ${got}, recount ${v}`);
+  }
+  if (result.rounds[i].exhausted !== String(rounds[i].exhausted)) differences.push(`round ${i + 1} exhausted: tally ${result.rounds[i].exhausted}, recount ${rounds[i].exhausted}`);
+}
+rmSync(dir, { recursive: true, force: true });
+console.log(`${N} ballots, ${N * CANDIDATES} ballot positions, ${decisive} rounds, winner ${names[rounds.winner - 1]}: ${differences.length === 0 ? "zero differences" : `${differences.length} DIFFERENCES`}`);
+for (const d of differences.slice(0, 20)) console.log(`  ${d}`);
+process.exit(differences.length === 0 ? 0 : 1);
