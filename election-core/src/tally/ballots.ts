@@ -35,7 +35,13 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     indexOf.set(c.id, i);
   });
 
+  // Ranks are read-only from here on, so every one-candidate rank of a candidate is one array:
+  // a million ballots then allocate almost nothing.
+  const single = candidates.map((_, i) => [i]);
+
   const merged = new Map<string, RankedGroup>();
+  // Ballots written the same way share one normalisation: most of a large input is repeats.
+  const seen = new Map<string, { group: RankedGroup | undefined; unlisted: boolean }>();
   let total = 0;
   let blank = 0;
   let unlisted = 0;
@@ -43,9 +49,21 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     if (!Number.isSafeInteger(b.count) || b.count < 0) throw new TallyInputError(`ballot count ${b.count} is not a whole number >= 0`);
     if (b.count === 0) continue;
     total += b.count;
+    const raw = rawKey(b.ranks);
+    let known = seen.get(raw);
+    if (!known) {
+      known = normalize(b.ranks);
+      seen.set(raw, known);
+    }
+    if (known.unlisted) unlisted += b.count;
+    if (known.group) known.group.count += b.count;
+    else blank += b.count;
+  }
+
+  function normalize(raw: number[][]): { group: RankedGroup | undefined; unlisted: boolean } {
     let sawUnlisted = false;
     const ranks: number[][] = [];
-    for (const rank of b.ranks) {
+    for (const rank of raw) {
       const r: number[] = [];
       for (const id of rank) {
         const i = indexOf.get(id);
@@ -53,17 +71,14 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
         else if (!r.includes(i)) r.push(i);
       }
       // A rank naming only unlisted (e.g. withdrawn) candidates is passed over.
-      if (r.length > 0) ranks.push(r.sort((x, y) => x - y));
+      if (r.length === 1) ranks.push(single[r[0]]);
+      else if (r.length > 1) ranks.push(r.sort((x, y) => x - y));
     }
-    if (sawUnlisted) unlisted += b.count;
-    if (ranks.length === 0) {
-      blank += b.count;
-      continue;
-    }
-    const key = ranks.map((r) => r.join("=")).join(">");
-    const g = merged.get(key);
-    if (g) g.count += b.count;
-    else merged.set(key, { ranks, count: b.count });
+    if (ranks.length === 0) return { group: undefined, unlisted: sawUnlisted };
+    const key = rawKey(ranks);
+    let group = merged.get(key);
+    if (!group) merged.set(key, (group = { ranks, count: 0 }));
+    return { group, unlisted: sawUnlisted };
   }
   if (!Number.isSafeInteger(total)) throw new TallyInputError("more ballots than can be counted exactly");
   return {
@@ -74,6 +89,16 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     blank,
     unlisted,
   };
+}
+
+function rawKey(ranks: readonly (readonly number[])[]): string {
+  let key = "";
+  for (let r = 0; r < ranks.length; r++) {
+    if (r > 0) key += ">";
+    const rank = ranks[r];
+    for (let j = 0; j < rank.length; j++) key += j > 0 ? `=${rank[j]}` : `${rank[j]}`;
+  }
+  return key;
 }
 
 /**
@@ -120,6 +145,6 @@ export function describeOvervote(rule: OvervoteRule): string {
     case "skip":
       return 'Overvotes ("skip"): a rank holding two or more candidates is passed over and the next rank is used.';
     case "exhaust-if-continuing":
-      return 'Overvotes ("exhaust-if-continuing"): a rank holding two or more continuing candidates exhausts the ballot; with one continuing candidate it counts for that one; with none it is passed over.';
+      return 'Overvotes ("exhaust-if-continuing"): a rank holding two or more continuing candidates exhausts the ballot, which stays exhausted; with one continuing candidate it counts for that one; with none it is passed over.';
   }
 }
