@@ -1,7 +1,7 @@
 import type { CommandModule } from "yargs";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { parseBallotFile, tabulate as count, TallyFileError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
+import { parseBallotFile, tabulate as count, TallyFileError, TallyInputError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
 import { toProtoResult } from "../../result-mapping.js";
 import { print, RefusedError, type GlobalArgs } from "../context.js";
 import { renderResult } from "../format.js";
@@ -42,16 +42,23 @@ export const tabulate: CommandModule<GlobalArgs, Args> = {
       parsed = parseBallotFile(text, basename(args.file));
     } catch (err) {
       if (err instanceof TallyFileError) throw new RefusedError(`${args.file}: ${err.message}`);
+      if (err instanceof TypeError) throw new RefusedError(err.message); // unknown file type
       throw err;
     }
     // Withdrawn candidates (BLT) are not counted: their ranks are passed over.
     const withdrawn = new Set(parsed.withdrawn);
     const ballots = parsed.ballots.map((b) => ({ ...b, ranks: b.ranks.map((r) => r.filter((c) => !withdrawn.has(c))).filter((r) => r.length > 0) }));
-    const result = count(
-      parsed.candidates.filter((c) => !withdrawn.has(c.id)),
-      ballots,
-      { method: args.method, seats: args.seats ?? parsed.seats ?? 1, batchElimination: args["batch-elimination"], overvote: args.overvote, stvVariant: args.stv, tieBreakSeed: args.seed },
-    );
+    let result;
+    try {
+      result = count(
+        parsed.candidates.filter((c) => !withdrawn.has(c.id)),
+        ballots,
+        { method: args.method, seats: args.seats ?? parsed.seats ?? 1, batchElimination: args["batch-elimination"], overvote: args.overvote, stvVariant: args.stv, tieBreakSeed: args.seed },
+      );
+    } catch (err) {
+      if (err instanceof TallyInputError) throw new RefusedError(err.message);
+      throw err;
+    }
     const proto = toProtoResult(
       result,
       { electionId: 0, title: parsed.title || basename(args.file), countedThroughSeq: 0, logHeadHash: "", updateTime: new Date(), embargoed: false, final: true },
