@@ -121,6 +121,26 @@ describeOnStores("ballot methods end to end", (system) => {
     watch.cancel();
   });
 
+  it("when many watch and one never reads, then voting goes on and every reading watcher sees every ballot", async () => {
+    const sys = system();
+    const admin = sys.client(await sys.adminToken());
+    const { election } = await admin.elections.createElection({ title: uniqueName("Crowd"), method: M.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"], resultsWhileOpen: true });
+    await admin.elections.openElection({ electionId: election!.id });
+    const stuck = await sys.client().tally.watchResults({ electionId: election!.id });
+    stuck.pause(); // a watcher that never reads
+    stuck.on("error", () => undefined); // its cancel below ends it with CANCELLED
+    const watchers = await Promise.all(Array.from({ length: 20 }, () => sys.client().tally.watchResults({ electionId: election!.id })));
+    const finished = watchers.map(async (w) => {
+      for await (const m of w) if (m.result!.totalBallots === 60) return true;
+      return false;
+    });
+    const voters = await Promise.all(Array.from({ length: 60 }, () => sys.user("voter")));
+    await Promise.all(voters.map((v, i) => sys.client(v.token).votes.castVote({ electionId: election!.id, ballot: { choices: [1 + (i % 2)] } })));
+    expect(await Promise.all(finished)).toEqual(Array(20).fill(true));
+    stuck.cancel();
+    for (const w of watchers) w.cancel();
+  });
+
   it("when a closed election is asked for results, then they are final and equal a recount of the log", async () => {
     const sys = system();
     const { admin, election, result } = await run(sys, M.BALLOT_METHOD_IRV, ["A", "B", "C"], [[1, 2], [2, 1], [3, 1], [1], [2, 3]]);
