@@ -2,6 +2,8 @@
 import { expect, it } from "vitest";
 import { Status, voteV1 } from "@voting/client";
 import { describeOnStores, eventually, rowCounts, uniqueName, type System } from "./harness.js";
+import { readAuthConfig, startAuthServer } from "@voting/auth-server";
+import { createLogger } from "@voting/server-kit";
 
 const M = voteV1.BallotMethod;
 const S = voteV1.ElectionState;
@@ -66,6 +68,15 @@ describeOnStores("elections run by officials", (system) => {
     await expect(sys.client().elections.openElection({ electionId: election.id })).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
     expect(await rowCounts(sys)).toEqual(before);
     expect((await sys.client().elections.getElection({ electionId: election.id })).election!.state).toBe(S.ELECTION_STATE_DRAFT);
+  });
+
+  it("when the admin bootstrap names an existing non-admin user, then auth-server refuses to start", async () => {
+    const sys = system();
+    const voter = await sys.user("voter");
+    const start = startAuthServer(readAuthConfig({ ...sys.env, AUTH_PORT: "0", VOTING_ADMIN_USERNAME: voter.username, VOTING_ADMIN_PASSWORD: "new admin pw" }), createLogger("t", "silent"));
+    await expect(start).rejects.toThrow(`admin bootstrap: ${voter.username} exists and is not an admin`);
+    // The voter's own password still works: nothing was changed.
+    await expect(sys.client().auth.login({ username: voter.username, password: voter.password })).resolves.toMatchObject({ user: { role: 1 } });
   });
 
   it("when nobody may register as admin, then Register refuses the role", async () => {
