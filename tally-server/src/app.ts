@@ -115,8 +115,8 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         server?.setServing(false);
       },
     });
-    const compute = resultsOf(book);
-    const updates = broadcaster<ElectionResult>(compute, 50, (err) => log.warn({ err }, "result update failed"));
+    const results = resultsOf(book);
+    const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
     server = await startGrpcServer({
       host: config.HOST,
@@ -125,7 +125,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         {
           name: "voting.tally.v1.TallyService",
           definition: tallyV1.TallyServiceService,
-          implementation: tallyServiceImpl({ compute, subscribe: updates.subscribe }, closing.signal, log),
+          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, closing.signal, log),
         },
       ],
       access: tallyAccess,

@@ -26,8 +26,34 @@ export function toBallotGroup(method: Method, key: string, count: number): Ballo
 }
 
 export function resultsOf(book: TallyBook) {
-  const cache = new Map<number, { key: string; result: ElectionResult }>();
-  return async function compute(electionId: number): Promise<ElectionResult> {
+  const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
+  const inflight = new Map<number, Promise<ElectionResult>>();
+
+  const fresh = (electionId: number): Promise<ElectionResult> => {
+    let p = inflight.get(electionId);
+    if (!p) {
+      p = computeNow(electionId).finally(() => inflight.delete(electionId));
+      inflight.set(electionId, p);
+    }
+    return p;
+  };
+
+  return {
+    /** The result of everything counted so far. */
+    fresh,
+    /**
+     * For readers: a big ranked count takes a while, so while ballots keep coming the last
+     * result (which says how far it counted) is served until it is older than twice what
+     * computing it took.
+     */
+    current(electionId: number): Promise<ElectionResult> {
+      const hit = cache.get(electionId);
+      if (hit && hit.tookMs > 25 && Date.now() - hit.result.computedAt.getTime() < 2 * hit.tookMs) return Promise.resolve(hit.result);
+      return fresh(electionId);
+    },
+  };
+
+  async function computeNow(electionId: number): Promise<ElectionResult> {
     let { info, state } = await book.result(electionId);
     if (unknownCandidates(info, state.ballots).length > 0) {
       // A candidate registered after the list was read; read it again.
@@ -39,6 +65,7 @@ export function resultsOf(book: TallyBook) {
     const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}`;
     const hit = cache.get(electionId);
     if (hit?.key === key) return hit.result;
+    const started = performance.now();
     let total = 0;
     for (const n of state.ballots.values()) total += n;
     const tally = embargoed ? undefined : tallyOf(info, state.ballots, state.lastHash);
@@ -53,9 +80,9 @@ export function resultsOf(book: TallyBook) {
       embargoed,
       final,
     };
-    cache.set(electionId, { key, result });
+    cache.set(electionId, { key, result, tookMs: performance.now() - started });
     return result;
-  };
+  }
 }
 
 /** Ids on counted ballots that the election's candidate list does not name. */
