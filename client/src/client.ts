@@ -140,6 +140,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
         unary(t(), t().getResults)(tallyV1.GetResultsRequest.fromPartial(req), c),
       watchResults: (req: Partial2<tallyV1.WatchResultsRequest>, c?: CallOptions) =>
         stream(t(), t().watchResults)(tallyV1.WatchResultsRequest.fromPartial(req), c),
+      getJwks: (c?: CallOptions) => unary(t(), t().getJwks)({}, c),
     },
     close() {
       for (const s of [authStub, electionStub, voteStub, tallyStub]) s.close();

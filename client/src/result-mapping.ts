@@ -18,6 +18,7 @@ export interface ResultContext {
   updateTime: Date;
   embargoed: boolean;
   final: boolean;
+  statement?: string;
 }
 
 export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, totalBallots: number): tallyV1.ElectionResult {
@@ -40,6 +41,7 @@ export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, to
     notes: [],
     embargoed: ctx.embargoed,
     final: ctx.final,
+    statement: ctx.statement ?? "",
   };
   if (!t || ctx.embargoed) return base;
   return {

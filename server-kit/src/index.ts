@@ -10,3 +10,4 @@ export * from "./db.js";
 export * from "./shutdown.js";
 export { createReflection, splitDescriptorSet } from "./reflection.js";
 export * from "./peers.js";
+export * from "./signing-keys.js";

@@ -2,11 +2,13 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadSigningKeys, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
 import { tallyRepository } from "./db/tally-repository.js";
+import { statementRepository, tallyKeyStore } from "./db/statement-repository.js";
+import { statementSigner } from "./domain/statements.js";
 import { broadcaster } from "./domain/broadcaster.js";
 import { resultsOf, type ElectionResult } from "./domain/results.js";
 import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book.js";
@@ -115,7 +117,8 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         server?.setServing(false);
       },
     });
-    const results = resultsOf(book);
+    const keys = await loadSigningKeys(tallyKeyStore(db));
+    const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
     server = await startGrpcServer({
@@ -125,7 +128,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         {
           name: "voting.tally.v1.TallyService",
           definition: tallyV1.TallyServiceService,
-          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, closing.signal, log),
+          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log),
         },
       ],
       access: tallyAccess,

@@ -16,6 +16,7 @@ import { voteAccess } from "./rpc/access.js";
 import { voteServiceImpl } from "./rpc/vote-service.js";
 import { electionServiceImpl } from "./rpc/election-service.js";
 import { electionAdmin } from "./domain/election-admin.js";
+import { reconcile } from "./domain/reconciliation.js";
 
 export interface RunningService {
   port: number;
@@ -92,11 +93,29 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
     });
+    // Reconciliation: a mismatch between the log and the turnout means the store was changed
+    // behind the service's back; say so in the health status and the log until it is gone.
+    let reconciled = true;
+    const runReconcile = async () => {
+      try {
+        const mismatches = await reconcile(elections, ballots);
+        for (const m of mismatches) log.error(m, "ballot log and turnout disagree: the store was changed outside vote-server");
+        if (mismatches.length > 0 !== !reconciled) {
+          reconciled = mismatches.length === 0;
+          server.setServing(reconciled);
+        }
+      } catch (err) {
+        log.warn({ err }, "reconciliation check failed");
+      }
+    };
+    await runReconcile();
+    const reconciler = setInterval(runReconcile, config.VOTE_RECONCILE_EVERY_MS);
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
       async stop() {
         clearInterval(scheduler);
+        clearInterval(reconciler);
         closing.abort();
         await server.shutdown();
         peers.close();

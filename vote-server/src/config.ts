@@ -5,6 +5,7 @@ export const voteSettings = {
   ...serviceAccountSettings,
   VOTE_PORT: { doc: "vote-server port", default: "50052", parse: port },
   VOTE_BATCH_MAX: { doc: "Most ballots committed in one transaction (group commit)", default: "500", parse: int(1, 5000) },
+  VOTE_RECONCILE_EVERY_MS: { doc: "How often vote-server checks that every election's log length equals its turnout", default: "5000", parse: int(100, 3_600_000) },
   VOTE_LINGER_MS: { doc: "How long a ballot waits for others to share its commit when none is running", default: "2", parse: int(0, 100) },
 };
 

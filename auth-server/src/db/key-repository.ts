@@ -1,20 +1,7 @@
-import type { Database } from "@voting/server-kit";
+import type { Database, KeyStore } from "@voting/server-kit";
 import type { AuthDb } from "./schema.js";
 
-export interface StoredKey {
-  kid: string;
-  privateJwk: string;
-  publicJwk: string;
-  createdAt: number;
-}
-
-export interface KeyRepository {
-  /** All keys, newest first. */
-  all(): Promise<StoredKey[]>;
-  insert(key: StoredKey): Promise<void>;
-}
-
-export function keyRepository(db: Database<AuthDb>): KeyRepository {
+export function keyRepository(db: Database<AuthDb>): KeyStore {
   return {
     async all() {
       const rows = await db.kysely.selectFrom("auth_signing_keys").selectAll().orderBy("created_at", "desc").orderBy("kid").execute();

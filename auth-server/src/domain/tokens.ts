@@ -1,9 +1,8 @@
 // Signing keys and token issuing. Keys live in the store so that tokens survive restarts
 // and every replica publishes the same JWKS; the newest key signs.
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { randomBytes, randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, REFRESH_TOKEN_TYPE, TOKEN_ALGORITHM, UnauthenticatedError, verifyToken } from "@voting/server-kit";
-import type { KeyRepository } from "../db/key-repository.js";
+import { importJWK, SignJWT, type JWK } from "jose";
+import { randomUUID } from "node:crypto";
+import { ACCESS_TOKEN_TYPE, loadSigningKeys, REFRESH_TOKEN_TYPE, TOKEN_ALGORITHM, UnauthenticatedError, verifyToken, type KeyStore } from "@voting/server-kit";
 import type { User } from "./users.js";
 
 export interface TokenPair {
@@ -28,27 +27,14 @@ export interface TokenIssuer {
   keyFor(kid: string | undefined): Promise<CryptoKey | Uint8Array>;
 }
 
-export async function loadOrCreateSigningKey(keys: KeyRepository): Promise<void> {
-  if ((await keys.all()).length > 0) return;
-  const { privateKey, publicKey } = await generateKeyPair(TOKEN_ALGORITHM, { crv: "Ed25519", extractable: true });
-  const kid = randomBytes(12).toString("base64url");
-  const pub = { ...(await exportJWK(publicKey)), kid, alg: TOKEN_ALGORITHM, use: "sig" };
-  const priv = { ...(await exportJWK(privateKey)), kid, alg: TOKEN_ALGORITHM };
-  await keys.insert({ kid, privateJwk: JSON.stringify(priv), publicJwk: JSON.stringify(pub), createdAt: Date.now() });
-}
-
-export async function tokenIssuer(keys: KeyRepository, s: TokenSettings): Promise<TokenIssuer> {
-  await loadOrCreateSigningKey(keys);
-  const stored = await keys.all();
-  const publicJwks = stored.map((k) => JSON.parse(k.publicJwk) as JWK);
+export async function tokenIssuer(keys: KeyStore, s: TokenSettings): Promise<TokenIssuer> {
+  const { kid, privateKey, publicJwks } = await loadSigningKeys(keys);
   const publicKeys = new Map<string, CryptoKey | Uint8Array>();
   for (const jwk of publicJwks) publicKeys.set(jwk.kid!, await importJWK(jwk, TOKEN_ALGORITHM));
-  const signing = stored[0];
-  const privateKey = await importJWK(JSON.parse(signing.privateJwk) as JWK, TOKEN_ALGORITHM);
 
   const sign = (user: User, type: string, audience: string, ttl: number, now: number) =>
     new SignJWT({ role: user.role, name: user.username })
-      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: signing.kid, typ: type })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: type })
       .setSubject(String(user.id))
       .setIssuer(s.issuer)
       .setAudience(audience)

@@ -1,6 +1,6 @@
 // The edge of auth-server: parses requests, calls the domain, maps results to proto.
 import { authV1 } from "@voting/api";
-import { decodePageToken, encodePageToken, InvalidArgumentError, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
+import { decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
 import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
 import type { TokenIssuer, TokenPair } from "../domain/tokens.js";
 
@@ -69,8 +69,6 @@ export function authServiceImpl(users: UserService, tokens: TokenIssuer, log: Lo
       const page = await users.listUsers(caller(ctx), parseListUsers(req));
       return { users: page.users.map(toProtoUser), nextPageToken: page.lastId === undefined ? "" : encodePageToken(page.lastId) };
     }),
-    getJwks: unary(log, async () => ({
-      keys: tokens.publicKeys().map((k) => ({ kid: k.kid ?? "", kty: k.kty ?? "", crv: k.crv ?? "", x: k.x ?? "", alg: k.alg ?? "", use: k.use ?? "" })),
-    })),
+    getJwks: unary(log, async () => ({ keys: tokens.publicKeys().map(toProtoJwk) })),
   };
 }

@@ -19,4 +19,20 @@ export const tallyMigrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0002-signed-statements": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("tally_signing_keys")
+        .addColumn("kid", "varchar(64)", (c) => c.primaryKey())
+        .addColumn("private_jwk", "text", (c) => c.notNull())
+        .addColumn("public_jwk", "text", (c) => c.notNull())
+        .addColumn("created_at", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable("tally_statements")
+        .addColumn("election_id", "bigint", (c) => c.primaryKey())
+        .addColumn("statement", "text", (c) => c.notNull())
+        .execute();
+    },
+  },
 };

@@ -13,7 +13,22 @@ export interface TallyBallotsTable {
   n_ballots: number;
 }
 
+export interface TallySigningKeysTable {
+  kid: string;
+  private_jwk: string;
+  public_jwk: string;
+  created_at: number;
+}
+
+/** The signed final result statement of each closed election; the first one written stands. */
+export interface TallyStatementsTable {
+  election_id: number;
+  statement: string;
+}
+
 export interface TallyDb {
+  tally_signing_keys: TallySigningKeysTable;
+  tally_statements: TallyStatementsTable;
   tally_progress: TallyProgressTable;
   tally_ballots: TallyBallotsTable;
 }

@@ -15,6 +15,8 @@ export interface ElectionResult {
   embargoed: boolean;
   /** Closed and every ballot counted. */
   final: boolean;
+  /** The signed final result statement, once final. */
+  statement?: string;
 }
 
 /** A log entry's choices as the tally library's ballot for this method. */
@@ -25,7 +27,7 @@ export function toBallotGroup(method: Method, key: string, count: number): Ballo
   return { ranks: choices.map((c) => [c]), count };
 }
 
-export function resultsOf(book: TallyBook) {
+export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>) {
   const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
   const inflight = new Map<number, Promise<ElectionResult>>();
 
@@ -80,6 +82,7 @@ export function resultsOf(book: TallyBook) {
       embargoed,
       final,
     };
+    if (final) result.statement = await sign(result);
     cache.set(electionId, { key, result, tookMs: performance.now() - started });
     return result;
   }

@@ -4,4 +4,5 @@ import type { AccessTable } from "@voting/server-kit";
 export const tallyAccess: AccessTable = {
   "/voting.tally.v1.TallyService/GetResults": "public",
   "/voting.tally.v1.TallyService/WatchResults": "public",
+  "/voting.tally.v1.TallyService/GetJwks": "public",
 };

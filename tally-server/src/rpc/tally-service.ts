@@ -1,5 +1,6 @@
 import type { tallyV1 } from "@voting/api";
-import { serverStream, unary, type Logger } from "@voting/server-kit";
+import { serverStream, toProtoJwk, unary, type Logger } from "@voting/server-kit";
+import type { JWK } from "jose";
 import { toProtoResult } from "@voting/client";
 import type { ElectionResult } from "../domain/results.js";
 
@@ -9,7 +10,16 @@ const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult =>
   toProtoResult(
     r.tally,
-    { electionId: r.electionId, title: r.title, countedThroughSeq: r.countedThroughSeq, logHeadHash: r.logHeadHash, updateTime: r.computedAt, embargoed: r.embargoed, final: r.final },
+    {
+      electionId: r.electionId,
+      title: r.title,
+      countedThroughSeq: r.countedThroughSeq,
+      logHeadHash: r.logHeadHash,
+      updateTime: r.computedAt,
+      embargoed: r.embargoed,
+      final: r.final,
+      statement: r.statement,
+    },
     r.totalBallots,
   );
 
@@ -18,8 +28,9 @@ export interface ResultsPort {
   subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
 }
 
-export function tallyServiceImpl(results: ResultsPort, closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
+export function tallyServiceImpl(results: ResultsPort, publicKeys: JWK[], closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
   return {
+    getJwks: unary(log, async () => ({ keys: publicKeys.map(toProtoJwk) })),
     getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId))) })),
     watchResults: serverStream(log, async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);

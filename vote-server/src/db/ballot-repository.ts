@@ -35,6 +35,9 @@ export interface BallotRepository {
     plan: (election: Election, existing: Map<number, Participation>) => { plan: AppendPlan | undefined; result: T },
   ): Promise<T>;
   readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
+  /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
+  ledger(electionId: number): Promise<{ headSeq: number; ballots: number; maxSeq: number; turnout: number }>;
+  turnout(electionId: number): Promise<number>;
   findByTrackingCode(code: string): Promise<LogRow | undefined>;
 }
 
@@ -90,6 +93,23 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         .limit(limit)
         .execute();
       return rows.map(toLogRow);
+    },
+    ledger(electionId) {
+      // One read transaction: a commit between the reads would look like a mismatch.
+      return k.transaction().execute(async (trx) => {
+        const e = await trx.selectFrom("elections").select("head_seq").where("id", "=", electionId).executeTakeFirstOrThrow();
+        const b = await trx
+          .selectFrom("ballots")
+          .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("seq").as("max")])
+          .where("election_id", "=", electionId)
+          .executeTakeFirstOrThrow();
+        const p = await trx.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
+        return { headSeq: Number(e.head_seq), ballots: Number(b.n), maxSeq: Number(b.max ?? 0), turnout: Number(p.n) };
+      });
+    },
+    async turnout(electionId) {
+      const p = await k.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
+      return Number(p.n);
     },
     async findByTrackingCode(code) {
       const r = await k.selectFrom("ballots").selectAll().where("tracking_code", "=", code).executeTakeFirst();

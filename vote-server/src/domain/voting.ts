@@ -20,6 +20,7 @@ export interface ElectionView {
   election: Election;
   candidates: Candidate[];
   rollSize: number;
+  turnout: number;
 }
 
 const CACHE_MS = 1_000;
@@ -47,8 +48,12 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     async getElection(id: number): Promise<ElectionView> {
       const e = await elections.get(id);
       if (!e) throw new NotFoundError(`election ${id} not found`);
-      const [candidates, rollSize] = await Promise.all([candidatesOf(e), e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0)]);
-      return { election: e, candidates, rollSize };
+      const [candidates, rollSize, turnout] = await Promise.all([
+        candidatesOf(e),
+        e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
+        e.state === "draft" ? Promise.resolve(0) : ballots.turnout(id),
+      ]);
+      return { election: e, candidates, rollSize, turnout };
     },
 
     listElections: (q: { state?: ElectionState; afterId: number; limit: number }) => elections.list(q),

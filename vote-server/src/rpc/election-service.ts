@@ -38,7 +38,7 @@ const electionId = (id: number) => {
 export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger): voteV1.ElectionServiceServer {
   const view = async (id: number) => {
     const v = await voting.getElection(id);
-    return { election: toProtoElection(v.election, v.candidates, v.rollSize) };
+    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout) };
   };
   return {
     createElection: unary(log, async (req: voteV1.CreateElectionRequest) => view((await admin.create(parseCreateElection(req))).id)),

@@ -29,7 +29,7 @@ const reverse = <K extends string, V>(table: Record<K, V>) => (v: V): K | undefi
 export const stateFromProto = reverse(STATE);
 export const methodFromProto = reverse(METHOD);
 
-export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0): voteV1.Election {
+export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0): voteV1.Election {
   return {
     id: e.id,
     title: e.title,
@@ -47,6 +47,7 @@ export function toProtoElection(e: Election, candidates: Candidate[] = [], rollS
     hasVoterRoll: e.hasVoterRoll,
     voterRollSize: rollSize,
     resultsWhileOpen: e.resultsWhileOpen,
+    turnout,
   };
 }
 

@@ -18,6 +18,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../../google/protobuf/timestamp.js";
+import { JsonWebKey } from "../../auth/v1/auth.js";
 
 export const protobufPackage = "voting.tally.v1";
 
@@ -64,6 +65,16 @@ export function transferKindToJSON(object: TransferKind): string {
     default:
       return "UNRECOGNIZED";
   }
+}
+
+/** GetJwksRequest has no fields. */
+export interface GetJwksRequest {
+}
+
+/** GetJwksResponse is a JSON Web Key Set. */
+export interface GetJwksResponse {
+  /** Public keys; a statement's "kid" header names one of them. */
+  keys: JsonWebKey[];
 }
 
 /** CandidateResult is one candidate's line in a result. */
@@ -209,6 +220,12 @@ export interface ElectionResult {
   embargoed: boolean;
   /** True when the election is closed and every ballot is counted: the result is final. */
   final: boolean;
+  /**
+   * When final: the final result statement, a compact JWS (EdDSA, typ
+   * "voting-result+jwt") over the election, method, seats, ballot count, log head hash,
+   * winners and every candidate's votes, signed by tally-server; verify it with GetJwks.
+   */
+  statement: string;
 }
 
 /** GetResultsRequest names an election. */
@@ -234,6 +251,125 @@ export interface WatchResultsResponse {
   /** The result now. */
   result: ElectionResult | undefined;
 }
+
+function createBaseGetJwksRequest(): GetJwksRequest {
+  return {};
+}
+
+export const GetJwksRequest: MessageFns<GetJwksRequest> = {
+  encode(_: GetJwksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJwksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJwksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): GetJwksRequest {
+    return {};
+  },
+
+  toJSON(_: GetJwksRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJwksRequest>): GetJwksRequest {
+    return GetJwksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<GetJwksRequest>): GetJwksRequest {
+    const message = createBaseGetJwksRequest();
+    return message;
+  },
+};
+
+function createBaseGetJwksResponse(): GetJwksResponse {
+  return { keys: [] };
+}
+
+export const GetJwksResponse: MessageFns<GetJwksResponse> = {
+  encode(message: GetJwksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.keys) {
+      JsonWebKey.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GetJwksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGetJwksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.keys.push(JsonWebKey.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GetJwksResponse {
+    return { keys: globalThis.Array.isArray(object?.keys) ? object.keys.map((e: any) => JsonWebKey.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: GetJwksResponse): unknown {
+    const obj: any = {};
+    if (message.keys?.length) {
+      obj.keys = message.keys.map((e) => JsonWebKey.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GetJwksResponse>): GetJwksResponse {
+    return GetJwksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GetJwksResponse>): GetJwksResponse {
+    const message = createBaseGetJwksResponse();
+    message.keys = object.keys?.map((e) => JsonWebKey.fromPartial(e)) || [];
+    return message;
+  },
+};
 
 function createBaseCandidateResult(): CandidateResult {
   return { candidateId: 0, name: "", votes: "", percentage: 0, elected: false, position: 0 };
@@ -1269,6 +1405,7 @@ function createBaseElectionResult(): ElectionResult {
     notes: [],
     embargoed: false,
     final: false,
+    statement: "",
   };
 }
 
@@ -1331,6 +1468,9 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     }
     if (message.final !== false) {
       writer.uint32(144).bool(message.final);
+    }
+    if (message.statement !== "") {
+      writer.uint32(154).string(message.statement);
     }
     return writer;
   },
@@ -1502,6 +1642,14 @@ export const ElectionResult: MessageFns<ElectionResult> = {
             message.final = reader.bool();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.statement = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1570,6 +1718,7 @@ export const ElectionResult: MessageFns<ElectionResult> = {
         : [],
       embargoed: isSet(object.embargoed) ? globalThis.Boolean(object.embargoed) : false,
       final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
+      statement: isSet(object.statement) ? globalThis.String(object.statement) : "",
     };
   },
 
@@ -1629,6 +1778,9 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     if (message.final !== false) {
       obj.final = message.final;
     }
+    if (message.statement !== "") {
+      obj.statement = message.statement;
+    }
     return obj;
   },
 
@@ -1657,6 +1809,7 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     message.notes = object.notes?.map((e) => e) || [];
     message.embargoed = object.embargoed ?? false;
     message.final = object.final ?? false;
+    message.statement = object.statement ?? "";
     return message;
   },
 };
@@ -1972,6 +2125,16 @@ export const TallyServiceService = {
       Buffer.from(WatchResultsResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): WatchResultsResponse => WatchResultsResponse.decode(value),
   },
+  /** GetJwks returns the public keys that verify final result statements. Public. */
+  getJwks: {
+    path: "/voting.tally.v1.TallyService/GetJwks" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: GetJwksRequest): Buffer => Buffer.from(GetJwksRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): GetJwksRequest => GetJwksRequest.decode(value),
+    responseSerialize: (value: GetJwksResponse): Buffer => Buffer.from(GetJwksResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): GetJwksResponse => GetJwksResponse.decode(value),
+  },
 } as const;
 
 export interface TallyServiceServer extends UntypedServiceImplementation {
@@ -1982,6 +2145,8 @@ export interface TallyServiceServer extends UntypedServiceImplementation {
    * ballots are counted, coalescing bursts. Public.
    */
   watchResults: handleServerStreamingCall<WatchResultsRequest, WatchResultsResponse>;
+  /** GetJwks returns the public keys that verify final result statements. Public. */
+  getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
 }
 
 export interface TallyServiceClient extends Client {
@@ -2014,6 +2179,22 @@ export interface TallyServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<WatchResultsResponse>;
+  /** GetJwks returns the public keys that verify final result statements. Public. */
+  getJwks(
+    request: GetJwksRequest,
+    callback: (error: ServiceError | null, response: GetJwksResponse) => void,
+  ): ClientUnaryCall;
+  getJwks(
+    request: GetJwksRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: GetJwksResponse) => void,
+  ): ClientUnaryCall;
+  getJwks(
+    request: GetJwksRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: GetJwksResponse) => void,
+  ): ClientUnaryCall;
 }
 
 export const TallyServiceClient = makeGenericClientConstructor(

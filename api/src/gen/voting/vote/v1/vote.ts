@@ -232,6 +232,11 @@ export interface Election {
    * ballots cast is shown until it closes.
    */
   resultsWhileOpen: boolean;
+  /**
+   * Voters recorded as having voted (the turnout). It equals ballot_count; a difference
+   * means the store was changed outside the service.
+   */
+  turnout: number;
 }
 
 /** CreateElectionRequest describes a new election. */
@@ -542,6 +547,7 @@ function createBaseElection(): Election {
     hasVoterRoll: false,
     voterRollSize: 0,
     resultsWhileOpen: false,
+    turnout: 0,
   };
 }
 
@@ -594,6 +600,9 @@ export const Election: MessageFns<Election> = {
     }
     if (message.resultsWhileOpen !== false) {
       writer.uint32(128).bool(message.resultsWhileOpen);
+    }
+    if (message.turnout !== 0) {
+      writer.uint32(136).uint64(message.turnout);
     }
     return writer;
   },
@@ -739,6 +748,14 @@ export const Election: MessageFns<Election> = {
             message.resultsWhileOpen = reader.bool();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.turnout = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -807,6 +824,7 @@ export const Election: MessageFns<Election> = {
         : isSet(object.results_while_open)
         ? globalThis.Boolean(object.results_while_open)
         : false,
+      turnout: isSet(object.turnout) ? globalThis.Number(object.turnout) : 0,
     };
   },
 
@@ -860,6 +878,9 @@ export const Election: MessageFns<Election> = {
     if (message.resultsWhileOpen !== false) {
       obj.resultsWhileOpen = message.resultsWhileOpen;
     }
+    if (message.turnout !== 0) {
+      obj.turnout = Math.round(message.turnout);
+    }
     return obj;
   },
 
@@ -884,6 +905,7 @@ export const Election: MessageFns<Election> = {
     message.hasVoterRoll = object.hasVoterRoll ?? false;
     message.voterRollSize = object.voterRollSize ?? 0;
     message.resultsWhileOpen = object.resultsWhileOpen ?? false;
+    message.turnout = object.turnout ?? 0;
     return message;
   },
 };
