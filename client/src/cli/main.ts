@@ -12,6 +12,8 @@ import { vote } from "./commands/vote.js";
 import { results } from "./commands/results.js";
 import { election } from "./commands/election.js";
 import { tabulate } from "./commands/tabulate.js";
+import { verify } from "./commands/verify.js";
+import { audit } from "./commands/audit.js";
 
 function fail(message: string, code: number): never {
   process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
@@ -41,6 +43,8 @@ try {
     .command(results as never)
     .command(election as never)
     .command(tabulate as never)
+    .command(verify as never)
+    .command(audit as never)
     .demandCommand(1, "name a command")
     .strict()
     .help()

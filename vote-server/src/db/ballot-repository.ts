@@ -37,7 +37,6 @@ export interface BallotRepository {
   readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
   /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
   ledger(electionId: number): Promise<{ headSeq: number; ballots: number; maxSeq: number; turnout: number }>;
-  turnout(electionId: number): Promise<number>;
   findByTrackingCode(code: string): Promise<LogRow | undefined>;
 }
 
@@ -106,10 +105,6 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         const p = await trx.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
         return { headSeq: Number(e.head_seq), ballots: Number(b.n), maxSeq: Number(b.max ?? 0), turnout: Number(p.n) };
       });
-    },
-    async turnout(electionId) {
-      const p = await k.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
-      return Number(p.n);
     },
     async findByTrackingCode(code) {
       const r = await k.selectFrom("ballots").selectAll().where("tracking_code", "=", code).executeTakeFirst();

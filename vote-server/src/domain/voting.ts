@@ -48,12 +48,13 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     async getElection(id: number): Promise<ElectionView> {
       const e = await elections.get(id);
       if (!e) throw new NotFoundError(`election ${id} not found`);
-      const [candidates, rollSize, turnout] = await Promise.all([
+      const [candidates, rollSize, ledger] = await Promise.all([
         candidatesOf(e),
         e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
-        e.state === "draft" ? Promise.resolve(0) : ballots.turnout(id),
+        e.state === "draft" ? Promise.resolve(undefined) : ballots.ledger(id),
       ]);
-      return { election: e, candidates, rollSize, turnout };
+      // Ballot count and turnout from one snapshot, so they agree unless the store was tampered with.
+      return { election: ledger ? { ...e, headSeq: ledger.headSeq } : e, candidates, rollSize, turnout: ledger?.turnout ?? 0 };
     },
 
     listElections: (q: { state?: ElectionState; afterId: number; limit: number }) => elections.list(q),

@@ -1,0 +1,146 @@
+// Counted as recorded: `voting verify` and `voting audit` through the real binary, the signed
+// final statement, reconciliation, and tampering with the store caught at the right place.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { voteV1 } from "@voting/client";
+import { describeOnStores, eventually, uniqueName, type System } from "./harness.js";
+import * as grpc from "@grpc/grpc-js";
+import { healthV1 } from "@voting/api";
+
+const BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
+let home: string;
+beforeAll(async () => {
+  home = await mkdtemp(join(tmpdir(), "voting-audit-"));
+});
+afterAll(async () => {
+  await rm(home, { recursive: true, force: true });
+});
+
+function voting(sys: System, ...args: string[]) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, "cfg") };
+    const child = spawn(process.execPath, [BIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** A closed IRV election with 12 ballots, counted to the end. */
+async function closedElection(sys: System) {
+  const admin = sys.client(await sys.adminToken());
+  const { election } = await admin.elections.createElection({ title: uniqueName("Audit"), method: voteV1.BallotMethod.BALLOT_METHOD_IRV, candidates: ["A", "B", "C"], resultsWhileOpen: true });
+  const id = election!.id;
+  await admin.elections.openElection({ electionId: id });
+  const voters = await Promise.all(Array.from({ length: 12 }, () => sys.user("voter")));
+  const receipts = await Promise.all(voters.map((v, i) => sys.client(v.token).votes.castVote({ electionId: id, ballot: { choices: [1 + (i % 3), 1 + ((i + 1) % 3)] } })));
+  await admin.elections.closeElection({ electionId: id });
+  await eventually(async () => ((await sys.client().tally.getResults({ electionId: id })).result!.final ? true : undefined));
+  return { id, receipts: receipts.map((r) => r.receipt!) };
+}
+
+const ballots = (sys: System) => sys.db.kysely.updateTable("ballots");
+
+describeOnStores(
+  "audit and tamper evidence",
+  (system) => {
+    it("when an intact closed election is audited, then the chain, turnout, recount and signed statement all check out", async () => {
+      const sys = system();
+      const { id, receipts } = await closedElection(sys);
+      const out = join(home, `log-${id}.jsonl`);
+      const r = await voting(sys, "audit", "--election", String(id), "--out", out, "--json");
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ electionId: id, ballots: 12, turnout: 12, final: true, statement: "signature valid, matches the recount", ok: true });
+      const lines = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+      expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+
+      const v = await voting(sys, "verify", receipts[3].trackingCode);
+      expect(v.code).toBe(0);
+      expect(v.stdout).toMatch(new RegExp(`at seq ${receipts[3].seq}`));
+      expect(v.stdout).toMatch(/hash chain from the start to the head \(seq 12, [0-9a-f]{64}\) is intact/);
+    });
+
+    it("when a ballot row is altered in the database, then audit fails at that seq", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      await ballots(sys).set({ choices: "3,2" }).where("election_id", "=", id).where("seq", "=", 5).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: hash of entry 5 does not follow`));
+    });
+
+    it("when a ballot row is deleted, then audit fails at that seq", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      await sys.db.kysely.deleteFrom("ballots").where("election_id", "=", id).where("seq", "=", 7).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`fails at seq 7: entry 7 is missing`));
+    });
+
+    it("when two ballot rows are swapped, then audit fails at the first of them", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      await ballots(sys).set({ seq: 1_000_000 }).where("election_id", "=", id).where("seq", "=", 3).execute();
+      await ballots(sys).set({ seq: 3 }).where("election_id", "=", id).where("seq", "=", 4).execute();
+      await ballots(sys).set({ seq: 4 }).where("election_id", "=", id).where("seq", "=", 1_000_000).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/fails at seq 3: hash of entry 3/);
+    });
+
+    it("when a ballot is inserted straight into the database, then reconciliation reports it in health and audit fails", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      const last = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).where("seq", "=", 12).executeTakeFirstOrThrow();
+      await sys.db.kysely.insertInto("ballots").values({ election_id: id, seq: 13, tracking_code: "0".repeat(26), choices: "1", hash: last.hash }).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/fails at seq 13/);
+
+      const health = new healthV1.HealthClient(sys.addrs.vote, grpc.credentials.createInsecure());
+      const status = await eventually(async () => {
+        const s = await new Promise<number>((resolve, reject) =>
+          health.check({ service: "" }, (err, res) => (err ? reject(err) : resolve(res!.status))),
+        );
+        return s === healthV1.HealthCheckResponse_ServingStatus.NOT_SERVING ? s : undefined;
+      }, 5_000);
+      health.close();
+      expect(status).toBe(healthV1.HealthCheckResponse_ServingStatus.NOT_SERVING);
+      await sys.db.kysely.deleteFrom("ballots").where("election_id", "=", id).where("seq", "=", 13).execute(); // leave the shared system healthy
+    });
+
+    it("when a voter's participation is inserted without a ballot, then audit names the turnout mismatch", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      await sys.db.kysely.insertInto("participations").values({ election_id: id, voter_id: 999_999, commitment: "0".repeat(64), sealed_receipt: "x" }).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`election ${id}: 13 voters are recorded as having voted but the log holds 12 ballots`));
+      await sys.db.kysely.deleteFrom("participations").where("election_id", "=", id).where("voter_id", "=", 999_999).execute();
+    });
+
+    it("when a tracking code is verified while the log is sealed, then it is found but the chain check waits for the close", async () => {
+      const sys = system();
+      const admin = sys.client(await sys.adminToken());
+      const { election } = await admin.elections.createElection({ title: uniqueName("Sealed"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] });
+      await admin.elections.openElection({ electionId: election!.id });
+      const v = await sys.user("voter");
+      const { receipt } = await sys.client(v.token).votes.castVote({ electionId: election!.id, ballot: { choices: [1] } });
+      const r = await voting(sys, "verify", receipt!.trackingCode);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/sealed until the election closes/);
+      const a = await voting(sys, "audit", "--election", String(election!.id));
+      expect(a).toMatchObject({ code: 1 });
+      expect(a.stderr).toMatch(/audit it after the close/);
+    });
+  },
+  { VOTE_RECONCILE_EVERY_MS: "200" },
+);
