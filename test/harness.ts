@@ -146,7 +146,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
 
   const clients: VotingClient[] = [];
   const client = (token?: string) => {
-    const c = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally, token });
+    const c = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally, token, waitForReady: true });
     clients.push(c);
     return c;
   };

@@ -15,6 +15,11 @@ export interface ClientOptions {
   token?: string | TokenSource;
   /** Default deadline of unary calls; default 10 s. */
   deadlineMs?: number;
+  /**
+   * Wait (up to the deadline) for a server that is down or restarting instead of failing at
+   * once with UNAVAILABLE. Servers calling each other and tests set it; the CLI does not.
+   */
+  waitForReady?: boolean;
   credentials?: ChannelCredentials;
 }
 
@@ -66,7 +71,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
       const deadline = Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
       return new Promise<Res>((resolve, reject) => {
         const cancel = () => c.cancel();
-        const c = method.call(stub, req, md, { deadline }, (err, res) => {
+        const c = method.call(stub, req, md, { deadline, waitForReady: opts.waitForReady }, (err, res) => {
           call.signal?.removeEventListener("abort", cancel);
           if (err) reject(err);
           else resolve(res as Res);
@@ -79,7 +84,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
   const stream = <Req, Res>(stub: object, method: StreamMethod<Req, Res>) =>
     async (req: Req, call: CallOptions = {}): Promise<ClientReadableStream<Res>> => {
       const md = await metadataFor(call);
-      const options = call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {};
+      const options = { ...(call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {}), waitForReady: opts.waitForReady };
       const s = method.call(stub, req, md, options);
       if (call.signal) {
         const cancel = () => s.cancel();

@@ -12,10 +12,11 @@ export interface Peers {
 }
 
 export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; password: string }): Peers {
-  const anonymous = createVotingClient({ authAddr: opts.authAddr });
+  const anonymous = createVotingClient({ authAddr: opts.authAddr, waitForReady: true });
   const client = createVotingClient({
     authAddr: opts.authAddr,
     voteAddr: opts.voteAddr,
+    waitForReady: true,
     token: loginTokenSource(anonymous, opts.account, opts.password),
   });
   return {
