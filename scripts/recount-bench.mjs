@@ -84,6 +84,16 @@ for (;;) {
 }
 t("tally-server followed and counted the log", start);
 client.close();
+
+// `voting audit` of the whole log, as an auditor would run it (while the servers still run).
+start = performance.now();
+const auditRun = spawnSync(process.execPath, [join(root, "client/bin/voting.js"), "audit", "--election", String(created.id), "--out", join(dir, "log.jsonl"), "--json"], {
+  env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}` },
+  encoding: "utf8",
+  maxBuffer: 1 << 20,
+});
+t(`voting audit of the whole log (exit ${auditRun.status})`, start);
+if (auditRun.status !== 0) console.log(auditRun.stderr.trim());
 for (const c of children) c.kill("SIGTERM");
 
 // 3. The independent recount, from the raw table.
@@ -144,4 +154,4 @@ for (let i = 0; i < Math.min(tallyRounds, decisive); i++) {
 rmSync(dir, { recursive: true, force: true });
 console.log(`${N} ballots, ${N * CANDIDATES} ballot positions, ${decisive} rounds, winner ${names[rounds.winner - 1]}: ${differences.length === 0 ? "zero differences" : `${differences.length} DIFFERENCES`}`);
 for (const d of differences.slice(0, 20)) console.log(`  ${d}`);
-process.exit(differences.length === 0 ? 0 : 1);
+process.exit(differences.length === 0 && auditRun.status === 0 ? 0 : 1);
