@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import { randomBytes } from "node:crypto";
+import { checkChain } from "@voting/election-core";
+import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
+import { ballotBox } from "./ballot-box.js";
+import { defaultElection, type Election } from "./elections.js";
+
+/** The repository's contract in memory: one transaction at a time, all or nothing. */
+function memoryRepo(election: Election = defaultElection()) {
+  const state = { election, participations: new Map<number, Participation>(), entries: [] as AppendPlan["entries"], transactions: 0 };
+  const repo: BallotRepository = {
+    async append(_id, voterIds, plan) {
+      state.transactions++;
+      const existing = new Map(voterIds.filter((v) => state.participations.has(v)).map((v) => [v, state.participations.get(v)!]));
+      const { plan: p, result } = plan(state.election, existing);
+      if (p) {
+        for (const x of p.participations) state.participations.set(x.voterId, x);
+        state.entries.push(...p.entries);
+        state.election = { ...state.election, headSeq: p.head.seq, headHash: p.head.hash };
+      }
+      return result;
+    },
+    readLog: async () => [],
+    ledger: async () => ({ headSeq: 0, ballots: 0, maxSeq: 0, turnout: 0 }),
+    findByTrackingCode: async () => undefined,
+  };
+  return { repo, state };
+}
+
+const key = () => randomBytes(32);
+
+describe("ballot box", () => {
+  it("commits ballots that arrive together in one transaction, in random seq order, with an intact chain", async () => {
+    const { repo, state } = memoryRepo();
+    const box = ballotBox(repo, { batchMax: 500, lingerMs: 0, onAppended() {} });
+    const receipts = await Promise.all(Array.from({ length: 100 }, (_, i) => box.cast({ electionId: 1, voterId: i + 1, choices: [3], idempotencyKey: key() })));
+    expect(state.transactions).toBe(1);
+    expect(receipts.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    // Arrival order is voter order; seq order must not give it away.
+    expect(receipts.map((r) => r.seq)).not.toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    const chain = checkChain({ seq: 0, hash: defaultElection().genesisHash }, state.entries.map((e) => ({ ...e, choices: e.choices.split(",").map(Number) })));
+    expect(chain.ok).toBe(true);
+    // Participation rows carry no seq, hash or tracking code, and are written in voter order.
+    expect([...state.participations.keys()]).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    for (const p of state.participations.values()) expect(Object.keys(p).sort()).toEqual(["commitment", "sealedReceipt", "voterId"]);
+  });
+
+  it("gives a retry with the same key and ballot the original receipt, in the same batch or later", async () => {
+    const { repo, state } = memoryRepo();
+    const box = ballotBox(repo, { batchMax: 500, lingerMs: 0, onAppended() {} });
+    const k = key();
+    const [a, b] = await Promise.all([box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k }), box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k })]);
+    expect(b).toEqual(a);
+    expect(await box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k })).toEqual(a);
+    await expect(box.cast({ electionId: 1, voterId: 7, choices: [4], idempotencyKey: k })).rejects.toMatchObject({ code: 6 });
+    await expect(box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 6 });
+    expect(state.entries).toHaveLength(1);
+  });
+
+  it("refuses every ballot of a batch when the election is not open, and records nothing", async () => {
+    const { repo, state } = memoryRepo({ ...defaultElection(), state: "closed" });
+    const box = ballotBox(repo, { batchMax: 500, lingerMs: 0, onAppended() {} });
+    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 9 });
+    expect(state.entries).toHaveLength(0);
+    expect(state.participations.size).toBe(0);
+  });
+
+  it("answers UNAVAILABLE for the whole batch when the commit fails, so clients retry with their key", async () => {
+    const { repo } = memoryRepo();
+    const failing: BallotRepository = { ...repo, append: async () => Promise.reject(new Error("disk full")) };
+    const box = ballotBox(failing, { batchMax: 500, lingerMs: 0, onAppended() {} });
+    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 14 });
+  });
+});
