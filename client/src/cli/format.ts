@@ -43,7 +43,7 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
     const ids = r.pairwise.candidateIds;
     out.push(
       "",
-      "pairwise (row beats column by):",
+      "pairwise: ballots ranking the row above the column",
       table(["", ...ids.map(name)], ids.map((id, i) => [name(id), ...r.pairwise!.matrix[i].values.map((v, j) => (i === j ? "–" : String(v)))])),
     );
     if (r.ranking.length > 0) out.push(`ranking: ${r.ranking.map((g) => g.candidateIds.map(name).join(" = ")).join(" > ")}`);
