@@ -1,4 +1,4 @@
-import { writeTransaction, type Database } from "@voting/server-kit";
+import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
 import { createHash } from "node:crypto";
 import { sql } from "kysely";
 import type { TallyDb } from "./schema.js";
@@ -34,7 +34,13 @@ export function tallyRepository(db: Database<TallyDb>): TallyRepository {
         if (fromSeq === 0) {
           const exists = await trx.selectFrom("tally_progress").select("last_seq").where("election_id", "=", electionId).executeTakeFirst();
           if (exists) return false;
-          await trx.insertInto("tally_progress").values({ election_id: electionId, last_seq: to.seq, last_hash: to.hash }).execute();
+          try {
+            await trx.insertInto("tally_progress").values({ election_id: electionId, last_seq: to.seq, last_hash: to.hash }).execute();
+          } catch (err) {
+            // Another tally-server made the first apply between our read and this insert.
+            if (isUniqueViolation(err)) return false;
+            throw err;
+          }
         } else {
           const moved = await trx
             .updateTable("tally_progress")

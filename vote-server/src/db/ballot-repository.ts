@@ -36,7 +36,7 @@ export interface BallotRepository {
   ): Promise<T>;
   readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
   /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
-  ledger(electionId: number): Promise<{ headSeq: number; ballots: number; maxSeq: number; turnout: number }>;
+  ledger(electionId: number): Promise<{ headSeq: number; headHash: string; ballots: number; maxSeq: number; turnout: number }>;
   findByTrackingCode(code: string): Promise<LogRow | undefined>;
 }
 
@@ -96,14 +96,14 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
     ledger(electionId) {
       // One read transaction: a commit between the reads would look like a mismatch.
       return k.transaction().execute(async (trx) => {
-        const e = await trx.selectFrom("elections").select("head_seq").where("id", "=", electionId).executeTakeFirstOrThrow();
+        const e = await trx.selectFrom("elections").select(["head_seq", "head_hash"]).where("id", "=", electionId).executeTakeFirstOrThrow();
         const b = await trx
           .selectFrom("ballots")
           .select((eb) => [eb.fn.countAll<number>().as("n"), eb.fn.max("seq").as("max")])
           .where("election_id", "=", electionId)
           .executeTakeFirstOrThrow();
         const p = await trx.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
-        return { headSeq: Number(e.head_seq), ballots: Number(b.n), maxSeq: Number(b.max ?? 0), turnout: Number(p.n) };
+        return { headSeq: Number(e.head_seq), headHash: e.head_hash, ballots: Number(b.n), maxSeq: Number(b.max ?? 0), turnout: Number(p.n) };
       });
     },
     async findByTrackingCode(code) {

@@ -21,7 +21,7 @@ function memoryRepo(election: Election = defaultElection()) {
       return result;
     },
     readLog: async () => [],
-    ledger: async () => ({ headSeq: 0, ballots: 0, maxSeq: 0, turnout: 0 }),
+    ledger: async () => ({ headSeq: 0, headHash: "", ballots: 0, maxSeq: 0, turnout: 0 }),
     findByTrackingCode: async () => undefined,
   };
   return { repo, state };

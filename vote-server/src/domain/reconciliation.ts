@@ -20,7 +20,9 @@ export async function reconcile(elections: ElectionRepository, ballots: BallotRe
     for (const e of page) {
       if (e.state === "draft") continue;
       const l = await ballots.ledger(e.id);
-      if (l.ballots !== l.headSeq || l.maxSeq !== l.headSeq || l.turnout !== l.headSeq) out.push({ electionId: e.id, ...l });
+      if (l.ballots !== l.headSeq || l.maxSeq !== l.headSeq || l.turnout !== l.headSeq) {
+        out.push({ electionId: e.id, headSeq: l.headSeq, ballots: l.ballots, maxSeq: l.maxSeq, turnout: l.turnout });
+      }
     }
     afterId = page[page.length - 1].id;
   }

@@ -53,8 +53,9 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
         e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
         e.state === "draft" ? Promise.resolve(undefined) : ballots.ledger(id),
       ]);
-      // Ballot count and turnout from one snapshot, so they agree unless the store was tampered with.
-      return { election: ledger ? { ...e, headSeq: ledger.headSeq } : e, candidates, rollSize, turnout: ledger?.turnout ?? 0 };
+      // Ballot count, head hash and turnout from one snapshot: they describe the same head, and
+      // agree unless the store was tampered with.
+      return { election: ledger ? { ...e, headSeq: ledger.headSeq, headHash: ledger.headHash } : e, candidates, rollSize, turnout: ledger?.turnout ?? 0 };
     },
 
     listElections: (q: { state?: ElectionState; afterId: number; limit: number }) => elections.list(q),
