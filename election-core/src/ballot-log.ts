@@ -1,6 +1,7 @@
 // The ballot log's hash chain. docs/ballot-log.md specifies the same rules in prose so
 // that anyone can check a log with their own tools.
 import { createHash } from "node:crypto";
+import type { BallotGroup, Method } from "./tally/types.js";
 
 export const LOG_FORMAT = "voting-ballot-log-v1";
 
@@ -71,4 +72,16 @@ export function checkChain(
     hash = e.hash;
   }
   return { ok: true, headSeq: seq, headHash: hash };
+}
+
+/**
+ * How a log entry's choices read as a ballot for the election's method: plurality counts the
+ * one choice, approval the set, the ranked methods the order. tally-server and `voting
+ * audit` both count the log this way.
+ */
+export function ballotGroupOf(method: Method, key: string, count: number): BallotGroup {
+  const choices = parseChoicesKey(key);
+  if (method === "approval") return { ranks: [choices], count };
+  if (method === "plurality") return { ranks: [choices.slice(0, 1)], count };
+  return { ranks: choices.map((c) => [c]), count };
 }

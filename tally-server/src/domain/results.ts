@@ -1,6 +1,6 @@
 // Results from the counted multiset with the election's method, explained by the tally
 // library. A result is computed once per counted seq and shared by every reader.
-import { parseChoicesKey, tabulate, type BallotGroup, type Method, type TallyResult } from "@voting/election-core";
+import { ballotGroupOf, parseChoicesKey, tabulate, type TallyResult } from "@voting/election-core";
 import type { ElectionInfo, TallyBook } from "./tally-book.js";
 
 export interface ElectionResult {
@@ -17,14 +17,6 @@ export interface ElectionResult {
   final: boolean;
   /** The signed final result statement, once final. */
   statement?: string;
-}
-
-/** A log entry's choices as the tally library's ballot for this method. */
-export function toBallotGroup(method: Method, key: string, count: number): BallotGroup {
-  const choices = parseChoicesKey(key);
-  if (method === "approval") return { ranks: [choices], count };
-  if (method === "plurality") return { ranks: [choices.slice(0, 1)], count };
-  return { ranks: choices.map((c) => [c]), count };
 }
 
 export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>) {
@@ -97,7 +89,7 @@ function unknownCandidates(info: ElectionInfo, ballots: ReadonlyMap<string, numb
 }
 
 function tallyOf(info: ElectionInfo, ballots: ReadonlyMap<string, number>, headHash: string): TallyResult {
-  const groups = [...ballots].map(([key, count]) => toBallotGroup(info.method, key, count));
+  const groups = [...ballots].map(([key, count]) => ballotGroupOf(info.method, key, count));
   // Every counted ballot was for a candidate when it was cast: never drop one from the count.
   const candidates = [...info.candidates, ...unknownCandidates(info, ballots).map((id) => ({ id, name: `candidate ${id}` }))];
   // Lots are drawn from the log's head hash: anyone recounting the published log gets the same draw.

@@ -1,7 +1,7 @@
 // The tally as a materialised view of each election's ballot log. For every election it
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
-import { checkChain, choicesKey, parseChoicesKey, type LogEntryContent, type Method } from "@voting/election-core";
+import { checkChain, choicesKey, type LogEntryContent, type Method } from "@voting/election-core";
 import { FailedPreconditionError, NotFoundError, type Logger } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 
@@ -187,4 +187,3 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
 }
 
 export type TallyBook = ReturnType<typeof tallyBook>;
-export { parseChoicesKey };

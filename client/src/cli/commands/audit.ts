@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import cliProgress from "cli-progress";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
-import { choicesKey, parseChoicesKey, tabulate, type BallotGroup, type Method, type TallyResult } from "@voting/election-core";
+import { ballotGroupOf, choicesKey, tabulate, type Method, type TallyResult } from "@voting/election-core";
 import type { tallyV1 } from "@voting/api";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { methodName } from "../election-view.js";
@@ -12,14 +12,6 @@ import { readLog } from "../log-reader.js";
 interface Args extends GlobalArgs {
   election: number;
   out?: string;
-}
-
-/** A log entry's choices as the tally library's ballot, as tally-server reads them. */
-function ballotOf(method: Method, key: string, count: number): BallotGroup {
-  const choices = parseChoicesKey(key);
-  if (method === "approval") return { ranks: [choices], count };
-  if (method === "plurality") return { ranks: [choices.slice(0, 1)], count };
-  return { ranks: choices.map((c) => [c]), count };
 }
 
 /** The first way in which the published result differs from our recount, if any. */
@@ -84,7 +76,7 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       if (published.logHeadHash !== hashAtCounted) {
         throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
       }
-      const recount = tabulate(e.candidates, [...counted].map(([k, n]) => ballotOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
+      const recount = tabulate(e.candidates, [...counted].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
       const diff = difference(published, recount);
       if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
       let statement: string | undefined;
