@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, migrate, type RunningService, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { keyRepository } from "./db/key-repository.js";
@@ -11,11 +11,6 @@ import { tokenIssuer } from "./domain/tokens.js";
 import { userService } from "./domain/users.js";
 import { authAccess } from "./rpc/access.js";
 import { authServiceImpl } from "./rpc/auth-service.js";
-
-export interface RunningService {
-  port: number;
-  stop(): Promise<void>;
-}
 
 export async function startAuthServer(config: AuthConfig, log: Logger): Promise<RunningService> {
   const db = openDatabase<AuthDb>(config.DATABASE_URL);

@@ -1,2 +1,3 @@
-export { startAuthServer, type RunningService } from "./app.js";
+export { startAuthServer } from "./app.js";
 export { readAuthConfig, authSettings, type AuthConfig } from "./config.js";
+export type { RunningService } from "@voting/server-kit";

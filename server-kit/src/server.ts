@@ -30,6 +30,12 @@ export interface StartServerOptions {
   limits?: ServerLimits;
 }
 
+/** A started service, as its composition root hands it to main.ts and tests. */
+export interface RunningService {
+  port: number;
+  stop(): Promise<void>;
+}
+
 export interface RunningServer {
   port: number;
   setServing(serving: boolean): void;

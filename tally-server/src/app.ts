@@ -1,8 +1,8 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
-import { isServiceError, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadSigningKeys, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
+import { connectPeers, createTokenVerifier, loadSigningKeys, type RunningService, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -15,24 +15,6 @@ import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book
 import { tallyAccess } from "./rpc/access.js";
 import { tallyServiceImpl } from "./rpc/tally-service.js";
 
-export interface RunningService {
-  port: number;
-  stop(): Promise<void>;
-}
-
-const METHODS: Partial<Record<voteV1.BallotMethod, Method>> = {
-  [voteV1.BallotMethod.BALLOT_METHOD_PLURALITY]: "plurality",
-  [voteV1.BallotMethod.BALLOT_METHOD_APPROVAL]: "approval",
-  [voteV1.BallotMethod.BALLOT_METHOD_IRV]: "irv",
-  [voteV1.BallotMethod.BALLOT_METHOD_STV]: "stv",
-  [voteV1.BallotMethod.BALLOT_METHOD_SCHULZE]: "schulze",
-};
-const STATES: Partial<Record<voteV1.ElectionState, ElectionInfo["state"]>> = {
-  [voteV1.ElectionState.ELECTION_STATE_DRAFT]: "draft",
-  [voteV1.ElectionState.ELECTION_STATE_OPEN]: "open",
-  [voteV1.ElectionState.ELECTION_STATE_CLOSED]: "closed",
-};
-
 /** vote-server as the tally sees it, through the typed client. */
 function votePort(client: VotingClient): VotePort {
   return {
@@ -40,8 +22,8 @@ function votePort(client: VotingClient): VotePort {
       try {
         const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
         if (!election) return undefined;
-        const method = METHODS[election.method];
-        const state = STATES[election.state];
+        const method = methodName(election.method);
+        const state = stateName(election.state);
         if (!method || !state) throw new Error(`election ${id} has an unknown method or state`);
         return {
           id: election.id,
@@ -65,7 +47,7 @@ function votePort(client: VotingClient): VotePort {
       do {
         const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 });
         for (const e of page.elections) {
-          const state = STATES[e.state];
+          const state = stateName(e.state);
           if (state && state !== "draft") out.push({ id: e.id, state });
         }
         pageToken = page.nextPageToken;

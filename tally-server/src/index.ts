@@ -1,2 +1,3 @@
-export { startTallyServer, type RunningService } from "./app.js";
+export { startTallyServer } from "./app.js";
 export { readTallyConfig, tallySettings, type TallyConfig } from "./config.js";
+export type { RunningService } from "@voting/server-kit";

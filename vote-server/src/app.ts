@@ -1,7 +1,7 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
-import { isServiceError, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
+import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
+import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -18,18 +18,6 @@ import { electionServiceImpl } from "./rpc/election-service.js";
 import { electionAdmin } from "./domain/election-admin.js";
 import { reconcile } from "./domain/reconciliation.js";
 
-export interface RunningService {
-  port: number;
-  stop(): Promise<void>;
-}
-
-const ROLE_NAMES: Partial<Record<authV1.Role, string>> = {
-  [authV1.Role.ROLE_VOTER]: "voter",
-  [authV1.Role.ROLE_CANDIDATE]: "candidate",
-  [authV1.Role.ROLE_ADMIN]: "admin",
-  [authV1.Role.ROLE_SERVICE]: "service",
-};
-
 /** Candidates who are registered users, asked of auth-server with the service account. */
 function authCandidates(client: VotingClient): CandidateSourcePort {
   const unavailable = (err: unknown) => {
@@ -40,7 +28,7 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
     async roleOf(userId) {
       try {
         const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000 });
-        return user && ROLE_NAMES[user.role];
+        return user && roleName(user.role);
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
         return unavailable(err);

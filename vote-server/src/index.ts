@@ -1,2 +1,3 @@
-export { startVoteServer, type RunningService } from "./app.js";
+export { startVoteServer } from "./app.js";
 export { readVoteConfig, voteSettings, type VoteConfig } from "./config.js";
+export type { RunningService } from "@voting/server-kit";

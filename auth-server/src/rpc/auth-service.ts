@@ -1,21 +1,13 @@
 // The edge of auth-server: parses requests, calls the domain, maps results to proto.
 import { authV1 } from "@voting/api";
+import { roleEnum, roleName } from "@voting/client";
 import { decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
 import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
 import type { TokenIssuer, TokenPair } from "../domain/tokens.js";
 
-const ROLE_TO_PROTO: Record<Role, authV1.Role> = {
-  voter: authV1.Role.ROLE_VOTER,
-  candidate: authV1.Role.ROLE_CANDIDATE,
-  admin: authV1.Role.ROLE_ADMIN,
-  service: authV1.Role.ROLE_SERVICE,
-};
+const roleFromProto = (role: authV1.Role): Role | undefined => roleName(role);
 
-function roleFromProto(role: authV1.Role): Role | undefined {
-  return (Object.keys(ROLE_TO_PROTO) as Role[]).find((r) => ROLE_TO_PROTO[r] === role);
-}
-
-const toProtoUser = (u: User): authV1.User => ({ id: u.id, username: u.username, role: ROLE_TO_PROTO[u.role], createTime: u.createdAt });
+const toProtoUser = (u: User): authV1.User => ({ id: u.id, username: u.username, role: roleEnum(u.role), createTime: u.createdAt });
 
 const toProtoTokens = (t: TokenPair): authV1.TokenPair => ({
   accessToken: t.accessToken,

@@ -1,16 +1,9 @@
 import { voteV1 } from "@voting/api";
 import { table } from "./format.js";
+import { methodName as enumMethodName, stateName as enumStateName } from "../enums.js";
 
-export const METHOD_NAMES: Record<string, voteV1.BallotMethod> = {
-  plurality: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY,
-  approval: voteV1.BallotMethod.BALLOT_METHOD_APPROVAL,
-  irv: voteV1.BallotMethod.BALLOT_METHOD_IRV,
-  stv: voteV1.BallotMethod.BALLOT_METHOD_STV,
-  schulze: voteV1.BallotMethod.BALLOT_METHOD_SCHULZE,
-};
-
-export const methodName = (m: voteV1.BallotMethod) => voteV1.ballotMethodToJSON(m).replace("BALLOT_METHOD_", "").toLowerCase();
-export const stateName = (s: voteV1.ElectionState) => voteV1.electionStateToJSON(s).replace("ELECTION_STATE_", "").toLowerCase();
+export const methodName = (m: voteV1.BallotMethod): string => enumMethodName(m) ?? "unknown";
+export const stateName = (s: voteV1.ElectionState): string => enumStateName(s) ?? "unknown";
 
 /** An election as plain JSON for --json output. */
 export function electionJson(e: voteV1.Election) {

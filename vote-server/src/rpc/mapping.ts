@@ -2,41 +2,25 @@
 import { voteV1 } from "@voting/api";
 import { parseChoicesKey } from "@voting/election-core";
 import type { LogRow } from "../db/ballot-repository.js";
-import type { Candidate, CandidateSource, Election, ElectionState, Method } from "../domain/elections.js";
+import { methodEnum, methodName, stateEnum, stateName } from "@voting/client";
+import type { Candidate, CandidateSource, Election } from "../domain/elections.js";
 import type { Receipt } from "../domain/receipts.js";
-
-const STATE: Record<ElectionState, voteV1.ElectionState> = {
-  draft: voteV1.ElectionState.ELECTION_STATE_DRAFT,
-  open: voteV1.ElectionState.ELECTION_STATE_OPEN,
-  closed: voteV1.ElectionState.ELECTION_STATE_CLOSED,
-};
-
-const METHOD: Record<Method, voteV1.BallotMethod> = {
-  plurality: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY,
-  approval: voteV1.BallotMethod.BALLOT_METHOD_APPROVAL,
-  irv: voteV1.BallotMethod.BALLOT_METHOD_IRV,
-  stv: voteV1.BallotMethod.BALLOT_METHOD_STV,
-  schulze: voteV1.BallotMethod.BALLOT_METHOD_SCHULZE,
-};
 
 const SOURCE: Record<CandidateSource, voteV1.CandidateSource> = {
   registered_users: voteV1.CandidateSource.CANDIDATE_SOURCE_REGISTERED_USERS,
   list: voteV1.CandidateSource.CANDIDATE_SOURCE_LIST,
 };
 
-const reverse = <K extends string, V>(table: Record<K, V>) => (v: V): K | undefined => (Object.keys(table) as K[]).find((k) => table[k] === v);
-
-export const stateFromProto = reverse(STATE);
-export const methodFromProto = reverse(METHOD);
+export { stateName as stateFromProto, methodName as methodFromProto };
 
 export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0): voteV1.Election {
   return {
     id: e.id,
     title: e.title,
     description: e.description,
-    method: METHOD[e.method],
+    method: methodEnum(e.method),
     seats: e.seats,
-    state: STATE[e.state],
+    state: stateEnum(e.state),
     candidateSource: SOURCE[e.candidateSource],
     candidates: candidates.map((c) => ({ id: c.id, name: c.name })),
     ballotCount: e.headSeq,

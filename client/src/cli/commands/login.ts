@@ -1,5 +1,5 @@
 import type { CommandModule } from "yargs";
-import { authV1 } from "@voting/api";
+import { roleName } from "../../enums.js";
 import { newClient, print, type GlobalArgs } from "../context.js";
 import { configDir, saveSession } from "../session-store.js";
 
@@ -16,7 +16,7 @@ export const login: CommandModule<GlobalArgs, Args> = {
     const client = newClient();
     try {
       const { user, tokens } = await client.auth.login({ username: args.username, password: args.password });
-      const role = authV1.roleToJSON(user!.role).replace("ROLE_", "").toLowerCase();
+      const role = roleName(user!.role) ?? "unknown";
       await saveSession({
         userId: user!.id,
         username: user!.username,

@@ -1,6 +1,7 @@
 import type { CommandModule } from "yargs";
 import { currentSession, newClient, print, UsageError, type GlobalArgs } from "../../context.js";
-import { electionJson, METHOD_NAMES, renderElection } from "../../election-view.js";
+import { electionJson, renderElection } from "../../election-view.js";
+import { methodEnum } from "../../../enums.js";
 
 interface Args extends GlobalArgs {
   title: string;
@@ -40,7 +41,7 @@ export const create: CommandModule<GlobalArgs, Args> = {
       const { election } = await client.elections.createElection({
         title: args.title,
         description: args.description,
-        method: METHOD_NAMES[args.method],
+        method: methodEnum(args.method),
         seats: args.seats,
         candidates: args.candidate.map(String),
         opensAt: parseTime(args["opens-at"], "--opens-at"),

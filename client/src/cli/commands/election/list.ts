@@ -3,12 +3,11 @@ import { voteV1 } from "@voting/api";
 import { newClient, print, type GlobalArgs } from "../../context.js";
 import { table } from "../../format.js";
 import { electionJson, methodName, stateName } from "../../election-view.js";
+import { stateEnum } from "../../../enums.js";
 
 interface Args extends GlobalArgs {
   state?: "draft" | "open" | "closed";
 }
-
-const STATE = { draft: voteV1.ElectionState.ELECTION_STATE_DRAFT, open: voteV1.ElectionState.ELECTION_STATE_OPEN, closed: voteV1.ElectionState.ELECTION_STATE_CLOSED };
 
 export const list: CommandModule<GlobalArgs, Args> = {
   command: "list",
@@ -20,7 +19,7 @@ export const list: CommandModule<GlobalArgs, Args> = {
       const all: voteV1.Election[] = [];
       let pageToken = "";
       do {
-        const page = await client.elections.listElections({ state: args.state ? STATE[args.state] : 0, pageSize: 500, pageToken });
+        const page = await client.elections.listElections({ state: args.state ? stateEnum(args.state) : voteV1.ElectionState.ELECTION_STATE_UNSPECIFIED, pageSize: 500, pageToken });
         all.push(...page.elections);
         pageToken = page.nextPageToken;
       } while (pageToken !== "");
