@@ -12,7 +12,7 @@ import mysql from "mysql2/promise";
 import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { checkChain } from "@voting/election-core";
 import { authV1, createVotingClient, isServiceError, newIdempotencyKey, Status, voteV1, type VotingClient } from "@voting/client";
-import { mysqlServerUrl, stopContainer } from "./harness.js";
+import { eventually, mysqlServerUrl, stopContainer } from "./harness.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const mysqlBase = await mysqlServerUrl();
@@ -57,21 +57,6 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, i
   );
 }
 
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-      last = undefined;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(100);
-  }
-  throw new Error(`${what}: not reached in ${timeoutMs} ms${last ? ` (last error: ${(last as Error).message})` : ""}`);
-}
 
 const codeOf = (err: unknown) => (isServiceError(err) ? (Status[err.code] ?? String(err.code)) : `non-gRPC: ${(err as Error)?.message}`);
 const retryable = (err: unknown) => isServiceError(err) && (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED);
@@ -275,13 +260,13 @@ class Cluster {
     const c = createVotingClient({ tallyAddr: tally.addr });
     try {
       return await eventually(
-        `${tally.name} counted through seq ${seq}`,
         async () => {
           const r = (await c.tally.getResults({ electionId: this.electionId }, { deadlineMs: 3_000 })).result!;
           if (r.countedThroughSeq > seq) throw new Error(`${tally.name} counted through ${r.countedThroughSeq}, past the log's ${seq}`);
           return r.countedThroughSeq === seq ? r : undefined;
         },
         timeoutMs,
+        `${tally.name} counted through seq ${seq}`,
       );
     } finally {
       c.close();
@@ -531,7 +516,7 @@ describe.skipIf(!mysqlBase)("fault injection: servers as child processes killed 
       };
       const chaos = (async () => {
         for (const [k, threshold] of thresholds.entries()) {
-          await eventually(`${threshold} acknowledgements`, async () => (acks >= threshold ? true : undefined), 30_000);
+          await eventually(async () => (acks >= threshold ? true : undefined), 30_000, `${threshold} acknowledgements`);
           if (k === 1) {
             killing = true;
             openGate();
@@ -572,7 +557,7 @@ describe.skipIf(!mysqlBase)("fault injection: servers as child processes killed 
           await cl.launch(tally);
           // Let the new process count something before the next kill.
           const before = acks - 40;
-          await eventually("tally-server counting after restart", async () => ((await countedSeq()) > before ? true : undefined), 20_000);
+          await eventually(async () => ((await countedSeq()) > before ? true : undefined), 20_000, "tally-server counting after restart");
         }
       })();
       const caster = cl.client({ vote: vote.addr });

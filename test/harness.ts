@@ -190,7 +190,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */
-export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 10_000, what = "condition"): Promise<T> {
   const end = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < end) {
@@ -202,7 +202,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
+  throw new Error(`${what} not met in ${timeoutMs} ms${last ? `: ${(last as Error).message}` : ""}`);
 }
 
 /** Row counts of every table a request could write, to prove a refusal changed nothing. */

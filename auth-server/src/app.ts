@@ -1,9 +1,8 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, migrate, type RunningService, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
-import { keyRepository } from "./db/key-repository.js";
 import { userRepository } from "./db/user-repository.js";
 import type { AuthDb } from "./db/schema.js";
 import { argon2Hasher } from "./domain/passwords.js";
@@ -16,7 +15,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
   const db = openDatabase<AuthDb>(config.DATABASE_URL);
   try {
     await migrate(db, "auth_migrations", authMigrations(db.dialect));
-    const tokens = await tokenIssuer(keyRepository(db), {
+    const tokens = await tokenIssuer(signingKeyStore(db, "auth_signing_keys"), {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,

@@ -2,7 +2,9 @@
 // tally-server for final result statements). The newest key signs; every key is published.
 import { exportJWK, generateKeyPair, importJWK, type JWK } from "jose";
 import { randomBytes } from "node:crypto";
+import { sql } from "kysely";
 import { TOKEN_ALGORITHM } from "./auth.js";
+import type { Database } from "./db.js";
 
 export interface StoredKey {
   kid: string;
@@ -23,6 +25,21 @@ export interface KeyStore {
   /** All keys, newest first. */
   all(): Promise<StoredKey[]>;
   insert(key: StoredKey): Promise<void>;
+}
+
+/** Columns kid, private_jwk, public_jwk, created_at; each signing service has its own table. */
+export function signingKeyStore(db: Database<any>, table: "auth_signing_keys" | "tally_signing_keys"): KeyStore {
+  const t = sql.table(table);
+  return {
+    async all() {
+      const { rows } = await sql<{ kid: string; private_jwk: string; public_jwk: string; created_at: number }>`
+        select kid, private_jwk, public_jwk, created_at from ${t} order by created_at desc, kid`.execute(db.kysely);
+      return rows.map((r) => ({ kid: r.kid, privateJwk: r.private_jwk, publicJwk: r.public_jwk, createdAt: Number(r.created_at) }));
+    },
+    async insert(key) {
+      await sql`insert into ${t} (kid, private_jwk, public_jwk, created_at) values (${key.kid}, ${key.privateJwk}, ${key.publicJwk}, ${key.createdAt})`.execute(db.kysely);
+    },
+  };
 }
 
 export interface SigningKeys {

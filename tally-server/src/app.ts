@@ -2,12 +2,12 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadSigningKeys, type RunningService, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
 import { tallyRepository } from "./db/tally-repository.js";
-import { statementRepository, tallyKeyStore } from "./db/statement-repository.js";
+import { statementRepository } from "./db/statement-repository.js";
 import { statementSigner } from "./domain/statements.js";
 import { broadcaster } from "./domain/broadcaster.js";
 import { resultsOf, type ElectionResult } from "./domain/results.js";
@@ -99,7 +99,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         server?.setServing(false);
       },
     });
-    const keys = await loadSigningKeys(tallyKeyStore(db));
+    const keys = await loadSigningKeys(signingKeyStore(db, "tally_signing_keys"));
     const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
