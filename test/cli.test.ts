@@ -84,6 +84,8 @@ describe("the voting CLI", () => {
     expect(results.candidates.find((x: { candidateId: number }) => x.candidateId === c.id)).toMatchObject({ votes: "1", percentage: 100, elected: true });
     const table = await voting("results");
     expect(table.stdout).toMatch(new RegExp(`\\*\\s+${c.id}\\s+${cand}\\s+1\\s+100\\.00%`));
+    expect(table.stdout).toMatch(/ID\s+CANDIDATE\s+VOTES/);
+    expect(table.stdout).not.toMatch(/ROUND/);
   });
 
   it("when the original vote form names a user who is not the token's subject, then it is refused", async () => {

@@ -21,7 +21,9 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
   if (r.candidates.length === 0) return `${head}\nno candidates yet`;
   const names = new Map(r.candidates.map((c) => [c.candidateId, c.name]));
   const name = (id: number) => names.get(id) ?? `#${id}`;
-  const firstLabel = r.rounds.length > 0 || r.pairwise ? "FIRST PREF" : "VOTES";
+  // Plurality and approval report their single count as a round too; only irv and stv have rounds to show.
+  const counted = r.method === "irv" || r.method === "stv";
+  const firstLabel = counted || r.pairwise ? "FIRST PREF" : "VOTES";
   const out = [
     head,
     table(
@@ -29,7 +31,7 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
       r.candidates.map((c) => [c.elected ? "*" : " ", String(c.candidateId), c.name, c.votes, `${c.percentage.toFixed(2)}%`, bar(c.percentage / 100, width)]),
     ),
   ];
-  if (r.rounds.length > 0) {
+  if (counted && r.rounds.length > 0) {
     const ids = r.candidates.map((c) => c.candidateId);
     const rows = ids.map((id) => [name(id), ...r.rounds.map((round) => round.counts.find((c) => c.candidateId === id)?.votes ?? "–")]);
     rows.push(["exhausted", ...r.rounds.map((round) => round.exhausted)]);
