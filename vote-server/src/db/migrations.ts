@@ -63,5 +63,15 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    // Log format 2 (docs/ballot-log.md): entries commit to the ballot under a salt. Elections
+    // that already have a log keep format 1 so their chains still verify; drafts have no log yet.
+    "0003-log-format-v2": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("elections").addColumn("log_format", "integer", (c) => c.notNull().defaultTo(1)).execute();
+        await db.updateTable("elections" as never).set({ log_format: 2 } as never).where("state" as never, "=", "draft" as never).execute();
+        await db.schema.alterTable("ballots").addColumn("commitment", "char(64)", (c) => c.notNull().defaultTo("")).execute();
+        await db.schema.alterTable("ballots").addColumn("salt", "char(64)", (c) => c.notNull().defaultTo("")).execute();
+      },
+    },
   };
 }

@@ -32,6 +32,7 @@ export function toProtoElection(e: Election, candidates: Candidate[] = [], rollS
     voterRollSize: rollSize,
     resultsWhileOpen: e.resultsWhileOpen,
     turnout,
+    logFormat: e.logFormat,
   };
 }
 
@@ -48,4 +49,7 @@ export const toProtoEntry = (r: LogRow, sealed = false): voteV1.BallotLogEntry =
   trackingCode: r.trackingCode,
   ballot: sealed ? undefined : { choices: parseChoicesKey(r.choices) },
   hash: r.hash,
+  commitment: r.commitment,
+  // The salt opens the commitment: it goes out only with the ballot.
+  salt: sealed ? "" : r.salt,
 });

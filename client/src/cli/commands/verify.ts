@@ -43,11 +43,12 @@ export const verify: CommandModule<GlobalArgs, Args> = {
         seq: entry!.seq,
         ballotHash: entry!.hash,
         matchesSavedReceipt: saved ? true : undefined,
-        chainChecked: !log.sealed,
+        chainChecked: log.chainChecked,
+        ballotsOpened: !log.sealed,
         headSeq: log.headSeq,
         headHash: log.headHash,
       };
-      if (log.sealed) {
+      if (!log.chainChecked) {
         print(args, report, `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq} (hash ${entry!.hash}).\nThe log's contents are sealed until the election closes; run verify again then to check the chain.`);
         return;
       }
@@ -55,7 +56,8 @@ export const verify: CommandModule<GlobalArgs, Args> = {
       print(
         args,
         report,
-        `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq}${saved ? ", as your saved receipt says" : ""}.\nThe hash chain from the start to the head (seq ${log.headSeq}, ${log.headHash}) is intact.`,
+        `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq}${saved ? ", as your saved receipt says" : ""}.\nThe hash chain from the start to the head (seq ${log.headSeq}, ${log.headHash}) is intact.` +
+          (log.sealed ? "\nThe ballots are sealed until the election closes; run verify again then to check that each opens its commitment." : ""),
       );
     } finally {
       client.close();
