@@ -34,9 +34,9 @@ function voting(sys: System, ...args: string[]) {
 }
 
 /** A closed IRV election with 12 ballots, counted to the end. */
-async function closedElection(sys: System) {
+async function closedElection(sys: System, resultsWhileOpen = true) {
   const admin = sys.client(await sys.adminToken());
-  const { election } = await admin.elections.createElection({ title: uniqueName("Audit"), method: voteV1.BallotMethod.BALLOT_METHOD_IRV, candidates: ["A", "B", "C"], resultsWhileOpen: true });
+  const { election } = await admin.elections.createElection({ title: uniqueName("Audit"), method: voteV1.BallotMethod.BALLOT_METHOD_IRV, candidates: ["A", "B", "C"], resultsWhileOpen });
   const id = election!.id;
   await admin.elections.openElection({ electionId: id });
   const voters = await Promise.all(Array.from({ length: 12 }, () => sys.user("voter")));
@@ -72,6 +72,15 @@ describeOnStores(
       expect(v.code).toBe(0);
       expect(v.stdout).toMatch(new RegExp(`at seq ${receipts[3].seq}`));
       expect(v.stdout).toMatch(/hash chain from the start to the head \(seq 12, [0-9a-f]{64}\) is intact/);
+    });
+
+    it("when an election embargoed while open has closed, then audit opens every commitment, recomputes every hash and recounts", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys, false);
+      const r = await voting(sys, "audit", "--election", String(id), "--json");
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ electionId: id, logFormat: 2, ballots: 12, final: true, statement: "signature valid, matches the recount", ok: true });
     });
 
     it("when a ballot's choices are altered in the database, then audit fails at that seq: they no longer open its commitment", async () => {
