@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
 import type { Dialect } from "@voting/server-kit";
 
 export function voteMigrations(dialect: Dialect): Record<string, Migration> {
@@ -68,7 +68,7 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
     "0003-log-format-v2": {
       async up(db: Kysely<unknown>) {
         await db.schema.alterTable("elections").addColumn("log_format", "integer", (c) => c.notNull().defaultTo(1)).execute();
-        await db.updateTable("elections" as never).set({ log_format: 2 } as never).where("state" as never, "=", "draft" as never).execute();
+        await sql`update elections set log_format = 2 where state = 'draft'`.execute(db);
         await db.schema.alterTable("ballots").addColumn("commitment", "char(64)", (c) => c.notNull().defaultTo("")).execute();
         await db.schema.alterTable("ballots").addColumn("salt", "char(64)", (c) => c.notNull().defaultTo("")).execute();
       },
