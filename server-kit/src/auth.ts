@@ -3,6 +3,7 @@
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { RpcError, UnauthenticatedError } from "./errors.js";
+import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
 export type Role = (typeof ROLES)[number];
@@ -102,7 +103,12 @@ export function bearerToken(metadata: Metadata): string | undefined {
   return m ? m[1] : "";
 }
 
-export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier): ServerInterceptor {
+export interface AuthInterceptorOptions {
+  /** With TLS on: a service token counts only on a call that carries a client certificate of the CA. */
+  serviceNeedsClientCertificate?: boolean;
+}
+
+export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier, opts: AuthInterceptorOptions = {}): ServerInterceptor {
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start(next) {
@@ -120,6 +126,10 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
             if (token === "") return reject(Status.UNAUTHENTICATED, "authorization metadata must be 'Bearer <token>'");
             verifier.verifyAccessToken(token).then(
               (principal) => {
+                // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
+                if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
+                  return reject(Status.UNAUTHENTICATED, "a service token is accepted only with a service's client certificate (mTLS)");
+                }
                 if (rule !== "public" && !rule.includes(principal.role)) {
                   return reject(Status.PERMISSION_DENIED, `role ${principal.role} may not call ${path.slice(path.lastIndexOf("/") + 1)}`);
                 }
