@@ -6,10 +6,11 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { credentials, makeGenericClientConstructor, type ServiceError } from "@grpc/grpc-js";
+import { credentials, makeGenericClientConstructor, type ServerUnaryCall, type ServiceError } from "@grpc/grpc-js";
 import { service as healthService } from "grpc-health-check";
 import { createVotingClient, Status, type TlsOptions } from "@voting/client";
-import { createLogger, loadTls, ConfigError } from "@voting/server-kit";
+import { authV1 } from "@voting/api";
+import { certificateNames, createLogger, loadTls, ConfigError, startGrpcServer, UnauthenticatedError, verifiedClientCertificate, type TlsMaterial } from "@voting/server-kit";
 import { readAuthConfig, startAuthServer } from "@voting/auth-server";
 import { describeOnStores, uniqueName, type System } from "./harness.js";
 import { makeCa, tlsEnv, writePems } from "./tls-certs.js";
@@ -24,7 +25,7 @@ async function refusedWith(call: Promise<unknown>, code: Status, details?: RegEx
     (e: unknown) => e,
   )) as ServiceError | undefined;
   expect(err, "the call should have been refused").toBeDefined();
-  expect(Status[err!.code]).toBe(Status[code]);
+  expect(Status[err!.code], err!.details).toBe(Status[code]);
   if (details) expect(err!.details).toMatch(details);
   return err!;
 }
@@ -178,6 +179,67 @@ describeOnStores(
   },
   tlsSettings,
 );
+
+describe("an RPC that only peer servers call (access rule service-peer)", () => {
+  // How a token-issuing RPC for services is guarded: no token, but with TLS on only callers
+  // with a client certificate of the CA. The handler sees whose certificate it is.
+  let callerNames: string[] | undefined;
+  const startWith = (tls: TlsMaterial | undefined) =>
+    startGrpcServer({
+      host: "127.0.0.1",
+      port: 0,
+      services: [
+        {
+          name: "voting.auth.v1.AuthService",
+          definition: authV1.AuthServiceService,
+          implementation: {
+            getJwks: (call: ServerUnaryCall<unknown, unknown>, cb: (err: null, res: authV1.GetJwksResponse) => void) => {
+              const cert = verifiedClientCertificate(call);
+              callerNames = cert && certificateNames(cert);
+              cb(null, authV1.GetJwksResponse.fromPartial({}));
+            },
+          },
+        },
+      ],
+      access: { "/voting.auth.v1.AuthService/GetJwks": "service-peer" },
+      verifier: { verifyAccessToken: () => Promise.reject(new UnauthenticatedError("no tokens here")) },
+      log: createLogger("test", "silent"),
+      tls,
+    });
+  const jwksWith = async (port: number, tls: TlsOptions | undefined) => {
+    const c = createVotingClient({ authAddr: `127.0.0.1:${port}`, tls, deadlineMs: 5_000 });
+    try {
+      return await c.auth.getJwks();
+    } finally {
+      c.close();
+    }
+  };
+
+  it("when TLS is on, then a caller without a client certificate of the CA is refused (UNAUTHENTICATED) and a peer server is let in", async () => {
+    const server = await startWith(loadTls(tlsSettings));
+    try {
+      await refusedWith(jwksWith(server.port, { ca: caPem }), Status.UNAUTHENTICATED, /client certificate/);
+      const other = await makeCa("another CA");
+      const forged = await other.issue("vote-server", ["vote-server"]);
+      await refusedWith(jwksWith(server.port, { ca: caPem, cert: Buffer.from(forged.cert), key: Buffer.from(forged.key) }), Status.UNAUTHENTICATED);
+      const peer = await ca.issue("vote-server", ["vote-server", "localhost"]);
+      await jwksWith(server.port, { ca: caPem, cert: Buffer.from(peer.cert), key: Buffer.from(peer.key) });
+      expect(callerNames).toEqual(["vote-server", "localhost"]);
+    } finally {
+      await server.shutdown(0);
+    }
+  });
+
+  it("when TLS is off, then it is open to every caller (the RPC authenticates them itself)", async () => {
+    const server = await startWith(undefined);
+    try {
+      await jwksWith(server.port, undefined);
+      expect(callerNames).toBeUndefined();
+    } finally {
+      await server.shutdown(0);
+    }
+  });
+});
 
 describe("TLS settings", () => {
   it("when only some of TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE are set, then start-up refuses with a config error", () => {

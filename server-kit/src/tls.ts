@@ -89,5 +89,5 @@ export function certificateNames(cert: PeerCertificate): string[] {
     .filter((s) => s.startsWith("DNS:"))
     .map((s) => s.slice(4));
   const cn = cert.subject?.CN;
-  return [...(typeof cn === "string" ? [cn] : []), ...sans];
+  return [...new Set([...(typeof cn === "string" ? [cn] : []), ...sans])];
 }
