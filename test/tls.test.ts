@@ -99,7 +99,7 @@ describeOnStores(
 
         const plain = await voting(["candidates"]);
         expect(plain.code).toBe(1);
-        expect(plain.stderr).toMatch(/server unavailable/);
+        expect(plain.stderr).toMatch(/server unavailable .*give their CA with --ca/);
         const missing = await voting(["--ca", join(home, "no-such-ca.pem"), "candidates"]);
         expect(missing.code).toBe(2);
         expect(missing.stderr).toMatch(/cannot read the CA file/);

@@ -32,6 +32,10 @@ export function useCaFile(file: string | undefined): void {
   }
 }
 
+export function dialsWithTls(): boolean {
+  return tls !== undefined;
+}
+
 export function newClient(token?: string): VotingClient {
   return createVotingClient({ ...addresses(), token, tls });
 }

@@ -4,7 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
 import { isServiceError } from "../client.js";
-import { RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
+import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
 import { register } from "./commands/register.js";
 import { login } from "./commands/login.js";
 import { candidates } from "./commands/candidates.js";
@@ -29,7 +29,10 @@ function describeError(err: unknown): [string, number] {
   if (err instanceof RefusedError) return [err.message, 1];
   if (isServiceError(err)) {
     const name = Status[err.code] ?? String(err.code);
-    if (err.code === Status.UNAVAILABLE) return [`server unavailable (${err.details || "no connection"})`, 1];
+    if (err.code === Status.UNAVAILABLE) {
+      const hint = dialsWithTls() ? "" : "; if the servers use TLS, give their CA with --ca or VOTING_CA_FILE";
+      return [`server unavailable (${err.details || "no connection"})${hint}`, 1];
+    }
     return [`${err.details} (${name})`, 1];
   }
   return [(err as Error)?.message ?? String(err), 1];
