@@ -108,7 +108,7 @@ export function bearerToken(metadata: Metadata): string | undefined {
 }
 
 export interface AuthInterceptorOptions {
-  /** With TLS on: a service token counts only on a call that carries a client certificate of the CA. */
+  /** TLS is on: a service token, or a call to a "service-peer" RPC, needs a client certificate of the CA. */
   serviceNeedsClientCertificate?: boolean;
 }
 
