@@ -4,6 +4,7 @@
 // once their health checks answer, and stops all three cleanly on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
@@ -61,8 +62,13 @@ process.on("SIGTERM", () => stop(0));
 
 const health = grpc.loadPackageDefinition(protoLoader.loadSync(protoPath, { enums: String })).grpc.health.v1.Health;
 
+// Plaintext unless TLS is on (TLS_* set); then verify the servers as "localhost", a name their certificates carry.
+const probe = env.TLS_CA_FILE
+  ? [grpc.credentials.createSsl(readFileSync(env.TLS_CA_FILE)), { "grpc.ssl_target_name_override": "localhost" }]
+  : [grpc.credentials.createInsecure(), {}];
+
 function serving(port) {
-  const client = new health(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
+  const client = new health(`127.0.0.1:${port}`, ...probe);
   return new Promise((resolve) =>
     client.check({ service: "" }, { deadline: Date.now() + 1_000 }, (err, res) => {
       client.close();
@@ -82,7 +88,8 @@ const exited = Promise.all(children.map((c) => new Promise((resolve) => (c.exitC
 if (!stopping) {
   console.log(`Voting system running on ${env.DATABASE_URL}:`);
   for (const s of services) console.log(`  ${s.name.padEnd(13)} ${env.HOST}:${s.port}`);
-  console.log("Try: npx voting register alice secret-pw1 candidate   (see README). Ctrl-C stops all three.");
+  const ca = env.TLS_CA_FILE ? ` --ca ${env.TLS_CA_FILE}` : "";
+  console.log(`Try: npx voting${ca} register alice secret-pw1 candidate   (see README). Ctrl-C stops all three.`);
 }
 
 await exited;

@@ -5,7 +5,7 @@ import { startVoteServer, readVoteConfig } from "@voting/vote-server";
 import { startTallyServer, readTallyConfig } from "@voting/tally-server";
 import { createVotingClient, authV1, type VotingClient } from "@voting/client";
 import { createLogger, openDatabase, type Database } from "@voting/server-kit";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
@@ -143,10 +143,12 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
   let tally = await startTallyServer(readTallyConfig(env), log);
   env.TALLY_ADDR = `127.0.0.1:${tally.port}`;
   const addrs = { auth: env.AUTH_ADDR, vote: env.VOTE_ADDR, tally: env.TALLY_ADDR };
+  // A system started with TLS_* in extraEnv (see tls-certs.ts) is dialled over TLS, as the public does: no client certificate.
+  const tls = env.TLS_CA_FILE ? { ca: await readFile(env.TLS_CA_FILE) } : undefined;
 
   const clients: VotingClient[] = [];
   const client = (token?: string) => {
-    const c = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally, token, waitForReady: true });
+    const c = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally, token, waitForReady: true, tls });
     clients.push(c);
     return c;
   };

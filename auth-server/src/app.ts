@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
@@ -12,6 +12,7 @@ import { authAccess } from "./rpc/access.js";
 import { authServiceImpl } from "./rpc/auth-service.js";
 
 export async function startAuthServer(config: AuthConfig, log: Logger): Promise<RunningService> {
+  const tls = loadTls(config);
   const db = openDatabase<AuthDb>(config.DATABASE_URL);
   try {
     await migrate(db, "auth_migrations", authMigrations(db.dialect));
@@ -38,6 +39,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.AUTH_PORT,
+      tls,
       services: [{ name: "voting.auth.v1.AuthService", definition: authV1.AuthServiceService, implementation: authServiceImpl(users, tokens, log) }],
       access: authAccess,
       verifier: createTokenVerifier({ keys: (header) => tokens.keyFor(header.kid), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),

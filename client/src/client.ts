@@ -20,7 +20,21 @@ export interface ClientOptions {
    * once with UNAVAILABLE. Servers calling each other and tests set it; the CLI does not.
    */
   waitForReady?: boolean;
+  /** Dial with TLS (else plaintext); `credentials` overrides both. */
+  tls?: TlsOptions;
   credentials?: ChannelCredentials;
+}
+
+export interface TlsOptions {
+  /** PEM CA that the servers' certificates must chain to; their names must match the addresses dialled. */
+  ca: Buffer;
+  /** PEM client certificate and key, for a caller that has one (the servers, to each other). */
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+export function tlsCredentials(tls: TlsOptions): ChannelCredentials {
+  return credentials.createSsl(tls.ca, tls.key ?? null, tls.cert ?? null);
 }
 
 export type TokenSource = () => Promise<string | undefined>;
@@ -47,7 +61,7 @@ const DEFAULT_DEADLINE_MS = 10_000;
 export type VotingClient = ReturnType<typeof createVotingClient>;
 
 export function createVotingClient(opts: ClientOptions = {}) {
-  const creds = opts.credentials ?? credentials.createInsecure();
+  const creds = opts.credentials ?? (opts.tls ? tlsCredentials(opts.tls) : credentials.createInsecure());
   const channelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc.keepalive_time_ms": 60_000 };
   const lazy = <T extends { close(): void }>(make: () => T) => {
     let instance: T | undefined;

@@ -3,6 +3,7 @@
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
 import { RpcError, UnauthenticatedError } from "./errors.js";
+import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
 export type Role = (typeof ROLES)[number];
@@ -80,8 +81,12 @@ export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: strin
   };
 }
 
-/** Who may call an RPC: everyone, or callers with a valid token and one of these roles. */
-export type AccessRule = "public" | readonly Role[];
+/**
+ * Who may call an RPC: everyone; callers with a valid token and one of these roles; or
+ * "service-peer": no token needed (the RPC authenticates its caller itself, as one that hands
+ * out service tokens must), but with TLS on only callers with a service's client certificate.
+ */
+export type AccessRule = "public" | "service-peer" | readonly Role[];
 /** Full method path ("/pkg.Service/Method") to rule; one table per service. */
 export type AccessTable = Readonly<Record<string, AccessRule>>;
 
@@ -102,7 +107,12 @@ export function bearerToken(metadata: Metadata): string | undefined {
   return m ? m[1] : "";
 }
 
-export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier): ServerInterceptor {
+export interface AuthInterceptorOptions {
+  /** TLS is on: a service token, or a call to a "service-peer" RPC, needs a client certificate of the CA. */
+  serviceNeedsClientCertificate?: boolean;
+}
+
+export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier, opts: AuthInterceptorOptions = {}): ServerInterceptor {
   return (method, call) =>
     new ServerInterceptingCall(call, {
       start(next) {
@@ -112,15 +122,22 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
             const rule: AccessRule | undefined = INFRASTRUCTURE.test(path) ? "public" : table[path];
             const reject = (code: Status, details: string) => call.sendStatus({ code, details });
             if (rule === undefined) return reject(Status.UNIMPLEMENTED, `unknown method ${path}`);
+            if (rule === "service-peer" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
+              return reject(Status.UNAUTHENTICATED, "this call needs a service's client certificate (mTLS)");
+            }
             const token = bearerToken(metadata);
             if (token === undefined) {
-              if (rule === "public") return forward(metadata);
+              if (typeof rule === "string") return forward(metadata);
               return reject(Status.UNAUTHENTICATED, "this call needs a bearer token in the authorization metadata");
             }
             if (token === "") return reject(Status.UNAUTHENTICATED, "authorization metadata must be 'Bearer <token>'");
             verifier.verifyAccessToken(token).then(
               (principal) => {
-                if (rule !== "public" && !rule.includes(principal.role)) {
+                // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
+                if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
+                  return reject(Status.UNAUTHENTICATED, "a service token is accepted only with a service's client certificate (mTLS)");
+                }
+                if (typeof rule !== "string" && !rule.includes(principal.role)) {
                   return reject(Status.PERMISSION_DENIED, `role ${principal.role} may not call ${path.slice(path.lastIndexOf("/") + 1)}`);
                 }
                 principals.set(metadata, principal);

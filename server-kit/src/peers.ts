@@ -3,6 +3,7 @@
 import { createVotingClient, loginTokenSource, type VotingClient } from "@voting/client";
 import type { JWTVerifyGetKey } from "jose";
 import { createCachedKeySet } from "./jwks.js";
+import type { TlsMaterial } from "./tls.js";
 
 export interface Peers {
   /** Calls carry the service account's access token. */
@@ -11,12 +12,14 @@ export interface Peers {
   close(): void;
 }
 
-export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; password: string }): Peers {
-  const anonymous = createVotingClient({ authAddr: opts.authAddr, waitForReady: true });
+/** With tls, peers are dialled over TLS and the server's own certificate is its client certificate. */
+export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; password: string; tls?: TlsMaterial }): Peers {
+  const anonymous = createVotingClient({ authAddr: opts.authAddr, waitForReady: true, tls: opts.tls });
   const client = createVotingClient({
     authAddr: opts.authAddr,
     voteAddr: opts.voteAddr,
     waitForReady: true,
+    tls: opts.tls,
     token: loginTokenSource(anonymous, opts.account, opts.password),
   });
   return {

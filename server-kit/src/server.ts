@@ -1,9 +1,10 @@
 // One way to run a gRPC server here: limits, interceptors (access log, auth), health,
 // reflection, and a shutdown that drains calls before it closes.
-import { Server, ServerCredentials, ServerInterceptingCall, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, ServerInterceptingCall, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { createAuthInterceptor, type AccessTable, type TokenVerifier } from "./auth.js";
 import { createReflection } from "./reflection.js";
+import { serverCredentials, type TlsMaterial } from "./tls.js";
 import type { Logger } from "./logger.js";
 
 export interface ServiceBinding {
@@ -28,6 +29,8 @@ export interface StartServerOptions {
   verifier: TokenVerifier;
   log: Logger;
   limits?: ServerLimits;
+  /** Serve TLS, and accept service tokens only from callers with a client certificate of the CA. */
+  tls?: TlsMaterial;
 }
 
 /** A started service, as its composition root hands it to main.ts and tests. */
@@ -70,7 +73,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.keepalive_timeout_ms": 20_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-    interceptors: [accessLog(opts.log), createAuthInterceptor(opts.access, opts.verifier)],
+    interceptors: [accessLog(opts.log), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
   for (const s of opts.services) server.addService(s.definition, s.implementation);
 
@@ -80,7 +83,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
   createReflection(opts.services.map((s) => s.name)).addToServer(server);
 
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${opts.host}:${opts.port}`, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
   const setServing = (serving: boolean) => {

@@ -15,6 +15,9 @@ export const commonSettings = {
   JWT_AUDIENCE: { doc: "Access-token audience (aud), checked exactly", default: "voting", parse: str },
   GRPC_MAX_RECEIVE_BYTES: { doc: "Largest request message a server accepts", default: String(1024 * 1024), parse: int(1024, 64 * 1024 * 1024) },
   GRPC_MAX_CONCURRENT_STREAMS: { doc: "Concurrent calls per client connection", default: "256", parse: int(1, 100_000) },
+  TLS_CERT_FILE: { doc: "PEM certificate (chain) the server presents to callers, and to its peers as its client certificate; TLS is on when this, TLS_KEY_FILE and TLS_CA_FILE are set", default: "", parse: str },
+  TLS_KEY_FILE: { doc: "PEM private key of TLS_CERT_FILE", default: "", parse: str },
+  TLS_CA_FILE: { doc: "PEM CA that peers' server certificates and services' client certificates must chain to; a private CA that signs only this system's servers", default: "", parse: str },
 } satisfies Record<string, Setting<unknown>>;
 
 export const serviceAccountSettings = {

@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -94,9 +94,10 @@ function votePort(client: VotingClient): VotePort {
 }
 
 export async function startTallyServer(config: TallyConfig, log: Logger): Promise<RunningService> {
+  const tls = loadTls(config);
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", password: config.SERVICE_PASSWORD });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", password: config.SERVICE_PASSWORD, tls });
   try {
     await migrate(db, "tally_migrations", tallyMigrations);
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
@@ -117,6 +118,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     server = await startGrpcServer({
       host: config.HOST,
       port: config.TALLY_PORT,
+      tls,
       services: [
         {
           name: "voting.tally.v1.TallyService",

@@ -1,7 +1,7 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, UnavailableError, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -52,9 +52,10 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
 }
 
 export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
+  const tls = loadTls(config);
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD, tls });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
@@ -72,6 +73,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.VOTE_PORT,
+      tls,
       services: [
         { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
         { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },

@@ -1,6 +1,7 @@
 // What every command needs: addresses from the environment, the typed client, output.
 import { decodeJwt } from "jose";
-import { createVotingClient, type VotingClient } from "../client.js";
+import { readFileSync } from "node:fs";
+import { createVotingClient, type TlsOptions, type VotingClient } from "../client.js";
 import { loadSession, saveSession, type SavedSession } from "./session-store.js";
 
 export interface GlobalArgs {
@@ -19,8 +20,24 @@ export function addresses(env = process.env) {
   };
 }
 
+let tls: TlsOptions | undefined;
+
+/** With a CA file (--ca or VOTING_CA_FILE) the CLI dials over TLS and verifies the servers; without, plaintext. */
+export function useCaFile(file: string | undefined): void {
+  if (!file) return;
+  try {
+    tls = { ca: readFileSync(file) };
+  } catch (err) {
+    throw new UsageError(`cannot read the CA file ${file}: ${(err as Error).message}`);
+  }
+}
+
+export function dialsWithTls(): boolean {
+  return tls !== undefined;
+}
+
 export function newClient(token?: string): VotingClient {
-  return createVotingClient({ ...addresses(), token });
+  return createVotingClient({ ...addresses(), token, tls });
 }
 
 /** The saved session, refreshed with its refresh token when the access token is about to expire. */

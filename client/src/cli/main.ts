@@ -4,7 +4,7 @@ import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
 import { isServiceError } from "../client.js";
-import { RefusedError, UsageError, type GlobalArgs } from "./context.js";
+import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
 import { register } from "./commands/register.js";
 import { login } from "./commands/login.js";
 import { candidates } from "./commands/candidates.js";
@@ -14,6 +14,10 @@ import { election } from "./commands/election.js";
 import { tabulate } from "./commands/tabulate.js";
 import { verify } from "./commands/verify.js";
 import { audit } from "./commands/audit.js";
+
+// Deprecation notices are for this program's developers, not its users; over TLS to an IP
+// address grpc-js sets the IP as server name, which Node reports as DEP0123 on every run.
+process.noDeprecation = true;
 
 function fail(message: string, code: number): never {
   process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
@@ -25,7 +29,10 @@ function describeError(err: unknown): [string, number] {
   if (err instanceof RefusedError) return [err.message, 1];
   if (isServiceError(err)) {
     const name = Status[err.code] ?? String(err.code);
-    if (err.code === Status.UNAVAILABLE) return [`server unavailable (${err.details || "no connection"})`, 1];
+    if (err.code === Status.UNAVAILABLE) {
+      const hint = dialsWithTls() ? "" : "; if the servers use TLS, give their CA with --ca or VOTING_CA_FILE";
+      return [`server unavailable (${err.details || "no connection"})${hint}`, 1];
+    }
     return [`${err.details} (${name})`, 1];
   }
   return [(err as Error)?.message ?? String(err), 1];
@@ -36,6 +43,8 @@ try {
     .scriptName("voting")
     .usage("$0 <command> [options]\n\nServers: AUTH_ADDR, VOTE_ADDR, TALLY_ADDR (default localhost:50051-50053).")
     .option("json", { type: "boolean", default: false, describe: "Machine-readable output on stdout" })
+    .option("ca", { type: "string", describe: "PEM CA file: dial the servers over TLS and verify their certificates (default: env VOTING_CA_FILE; none: plaintext)" })
+    .middleware((argv) => useCaFile((argv.ca as string | undefined) || process.env.VOTING_CA_FILE))
     .command(register as never)
     .command(login as never)
     .command(candidates as never)
