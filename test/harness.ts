@@ -92,6 +92,9 @@ export interface System {
   restartTally(): Promise<void>;
   /** Stops vote-server and starts it again on the same port and database, after pauseMs. */
   restartVote(pauseMs?: number): Promise<void>;
+  /** Stops auth-server; startAuth starts it again on the same port and database. */
+  stopAuth(): Promise<void>;
+  startAuth(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -136,7 +139,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ...extraEnv,
   };
   const log = createLogger("test", "silent");
-  const auth = await startAuthServer(readAuthConfig(env), log);
+  let auth = await startAuthServer(readAuthConfig(env), log);
   env.AUTH_ADDR = `127.0.0.1:${auth.port}`;
   let vote = await startVoteServer(readVoteConfig(env), log);
   env.VOTE_ADDR = `127.0.0.1:${vote.port}`;
@@ -178,6 +181,12 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await vote.stop();
       await new Promise((r) => setTimeout(r, pauseMs));
       vote = await startVoteServer(readVoteConfig({ ...env, VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
+    },
+    async stopAuth() {
+      await auth.stop();
+    },
+    async startAuth() {
+      auth = await startAuthServer(readAuthConfig({ ...env, AUTH_PORT: String(auth.port) }), log);
     },
     async stop() {
       for (const c of clients) c.close();
