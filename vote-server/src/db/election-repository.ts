@@ -1,4 +1,4 @@
-import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
+import { canonicalUsername, isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
 import type { Kysely, Selectable } from "kysely";
 import type { VoteDb } from "./schema.js";
 import type { Candidate, CandidateSource, Election, ElectionState, Method } from "../domain/elections.js";
@@ -208,7 +208,7 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
     },
 
     async isOnRoll(electionId, username) {
-      const r = await k.selectFrom("voter_rolls").select("username").where("election_id", "=", electionId).where("username", "=", username).executeTakeFirst();
+      const r = await k.selectFrom("voter_rolls").select("username").where("election_id", "=", electionId).where("username", "=", canonicalUsername(username)).executeTakeFirst();
       return r !== undefined;
     },
 
