@@ -1,7 +1,7 @@
 // One notion of a username: NFKC, then lower case, in every store, lookup and roll.
 import { expect, it } from "vitest";
 import { authV1, Status, voteV1 } from "@voting/client";
-import { describeOnStores, uniqueName } from "./harness.js";
+import { describeOnStores, eventually, uniqueName } from "./harness.js";
 
 describeOnStores("usernames have one canonical form", (system) => {
   it("when Officer is registered next to officer, then ALREADY_EXISTS", async () => {
@@ -38,5 +38,33 @@ describeOnStores("usernames have one canonical form", (system) => {
     expect((await admin.elections.getElection({ electionId: election!.id })).election?.voterRollSize).toBe(1);
     await admin.elections.openElection({ electionId: election!.id });
     await expect(sys.client(voter.token).votes.castVote({ electionId: election!.id, ballot: { choices: [1] } })).resolves.toBeDefined();
+  });
+});
+
+describeOnStores("upgrading to canonical usernames", (system, store) => {
+  it("when rows with upper-case names exist from before, then the upgrade makes them canonical, and on a collision the oldest account keeps the name", async () => {
+    const sys = system();
+    const older = await sys.user("voter");
+    const hash = (await sys.db.kysely.selectFrom("users").select("password_hash").where("id", "=", older.id).executeTakeFirstOrThrow()).password_hash;
+    const upper = uniqueName("zed").toUpperCase();
+    await sys.stopAuth();
+    // As an older auth-server wrote them: names as typed.
+    await sys.db.kysely.insertInto("users").values({ username: upper, password_hash: hash, role: "voter", created_at: Date.now() }).execute();
+    if (store === "sqlite") {
+      await sys.db.kysely.insertInto("users").values({ username: older.username.toUpperCase(), password_hash: hash, role: "voter", created_at: Date.now() }).execute();
+    }
+    await sys.db.kysely.deleteFrom("auth_migrations").where("name", "=", "0002-canonical-usernames-and-used-assertions").execute();
+    await sys.db.kysely.schema.dropTable("used_assertions").execute();
+    await sys.startAuth();
+    const anon = sys.client();
+    // The first call after a restart may meet the old connection's teardown.
+    await eventually(() => anon.auth.getJwks().then(() => true), 10_000, "auth-server back");
+
+    const names = (await sys.db.kysely.selectFrom("users").select(["id", "username"]).execute()).map((r: { id: number; username: string }) => r.username);
+    expect(names).toContain(upper.toLowerCase());
+    expect(names.filter((n: string) => n !== n.toLowerCase())).toEqual([]);
+    if (store === "sqlite") expect(names.filter((n: string) => n.startsWith(`${older.username}#`))).toHaveLength(1);
+    expect((await anon.auth.login({ username: upper, password: older.password })).user?.username).toBe(upper.toLowerCase());
+    expect((await anon.auth.login({ username: older.username, password: older.password })).user?.id).toBe(older.id);
   });
 });

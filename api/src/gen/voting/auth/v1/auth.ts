@@ -82,7 +82,10 @@ export function roleToJSON(object: Role): string {
 export interface User {
   /** Unique, stable numeric id. */
   id: number;
-  /** Unique login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. */
+  /**
+   * Unique login name in canonical form (NFKC, then lower case): 3 to 64
+   * characters from a-z, 0-9, '.', '_' and '-'.
+   */
   username: string;
   /** What the user may do. */
   role: Role;
@@ -92,7 +95,10 @@ export interface User {
 
 /** RegisterRequest asks for a new account. */
 export interface RegisterRequest {
-  /** Login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. */
+  /**
+   * Login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. Case
+   * does not count: the account is stored under the canonical (lower-case) form.
+   */
   username: string;
   /** Password: 8 to 1024 characters. */
   password: string;
@@ -108,7 +114,7 @@ export interface RegisterResponse {
 
 /** LoginRequest carries the credentials to check. */
 export interface LoginRequest {
-  /** Login name. */
+  /** Login name, in any case (it is compared in canonical form). */
   username: string;
   /** Password. */
   password: string;
