@@ -29,7 +29,7 @@ const LOGIN_FAILED = "invalid username or password";
 export function checkUsername(raw: string): string {
   const username = raw.length <= 256 ? canonicalUsername(raw) : raw;
   if (!USERNAME_PATTERN.test(username)) {
-    throw new InvalidArgumentError("username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-' (case does not count)");
+    throw new InvalidArgumentError("username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'");
   }
   return username;
 }
