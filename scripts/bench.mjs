@@ -18,6 +18,7 @@ const build = spawnSync(process.execPath, [require.resolve("typescript/bin/tsc")
 if (build.status !== 0) process.exit(1);
 
 const { createVotingClient, authV1 } = await import("@voting/client");
+const { ensureServiceKeyFiles } = await import("@voting/server-kit");
 const mysql = (await import("mysql2/promise")).default;
 
 const VOTERS = Number(process.env.BENCH_VOTERS ?? 4000);
@@ -37,13 +38,19 @@ async function pool(items, concurrency, fn) {
   );
 }
 
+/** Service keys for vote-server and tally-server, in a fresh temp dir per run. */
+function serviceKeyEnv() {
+  const keys = ensureServiceKeyFiles(join(mkdtempSync(join(tmpdir(), "voting-bench-keys-")), "keys"));
+  return { SERVICE_PUBLIC_KEYS_FILE: keys.publicKeysFile, VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"], TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"] };
+}
+
 async function startServers(databaseUrl, basePort) {
   const env = {
     ...process.env,
     DATABASE_URL: databaseUrl,
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
-    SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+    ...serviceKeyEnv(),
     // Setup registers thousands of users; OWASP-strength hashing is measured separately.
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",

@@ -19,7 +19,7 @@ if (spawnSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-b"], {
 
 const N = Number(process.env.RECOUNT_BALLOTS ?? 1_000_000);
 const CANDIDATES = 10;
-const { openDatabase, migrate } = await import("@voting/server-kit");
+const { ensureServiceKeyFiles, openDatabase, migrate } = await import("@voting/server-kit");
 const { createVotingClient } = await import("@voting/client");
 const { voteMigrations } = await import("../vote-server/dist/db/migrations.js");
 const { ballotRepository } = await import("../vote-server/dist/db/ballot-repository.js");
@@ -31,6 +31,10 @@ const Database = require(require.resolve("better-sqlite3", { paths: [join(root, 
 const dir = mkdtempSync(join(tmpdir(), "voting-recount-"));
 const file = join(dir, "voting.sqlite");
 const url = `sqlite:${file}`;
+const serviceKeyEnv = () => {
+  const keys = ensureServiceKeyFiles(join(dir, "keys"));
+  return { SERVICE_PUBLIC_KEYS_FILE: keys.publicKeysFile, VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"], TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"] };
+};
 const t = (label, since) => console.log(`${label}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
 
 // 1. The election and its ballots, through vote-server's ballot box.
@@ -66,7 +70,7 @@ await db.close();
 // 2. The real servers: tally-server follows the log over gRPC and counts it.
 const port = 53000 + Math.floor(Math.random() * 1000) * 3;
 const env = {
-  ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+  ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...serviceKeyEnv(),
   ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: String(port), VOTE_PORT: String(port + 1), TALLY_PORT: String(port + 2),
   AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`,
 };

@@ -3,7 +3,6 @@
 // child processes on the embedded SQLite store (or DATABASE_URL), prints their addresses
 // once their health checks answer, and stops all three cleanly on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
@@ -27,8 +26,15 @@ env.VOTE_PORT ||= "50052";
 env.TALLY_PORT ||= "50053";
 env.AUTH_ADDR ||= `localhost:${env.AUTH_PORT}`;
 env.VOTE_ADDR ||= `localhost:${env.VOTE_PORT}`;
-// The servers authenticate to each other with service accounts; one random password per run.
-env.SERVICE_PASSWORD ||= randomBytes(24).toString("base64url");
+// vote-server and tally-server sign client assertions with their own Ed25519 keys; made
+// once under data/keys/ (private keys mode 0600) unless the key files are set.
+if (!env.SERVICE_PUBLIC_KEYS_FILE && !env.VOTE_SERVICE_KEY_FILE && !env.TALLY_SERVICE_KEY_FILE) {
+  const { ensureServiceKeyFiles } = await import("@voting/server-kit");
+  const keys = ensureServiceKeyFiles(`${root}data/keys`);
+  env.SERVICE_PUBLIC_KEYS_FILE = keys.publicKeysFile;
+  env.VOTE_SERVICE_KEY_FILE = keys.privateKeyFiles["svc-vote"];
+  env.TALLY_SERVICE_KEY_FILE = keys.privateKeyFiles["svc-tally"];
+}
 
 const services = [
   { name: "auth-server", port: env.AUTH_PORT },

@@ -4,7 +4,8 @@
 // `npm test` builds the dist files (`tsc -b`) before vitest runs.
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +13,7 @@ import mysql from "mysql2/promise";
 import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { checkChain } from "@voting/election-core";
 import { authV1, createVotingClient, isServiceError, newIdempotencyKey, Status, voteV1, type VotingClient } from "@voting/client";
+import { ensureServiceKeyFiles } from "@voting/server-kit";
 import { eventually, mysqlServerUrl, stopContainer } from "./harness.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -118,6 +120,7 @@ class Cluster {
   readonly procs: Proc[] = [];
   private readonly clients: VotingClient[] = [];
   readonly baseEnv: Record<string, string>;
+  private readonly keysDir = mkdtempSync(join(tmpdir(), "voting-faults-keys-"));
   authAddr = "";
   electionId = 1;
 
@@ -131,7 +134,7 @@ class Cluster {
       DATABASE_URL: databaseUrl,
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
-      SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+      ...serviceKeyEnv(this.keysDir),
       ARGON2_MEMORY_KIB: "1024",
       ARGON2_TIME_COST: "1",
       LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
@@ -292,8 +295,18 @@ class Cluster {
       await c.query(`DROP DATABASE IF EXISTS \`${this.dbName}\``);
     } finally {
       await c.end();
+      rmSync(this.keysDir, { recursive: true, force: true });
     }
   }
+}
+
+function serviceKeyEnv(dir: string): Record<string, string> {
+  const keys = ensureServiceKeyFiles(dir);
+  return {
+    SERVICE_PUBLIC_KEYS_FILE: keys.publicKeysFile,
+    VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"],
+    TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"],
+  };
 }
 
 const open: Cluster[] = [];

@@ -4,7 +4,7 @@ import { startAuthServer, readAuthConfig } from "@voting/auth-server";
 import { startVoteServer, readVoteConfig } from "@voting/vote-server";
 import { startTallyServer, readTallyConfig } from "@voting/tally-server";
 import { createVotingClient, authV1, type VotingClient } from "@voting/client";
-import { createLogger, openDatabase, type Database } from "@voting/server-kit";
+import { createLogger, ensureServiceKeyFiles, openDatabase, type Database } from "@voting/server-kit";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -92,6 +92,9 @@ export interface System {
   restartTally(): Promise<void>;
   /** Stops vote-server and starts it again on the same port and database, after pauseMs. */
   restartVote(pauseMs?: number): Promise<void>;
+  /** Stops auth-server; startAuth starts it again on the same port and database. */
+  stopAuth(): Promise<void>;
+  startAuth(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -101,8 +104,10 @@ export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++coun
 export async function startSystem(store: Store, extraEnv: Record<string, string> = {}): Promise<System> {
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
+  // Each system has its own service keys (client assertions of svc-vote and svc-tally).
+  const dir = await mkdtemp(join(tmpdir(), "voting-test-"));
+  const keys = ensureServiceKeyFiles(join(dir, "keys"));
   if (store === "sqlite") {
-    const dir = await mkdtemp(join(tmpdir(), "voting-test-"));
     databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
@@ -117,13 +122,17 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       const c = await mysql.createConnection({ uri: base });
       await c.query(`DROP DATABASE IF EXISTS \`${name}\``);
       await c.end();
+      await rm(dir, { recursive: true, force: true });
     };
   }
   const env: Record<string, string> = {
     DATABASE_URL: databaseUrl,
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
-    SERVICE_PASSWORD: randomBytes(24).toString("base64url"),
+    SERVICE_PUBLIC_KEYS_FILE: keys.publicKeysFile,
+    VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"],
+    TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"],
+    PEER_CHECK_EVERY_MS: "500",
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",
     // Every test user logs in from 127.0.0.1; suites that test this limit set it.
@@ -136,7 +145,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ...extraEnv,
   };
   const log = createLogger("test", "silent");
-  const auth = await startAuthServer(readAuthConfig(env), log);
+  let auth = await startAuthServer(readAuthConfig(env), log);
   env.AUTH_ADDR = `127.0.0.1:${auth.port}`;
   let vote = await startVoteServer(readVoteConfig(env), log);
   env.VOTE_ADDR = `127.0.0.1:${vote.port}`;
@@ -180,6 +189,12 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await vote.stop();
       await new Promise((r) => setTimeout(r, pauseMs));
       vote = await startVoteServer(readVoteConfig({ ...env, VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
+    },
+    async stopAuth() {
+      await auth.stop();
+    },
+    async startAuth() {
+      auth = await startAuthServer(readAuthConfig({ ...env, AUTH_PORT: String(auth.port) }), log);
     },
     async stop() {
       for (const c of clients) c.close();

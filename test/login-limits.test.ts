@@ -1,25 +1,78 @@
-import { expect, it } from "vitest";
-import { Status } from "@voting/client";
-import { describeOnStores } from "./harness.js";
+// Failed-login limits slow a guesser without letting anyone lock the real user out: counters
+// per (canonical username, client address), a higher per-username ceiling that only delays,
+// and the per-address attempt limit.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { Status, type VotingClient } from "@voting/client";
+import { authV1, createVotingClient } from "@voting/client";
+import { describeOnStores, uniqueName, type System } from "./harness.js";
+import { proxyFrom, type Proxy } from "./proxy.js";
+
+/** Clients whose calls reach auth-server from another loopback address. */
+function fromAddresses(system: () => System, addresses: string[]) {
+  const proxies = new Map<string, Proxy>();
+  const clients: VotingClient[] = [];
+  beforeAll(async () => {
+    for (const a of addresses) proxies.set(a, await proxyFrom(a, system().addrs.auth));
+  });
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    for (const p of proxies.values()) await p.close();
+  });
+  return (address: string) => {
+    const c = createVotingClient({ authAddr: proxies.get(address)!.addr, waitForReady: true });
+    clients.push(c);
+    return c;
+  };
+}
+
+const wrong = (c: VotingClient, username: string) => c.auth.login({ username, password: "wrong password" }).then(
+  () => "ok",
+  (e: { code: number }) => e.code,
+);
 
 describeOnStores(
   "login attempt limits",
   (system) => {
-    it("when a user's password is guessed wrong too often, then even the right one is RESOURCE_EXHAUSTED for a while", async () => {
+    const from = fromAddresses(system, ["127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5"]);
+
+    it("when a user's password is guessed wrong too often from one address, then that address is RESOURCE_EXHAUSTED for that user only, and the right password works from another address", async () => {
       const u = await system().user("voter");
-      const anon = system().client();
-      for (let i = 0; i < 3; i++) {
-        await expect(anon.auth.login({ username: u.username, password: "wrong password" })).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
-      }
-      await expect(anon.auth.login({ username: u.username, password: u.password })).rejects.toMatchObject({
+      const attacker = system().client();
+      for (let i = 0; i < 3; i++) expect(await wrong(attacker, u.username)).toBe(Status.UNAUTHENTICATED);
+      await expect(attacker.auth.login({ username: u.username, password: u.password })).rejects.toMatchObject({
         code: Status.RESOURCE_EXHAUSTED,
-        details: expect.stringMatching(/too many failed logins for this user; try again in \d+ s/),
+        details: expect.stringMatching(/too many failed logins for this user from this address; try again in \d+ s/),
       });
       const other = await system().user("voter");
-      await expect(anon.auth.login({ username: other.username, password: other.password })).resolves.toBeDefined();
+      await expect(attacker.auth.login({ username: other.username, password: other.password })).resolves.toBeDefined();
+      const r = await from("127.0.0.2").auth.login({ username: u.username, password: u.password });
+      expect(r.user?.username).toBe(u.username);
+    });
+
+    it("when a username is guessed from many addresses past the per-user ceiling, then guesses are slowed, not refused, and the real user still logs in from a new address", async () => {
+      const u = await system().user("voter");
+      const codes = [];
+      for (const c of [system().client(), from("127.0.0.3"), from("127.0.0.4")]) for (let i = 0; i < 3; i++) codes.push(await wrong(c, u.username));
+      expect(codes.filter((c) => c === Status.UNAUTHENTICATED).length).toBe(9);
+      const r = await from("127.0.0.5").auth.login({ username: u.username, password: u.password });
+      expect(r.user?.username).toBe(u.username);
+    });
+
+    it("when Dave and DAVE guess the password of dave, then they share one counter and one account", async () => {
+      const password = "dave-password-1";
+      const base = uniqueName("dave");
+      await system().client().auth.register({ username: base, password, role: authV1.Role.ROLE_VOTER });
+      const attacker = system().client();
+      expect(await wrong(attacker, base.toUpperCase())).toBe(Status.UNAUTHENTICATED);
+      expect(await wrong(attacker, base[0].toUpperCase() + base.slice(1))).toBe(Status.UNAUTHENTICATED);
+      expect(await wrong(attacker, base)).toBe(Status.UNAUTHENTICATED);
+      expect(await wrong(attacker, base.toUpperCase())).toBe(Status.RESOURCE_EXHAUSTED);
+      await expect(attacker.auth.login({ username: base, password })).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+      const r = await from("127.0.0.2").auth.login({ username: base.toUpperCase(), password });
+      expect(r.user?.username).toBe(base);
     });
   },
-  { LOGIN_MAX_FAILURES_PER_USER: "3" },
+  { LOGIN_MAX_FAILURES_PER_USER_ADDRESS: "3", LOGIN_SLOW_AFTER_FAILURES_PER_USER: "4", LOGIN_MAX_DELAY_MS: "300" },
 );
 
 describeOnStores(
@@ -28,12 +81,8 @@ describeOnStores(
     it("when one address tries too many logins, then RESOURCE_EXHAUSTED whatever the user", async () => {
       const anon = system().client();
       const results = [];
-      for (let i = 0; i < 6; i++) results.push(await anon.auth.login({ username: `nobody-${i}`, password: "whatever-pw" }).catch((e) => e.code));
-      // The servers' own service-account logins may have used some of the 5 attempts already.
-      const first = results.indexOf(Status.RESOURCE_EXHAUSTED);
-      expect(first).toBeGreaterThanOrEqual(3);
-      expect(results.slice(0, first)).toEqual(Array(first).fill(Status.UNAUTHENTICATED));
-      expect(results.slice(first)).toEqual(Array(results.length - first).fill(Status.RESOURCE_EXHAUSTED));
+      for (let i = 0; i < 7; i++) results.push(await wrong(anon, `nobody-${i}`));
+      expect(results).toEqual([...Array(5).fill(Status.UNAUTHENTICATED), Status.RESOURCE_EXHAUSTED, Status.RESOURCE_EXHAUSTED]);
     });
   },
   { LOGIN_MAX_ATTEMPTS_PER_PEER: "5" },

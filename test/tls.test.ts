@@ -10,7 +10,7 @@ import { credentials, makeGenericClientConstructor, type ServerUnaryCall, type S
 import { service as healthService } from "grpc-health-check";
 import { createVotingClient, Status, type TlsOptions } from "@voting/client";
 import { authV1 } from "@voting/api";
-import { certificateNames, createLogger, loadTls, ConfigError, startGrpcServer, UnauthenticatedError, verifiedClientCertificate, type TlsMaterial } from "@voting/server-kit";
+import { certificateNames, createLogger, loadServicePrivateKey, loadTls, signServiceAssertion, ConfigError, startGrpcServer, UnauthenticatedError, verifiedClientCertificate, type TlsMaterial } from "@voting/server-kit";
 import { readAuthConfig, startAuthServer } from "@voting/auth-server";
 import { describeOnStores, uniqueName, type System } from "./harness.js";
 import { makeCa, tlsEnv, writePems } from "./tls-certs.js";
@@ -143,9 +143,17 @@ describeOnStores(
 
     it("when a caller without a service client certificate uses a service token, then every server refuses it (UNAUTHENTICATED)", async () => {
       const sys = system();
-      // The worst case: the service password has leaked, so the caller holds a real service token.
-      const { tokens } = await sys.client().auth.login({ username: "svc-vote", password: sys.env.SERVICE_PASSWORD });
-      const token = tokens!.accessToken;
+      // The worst case: a real service token has leaked (issued to the peer server over mTLS).
+      const service = await ca.issue("vote-server", ["vote-server"]);
+      const serviceTls = { ca: caPem, cert: Buffer.from(service.cert), key: Buffer.from(service.key) };
+      const assertion = () => signServiceAssertion(loadServicePrivateKey(sys.env.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE"), "svc-vote", sys.env.JWT_ISSUER ?? "voting-auth");
+      const issuer = clientWith(sys, { tls: serviceTls });
+      const token = (await issuer.auth.issueServiceToken({ assertion: await assertion() })).accessToken;
+      issuer.close();
+      // Even with the service's signing key, no service token without a client certificate of the CA.
+      const bare = clientWith(sys, { tls: { ca: caPem } });
+      await refusedWith(bare.auth.issueServiceToken({ assertion: await assertion() }), Status.UNAUTHENTICATED, /client certificate/);
+      bare.close();
       const noCert = clientWith(sys, { tls: { ca: caPem }, token });
       const tokenNeedsCert = /client certificate/;
       await refusedWith(noCert.auth.listUsers({}), Status.UNAUTHENTICATED, tokenNeedsCert);
@@ -162,8 +170,7 @@ describeOnStores(
       foreign.close();
 
       // With the system CA's client certificate, as the servers present to each other, it works.
-      const service = await ca.issue("vote-server", ["vote-server"]);
-      const peer = clientWith(sys, { tls: { ca: caPem, cert: Buffer.from(service.cert), key: Buffer.from(service.key) }, token });
+      const peer = clientWith(sys, { tls: serviceTls, token });
       expect((await peer.auth.listUsers({})).users.length).toBeGreaterThan(0);
       await peer.elections.listElections({});
       peer.close();

@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
@@ -8,11 +8,15 @@ import type { AuthDb } from "./db/schema.js";
 import { argon2Hasher } from "./domain/passwords.js";
 import { tokenIssuer } from "./domain/tokens.js";
 import { userService } from "./domain/users.js";
+import { loginLimits } from "./domain/login-limits.js";
+import { serviceTokens } from "./domain/service-tokens.js";
+import { assertionLedger } from "./db/assertion-ledger.js";
 import { authAccess } from "./rpc/access.js";
 import { authServiceImpl } from "./rpc/auth-service.js";
 
 export async function startAuthServer(config: AuthConfig, log: Logger): Promise<RunningService> {
   const tls = loadTls(config);
+  const servicePublicKeys = loadServicePublicKeys(config.SERVICE_PUBLIC_KEYS_FILE, "SERVICE_PUBLIC_KEYS_FILE");
   const db = openDatabase<AuthDb>(config.DATABASE_URL);
   try {
     await migrate(db, "auth_migrations", authMigrations(db.dialect));
@@ -22,25 +26,32 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
     });
+    const userRepo = userRepository(db);
     const users = userService({
-      users: userRepository(db),
+      users: userRepo,
       hasher: argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
       tokens,
-      limits: { maxFailuresPerUser: config.LOGIN_MAX_FAILURES_PER_USER, maxAttemptsPerPeer: config.LOGIN_MAX_ATTEMPTS_PER_PEER },
+      limits: loginLimits({
+        maxFailuresPerUserAddress: config.LOGIN_MAX_FAILURES_PER_USER_ADDRESS,
+        slowAfterFailuresPerUser: config.LOGIN_SLOW_AFTER_FAILURES_PER_USER,
+        maxDelayMs: config.LOGIN_MAX_DELAY_MS,
+        maxAttemptsPerPeer: config.LOGIN_MAX_ATTEMPTS_PER_PEER,
+      }),
     });
-    await users.ensureServiceAccounts(config.SERVICE_PASSWORD);
+    await users.ensureServiceAccounts();
+    const services = serviceTokens({ publicKeys: servicePublicKeys, issuer: config.JWT_ISSUER, users: userRepo, tokens, ledger: assertionLedger(db) });
     if (config.VOTING_ADMIN_USERNAME !== "" || config.VOTING_ADMIN_PASSWORD !== "") {
-      await users.ensureAdmin(config.VOTING_ADMIN_USERNAME, config.VOTING_ADMIN_PASSWORD).catch((err: Error) => {
+      const admin = await users.ensureAdmin(config.VOTING_ADMIN_USERNAME, config.VOTING_ADMIN_PASSWORD).catch((err: Error) => {
         throw new ConfigError(`admin bootstrap: ${err.message}`);
       });
-      log.info({ username: config.VOTING_ADMIN_USERNAME }, "admin account ready");
+      log.info({ username: admin }, "admin account ready");
     }
 
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.AUTH_PORT,
       tls,
-      services: [{ name: "voting.auth.v1.AuthService", definition: authV1.AuthServiceService, implementation: authServiceImpl(users, tokens, log) }],
+      services: [{ name: "voting.auth.v1.AuthService", definition: authV1.AuthServiceService, implementation: authServiceImpl(users, tokens, services, log) }],
       access: authAccess,
       verifier: createTokenVerifier({ keys: (header) => tokens.keyFor(header.kid), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,

@@ -1,15 +1,21 @@
-import { commonSettings, int, port, readConfig, serviceAccountSettings, str } from "@voting/server-kit";
+import { commonSettings, int, port, readConfig, str } from "@voting/server-kit";
 
 export const authSettings = {
   ...commonSettings,
-  ...serviceAccountSettings,
+  SERVICE_PUBLIC_KEYS_FILE: {
+    doc: "JWKS of the service accounts' Ed25519 public keys (kid = account, e.g. svc-vote); `npm start` creates it",
+    default: "data/keys/service-keys.jwks.json",
+    parse: str,
+  },
   AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },
   ACCESS_TOKEN_TTL_SECONDS: { doc: "Access-token lifetime", default: "900", parse: int(30, 86_400) },
   REFRESH_TOKEN_TTL_SECONDS: { doc: "Refresh-token lifetime", default: "604800", parse: int(60, 90 * 86_400) },
   ARGON2_MEMORY_KIB: { doc: "argon2id memory cost in KiB (OWASP minimum 19456)", default: "19456", parse: int(1024, 4 * 1024 * 1024) },
   ARGON2_TIME_COST: { doc: "argon2id iterations (OWASP minimum 2 at 19 MiB)", default: "2", parse: int(1, 100) },
   ARGON2_PARALLELISM: { doc: "argon2id lanes", default: "1", parse: int(1, 16) },
-  LOGIN_MAX_FAILURES_PER_USER: { doc: "Failed logins per username per 15 minutes before RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },
+  LOGIN_MAX_FAILURES_PER_USER_ADDRESS: { doc: "Failed logins per (username, client address) per 15 minutes before that pair gets RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },
+  LOGIN_SLOW_AFTER_FAILURES_PER_USER: { doc: "Failed logins per username (all addresses) per 15 minutes after which each further attempt is delayed", default: "100", parse: int(1, 1_000_000) },
+  LOGIN_MAX_DELAY_MS: { doc: "Longest delay added to a login attempt for a username past that ceiling (100 ms, doubling)", default: "5000", parse: int(0, 60_000) },
   VOTING_ADMIN_USERNAME: { doc: "With VOTING_ADMIN_PASSWORD: the admin account that auth-server creates (or resets the password of) at start", default: "", parse: str },
   VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str },
   LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },

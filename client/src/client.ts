@@ -125,6 +125,8 @@ export function createVotingClient(opts: ClientOptions = {}) {
       listUsers: (req: Partial2<authV1.ListUsersRequest>, c?: CallOptions) =>
         unary(a(), a().listUsers)(authV1.ListUsersRequest.fromPartial(req), c),
       getJwks: (c?: CallOptions) => unary(a(), a().getJwks)({}, c),
+      issueServiceToken: (req: Partial2<authV1.IssueServiceTokenRequest>, c?: CallOptions) =>
+        unary(a(), a().issueServiceToken)(authV1.IssueServiceTokenRequest.fromPartial(req), c),
     },
     elections: {
       createElection: (req: Partial2<voteV1.CreateElectionRequest>, c?: CallOptions) =>

@@ -1,4 +1,5 @@
-// A token source for a long-running caller (a service account): logs in when needed and
+// A token source for a long-running user session (not for services: they sign client
+// assertions, see server-kit service-keys.ts): logs in when needed and
 // refreshes the access token a minute before it expires.
 import type { VotingClient } from "./client.js";
 

@@ -8,8 +8,17 @@ import { verifiedClientCertificate } from "./tls.js";
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Usernames as auth-server accepts them (voter rolls hold usernames too). */
-export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/;
+/** Usernames as auth-server stores them, in canonical form (voter rolls hold usernames too). */
+export const USERNAME_PATTERN = /^[a-z0-9._-]{3,64}$/;
+
+/**
+ * The one form of a username that every store, lookup and limiter uses: NFKC, then lower
+ * case, so `Dave`, `DAVE` and fullwidth `Ｄａｖｅ` are all `dave`. USERNAME_PATTERN applies
+ * to the result.
+ */
+export function canonicalUsername(raw: string): string {
+  return raw.normalize("NFKC").toLowerCase();
+}
 
 export interface Principal {
   userId: number;

@@ -10,5 +10,6 @@ export * from "./db.js";
 export * from "./shutdown.js";
 export { createReflection, splitDescriptorSet } from "./reflection.js";
 export * from "./peers.js";
+export * from "./service-keys.js";
 export * from "./signing-keys.js";
 export * from "./tls.js";

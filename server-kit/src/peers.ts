@@ -1,31 +1,62 @@
 // How a server reaches the others: one client that authenticates as the server's service
 // account, and the JWKS of auth-server for verifying callers' tokens locally.
-import { createVotingClient, loginTokenSource, type VotingClient } from "@voting/client";
+import { createVotingClient, type VotingClient } from "@voting/client";
 import type { JWTVerifyGetKey } from "jose";
+import type { KeyObject } from "node:crypto";
 import { createCachedKeySet } from "./jwks.js";
 import type { TlsMaterial } from "./tls.js";
+import { assertionTokenSource, signServiceAssertion } from "./service-keys.js";
 
 export interface Peers {
   /** Calls carry the service account's access token. */
   client: VotingClient;
   keys: JWTVerifyGetKey;
+  /**
+   * Checks now and then every everyMs that auth-server answers (JWKS) and that we hold a
+   * service token; reports each change (the first result always). Resolves after the first check.
+   */
+  watchAuth(everyMs: number, onChange: (ok: boolean, err?: unknown) => void): Promise<void>;
   close(): void;
 }
 
+/** `key` signs the account's client assertions; `issuer` is auth-server's (their audience). */
 /** With tls, peers are dialled over TLS and the server's own certificate is its client certificate. */
-export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; password: string; tls?: TlsMaterial }): Peers {
+export function connectPeers(opts: { authAddr: string; voteAddr?: string; account: string; key: KeyObject; issuer: string; tls?: TlsMaterial }): Peers {
   const anonymous = createVotingClient({ authAddr: opts.authAddr, waitForReady: true, tls: opts.tls });
-  const client = createVotingClient({
-    authAddr: opts.authAddr,
-    voteAddr: opts.voteAddr,
-    waitForReady: true,
-    tls: opts.tls,
-    token: loginTokenSource(anonymous, opts.account, opts.password),
-  });
+  const token = assertionTokenSource(
+    async (assertion) => {
+      const r = await anonymous.auth.issueServiceToken({ assertion }, { deadlineMs: 5_000 });
+      return { token: r.accessToken, expiresAt: r.accessTokenExpireTime?.getTime() ?? 0 };
+    },
+    () => signServiceAssertion(opts.key, opts.account, opts.issuer),
+  );
+  const client = createVotingClient({ authAddr: opts.authAddr, voteAddr: opts.voteAddr, waitForReady: true, tls: opts.tls, token });
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   return {
     client,
     keys: createCachedKeySet(async () => (await anonymous.auth.getJwks({ deadlineMs: 5_000 })).keys),
+    async watchAuth(everyMs, onChange) {
+      let last: boolean | undefined;
+      const check = async () => {
+        let ok = true;
+        let error: unknown;
+        try {
+          await anonymous.auth.getJwks({ deadlineMs: Math.min(2_000, everyMs) });
+          await token();
+        } catch (err) {
+          ok = false;
+          error = err;
+        }
+        if (ok !== last) onChange(ok, error);
+        last = ok;
+        if (!closed) timer = setTimeout(check, everyMs);
+      };
+      await check();
+    },
     close() {
+      closed = true;
+      clearTimeout(timer);
       client.close();
       anonymous.close();
     },

@@ -41,7 +41,11 @@ export interface RunningService {
 
 export interface RunningServer {
   port: number;
-  setServing(serving: boolean): void;
+  /**
+   * Records whether one condition (e.g. "auth", "reconciliation") lets the server do its job;
+   * health says SERVING only while every condition is ok.
+   */
+  setServing(serving: boolean, condition?: string): void;
   /** Stops taking calls, waits up to graceMs for running ones, then cuts the rest. */
   shutdown(graceMs?: number): Promise<void>;
 }
@@ -86,15 +90,18 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
-  const setServing = (serving: boolean) => {
-    for (const [name, status] of Object.entries(statuses(serving ? "SERVING" : "NOT_SERVING"))) health.setStatus(name, status);
+  const failing = new Set<string>();
+  const setServing = (serving: boolean, condition = "server") => {
+    if (serving) failing.delete(condition);
+    else failing.add(condition);
+    for (const [name, status] of Object.entries(statuses(failing.size === 0 ? "SERVING" : "NOT_SERVING"))) health.setStatus(name, status);
   };
 
   return {
     port,
     setServing,
     async shutdown(graceMs = 5_000) {
-      setServing(false);
+      setServing(false, "shutdown");
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

@@ -20,13 +20,12 @@ export const commonSettings = {
   TLS_CA_FILE: { doc: "PEM CA that peers' server certificates and services' client certificates must chain to; a private CA that signs only this system's servers", default: "", parse: str },
 } satisfies Record<string, Setting<unknown>>;
 
-export const serviceAccountSettings = {
-  SERVICE_PASSWORD: {
-    doc: "Password of the service accounts (svc-vote, svc-tally) that servers use to call each other; at least 16 characters; `npm start` makes a random one",
-    parse: (raw: string) => {
-      if (raw.length < 16) throw new Error("must be at least 16 characters");
-      return raw;
-    },
+/** Settings of the servers that call auth-server (vote-server, tally-server). */
+export const peerSettings = {
+  PEER_CHECK_EVERY_MS: {
+    doc: "How often vote-server and tally-server check that auth-server answers (keys, service token); health is NOT_SERVING while it does not",
+    default: "3000",
+    parse: int(100, 600_000),
   },
 } satisfies Record<string, Setting<unknown>>;
 

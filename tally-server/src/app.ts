@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -95,9 +95,10 @@ function votePort(client: VotingClient): VotePort {
 
 export async function startTallyServer(config: TallyConfig, log: Logger): Promise<RunningService> {
   const tls = loadTls(config);
+  const key = loadServicePrivateKey(config.TALLY_SERVICE_KEY_FILE, "TALLY_SERVICE_KEY_FILE");
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", password: config.SERVICE_PASSWORD, tls });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "tally_migrations", tallyMigrations);
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
@@ -108,7 +109,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       onCounted: (id) => updates.changed(id),
       onChainBroken: (id, reason) => {
         log.error({ electionId: id, reason }, "ballot log hash chain is broken; counting stopped");
-        server?.setServing(false);
+        server?.setServing(false, "ballot-chain");
       },
     });
     const keys = await loadSigningKeys(signingKeyStore(db, "tally_signing_keys"));
@@ -132,6 +133,10 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
     });
     const running = book.run(closing.signal);
+    await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
+      if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
+      server!.setServing(ok, "auth");
+    });
     log.info({ address: `${config.HOST}:${server.port}` }, "tally-server listening");
     const s = server;
     return {

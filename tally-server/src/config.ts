@@ -1,8 +1,9 @@
-import { commonSettings, port, readConfig, serviceAccountSettings, str } from "@voting/server-kit";
+import { commonSettings, peerSettings, port, readConfig, str } from "@voting/server-kit";
 
 export const tallySettings = {
   ...commonSettings,
-  ...serviceAccountSettings,
+  ...peerSettings,
+  TALLY_SERVICE_KEY_FILE: { doc: "Ed25519 private key (PKCS#8 PEM) with which tally-server signs client assertions as svc-tally; `npm start` creates it", default: "data/keys/svc-tally.pem", parse: str },
   TALLY_PORT: { doc: "tally-server port", default: "50053", parse: port },
   VOTE_ADDR: { doc: "Address of vote-server that tally-server and the CLI dial", default: "localhost:50052", parse: str },
 };

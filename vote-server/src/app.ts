@@ -1,7 +1,7 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, UnavailableError, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -53,9 +53,10 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
 
 export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
   const tls = loadTls(config);
+  const key = loadServicePrivateKey(config.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE");
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
   const closing = new AbortController();
-  const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD, tls });
+  const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
@@ -92,7 +93,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         for (const m of mismatches) log.error(m, "ballot log and turnout disagree: the store was changed outside vote-server");
         if (mismatches.length > 0 !== !reconciled) {
           reconciled = mismatches.length === 0;
-          server.setServing(reconciled);
+          server.setServing(reconciled, "reconciliation");
         }
       } catch (err) {
         log.warn({ err }, "reconciliation check failed");
@@ -100,6 +101,10 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     };
     await runReconcile();
     const reconciler = setInterval(runReconcile, config.VOTE_RECONCILE_EVERY_MS);
+    await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
+      if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
+      server.setServing(ok, "auth");
+    });
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,

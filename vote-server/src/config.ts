@@ -1,8 +1,9 @@
-import { commonSettings, int, port, readConfig, serviceAccountSettings } from "@voting/server-kit";
+import { commonSettings, int, peerSettings, port, readConfig, str } from "@voting/server-kit";
 
 export const voteSettings = {
   ...commonSettings,
-  ...serviceAccountSettings,
+  ...peerSettings,
+  VOTE_SERVICE_KEY_FILE: { doc: "Ed25519 private key (PKCS#8 PEM) with which vote-server signs client assertions as svc-vote; `npm start` creates it", default: "data/keys/svc-vote.pem", parse: str },
   VOTE_PORT: { doc: "vote-server port", default: "50052", parse: port },
   VOTE_BATCH_MAX: { doc: "Most ballots committed in one transaction (group commit)", default: "500", parse: int(1, 5000) },
   VOTE_RECONCILE_EVERY_MS: { doc: "How often vote-server checks that every election's log length equals its turnout", default: "5000", parse: int(100, 3_600_000) },

@@ -1,5 +1,27 @@
 import type { Kysely, Migration } from "kysely";
-import type { Dialect } from "@voting/server-kit";
+import { canonicalUsername, type Dialect } from "@voting/server-kit";
+
+/**
+ * New names for existing usernames: each becomes canonicalUsername(name). When several
+ * collide (`Dave` and `dave`, possible on SQLite), the oldest account (lowest id) gets the
+ * canonical name and each other one becomes `<canonical>#<id>`, a name outside the pattern:
+ * nobody can log in as it or register it, and its row (and id) stays for an admin to see.
+ */
+export function canonicalRenames(rows: { id: number; username: string }[]): { id: number; username: string }[] {
+  const owner = new Map<string, number>();
+  for (const r of [...rows].sort((a, b) => a.id - b.id)) {
+    const c = canonicalUsername(r.username);
+    if (!owner.has(c)) owner.set(c, r.id);
+  }
+  const out = [];
+  for (const r of rows) {
+    const c = canonicalUsername(r.username);
+    const suffix = `#${r.id}`;
+    const name = owner.get(c) === r.id ? c : `${c.slice(0, 64 - suffix.length)}${suffix}`;
+    if (name !== r.username) out.push({ id: r.id, username: name });
+  }
+  return out;
+}
 
 export function authMigrations(dialect: Dialect): Record<string, Migration> {
   // SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid).
@@ -22,6 +44,22 @@ export function authMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("private_jwk", "text", (c) => c.notNull())
           .addColumn("public_jwk", "text", (c) => c.notNull())
           .addColumn("created_at", "bigint", (c) => c.notNull())
+          .execute();
+      },
+    },
+    "0002-canonical-usernames-and-used-assertions": {
+      async up(db: Kysely<any>) {
+        const rows = (await db.selectFrom("users").select(["id", "username"]).execute()).map((r) => ({ id: Number(r.id), username: String(r.username) }));
+        const renames = canonicalRenames(rows);
+        // Losers of a collision first, so no rename meets a name that is still taken.
+        const losers = renames.filter((r) => r.username.includes("#"));
+        for (const r of [...losers, ...renames.filter((x) => !x.username.includes("#"))]) {
+          await db.updateTable("users").set({ username: r.username }).where("id", "=", r.id).execute();
+        }
+        await db.schema
+          .createTable("used_assertions")
+          .addColumn("id", "varchar(200)", (c) => c.primaryKey())
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
           .execute();
       },
     },

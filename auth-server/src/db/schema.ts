@@ -15,7 +15,13 @@ export interface SigningKeysTable {
   created_at: number;
 }
 
+export interface UsedAssertionsTable {
+  id: string;
+  expires_at: number;
+}
+
 export interface AuthDb {
   users: UsersTable;
+  used_assertions: UsedAssertionsTable;
   auth_signing_keys: SigningKeysTable;
 }

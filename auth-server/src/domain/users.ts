@@ -1,6 +1,6 @@
-import { USERNAME_PATTERN, AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnauthenticatedError, type Principal } from "@voting/server-kit";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { canonicalUsername, SERVICE_ACCOUNT_PREFIX, SERVICE_ACCOUNTS, USERNAME_PATTERN, AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnauthenticatedError, type Principal } from "@voting/server-kit";
 import { UsernameTakenError, type UserRepository } from "../db/user-repository.js";
+import type { LoginGate } from "./login-limits.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { TokenIssuer, TokenPair } from "./tokens.js";
 
@@ -19,19 +19,22 @@ export interface UserWithHash extends User {
 
 export const PASSWORD_MIN = 8;
 export const PASSWORD_MAX = 1024;
-/** Usernames of the service accounts; nobody can register under this prefix. */
-export const SERVICE_ACCOUNT_PREFIX = "svc-";
-export const SERVICE_ACCOUNTS = ["svc-vote", "svc-tally"] as const;
+/** Stored as the service accounts' password hash: not an argon2 hash, so no password matches. */
+const NO_PASSWORD = "!no-password: authenticates with a client assertion";
 export const REGISTRABLE_ROLES: readonly Role[] = ["voter", "candidate"];
 
 const LOGIN_FAILED = "invalid username or password";
 
-export function checkUsername(username: string): string {
+/** The canonical form of a username (see canonicalUsername), or INVALID_ARGUMENT. */
+export function checkUsername(raw: string): string {
+  const username = raw.length <= 256 ? canonicalUsername(raw) : raw;
   if (!USERNAME_PATTERN.test(username)) {
     throw new InvalidArgumentError("username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'");
   }
   return username;
 }
+
+const isServiceName = (username: string) => username.startsWith(SERVICE_ACCOUNT_PREFIX);
 
 export function checkPassword(password: string): string {
   const length = [...password].length;
@@ -45,24 +48,15 @@ export interface UserServiceDeps {
   users: UserRepository;
   hasher: PasswordHasher;
   tokens: TokenIssuer;
-  limits: { maxFailuresPerUser: number; maxAttemptsPerPeer: number };
+  limits: LoginGate;
 }
 
 export function userService({ users, hasher, tokens, limits }: UserServiceDeps) {
-  const failuresPerUser = new RateLimiterMemory({ points: limits.maxFailuresPerUser, duration: 15 * 60 });
-  const attemptsPerPeer = new RateLimiterMemory({ points: limits.maxAttemptsPerPeer, duration: 60 });
-
-  const tooMany = (err: unknown, what: string): never => {
-    if (err instanceof RateLimiterRes) {
-      throw new ResourceExhaustedError(`too many ${what}; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`);
-    }
-    throw err;
-  };
-
   return {
+    /** `input.username` is canonical (checkUsername). */
     async register(input: { username: string; password: string; role: Role }): Promise<User> {
       if (!REGISTRABLE_ROLES.includes(input.role)) throw new InvalidArgumentError("role must be voter or candidate");
-      if (input.username.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX)) {
+      if (isServiceName(input.username)) {
         throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
       }
       const passwordHash = await hasher.hash(input.password);
@@ -75,16 +69,22 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
     },
 
     async login(input: { username: string; password: string; peer: string }): Promise<{ user: User; tokens: TokenPair }> {
-      await attemptsPerPeer.consume(input.peer).catch((err) => tooMany(err, "login attempts from this address"));
-      const blocked = await failuresPerUser.get(input.username);
-      if (blocked && blocked.remainingPoints <= 0) tooMany(blocked, "failed logins for this user");
-      const found = await users.findByUsername(input.username);
-      const ok = found ? await hasher.verify(found.passwordHash, input.password) : (await hasher.verifyDummy(input.password), false);
-      if (!found || !ok) {
-        await failuresPerUser.consume(input.username).catch(() => undefined);
+      const username = canonicalUsername(input.username);
+      // Service accounts have no password: refused like a wrong one, counted against nothing
+      // but the caller's own address, so no guesser can touch the services' standing.
+      if (isServiceName(username) || !USERNAME_PATTERN.test(username)) {
+        await limits.admit(undefined, input.peer);
+        await hasher.verifyDummy(input.password);
         throw new UnauthenticatedError(LOGIN_FAILED);
       }
-      await failuresPerUser.delete(input.username);
+      await limits.admit(username, input.peer);
+      const found = await users.findByUsername(username);
+      const ok = found ? await hasher.verify(found.passwordHash, input.password) : (await hasher.verifyDummy(input.password), false);
+      if (!found || !ok) {
+        await limits.failed(username, input.peer);
+        throw new UnauthenticatedError(LOGIN_FAILED);
+      }
+      await limits.succeeded(username, input.peer);
       const { passwordHash: _, ...user } = found;
       return { user, tokens: await tokens.issue(user) };
     },
@@ -115,21 +115,22 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
       return { users: shown, lastId: more ? shown[shown.length - 1].id : undefined };
     },
 
-    async ensureServiceAccounts(password: string): Promise<void> {
-      const hash = await hasher.hash(password);
+    /** The service accounts exist, with no usable password (they sign client assertions). */
+    async ensureServiceAccounts(): Promise<void> {
       for (const name of SERVICE_ACCOUNTS) {
-        if (!(await users.upsertPrivileged(name, hash, "service"))) throw new Error(`${name} exists and is not a service account`);
+        if (!(await users.upsertPrivileged(name, NO_PASSWORD, "service"))) throw new Error(`${name} exists and is not a service account`);
       }
     },
 
-    /** The explicit admin bootstrap: the account named in the configuration, nobody else. */
-    async ensureAdmin(username: string, password: string): Promise<void> {
-      checkUsername(username);
+    /** The explicit admin bootstrap: the account named in the configuration, nobody else. Returns its canonical name. */
+    async ensureAdmin(rawUsername: string, password: string): Promise<string> {
+      const username = checkUsername(rawUsername);
       checkPassword(password);
-      if (username.toLowerCase().startsWith(SERVICE_ACCOUNT_PREFIX)) throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
+      if (isServiceName(username)) throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
       if (!(await users.upsertPrivileged(username, await hasher.hash(password), "admin"))) {
         throw new InvalidArgumentError(`${username} exists and is not an admin; choose another VOTING_ADMIN_USERNAME`);
       }
+      return username;
     },
   };
 }

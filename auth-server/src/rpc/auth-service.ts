@@ -4,6 +4,7 @@ import { roleEnum, roleName } from "@voting/client";
 import { decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
 import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
 import type { TokenIssuer, TokenPair } from "../domain/tokens.js";
+import type { ServiceTokens } from "../domain/service-tokens.js";
 
 const roleFromProto = (role: authV1.Role): Role | undefined => roleName(role);
 
@@ -42,7 +43,7 @@ function parseListUsers(req: authV1.ListUsersRequest) {
   return { role, afterId, limit: req.pageSize === 0 ? 100 : req.pageSize };
 }
 
-export function authServiceImpl(users: UserService, tokens: TokenIssuer, log: Logger): authV1.AuthServiceServer {
+export function authServiceImpl(users: UserService, tokens: TokenIssuer, services: ServiceTokens, log: Logger): authV1.AuthServiceServer {
   return {
     register: unary(log, async (req: authV1.RegisterRequest) => ({ user: toProtoUser(await users.register(parseRegister(req))) })),
     login: unary(log, async (req: authV1.LoginRequest, ctx) => {
@@ -62,5 +63,11 @@ export function authServiceImpl(users: UserService, tokens: TokenIssuer, log: Lo
       return { users: page.users.map(toProtoUser), nextPageToken: page.lastId === undefined ? "" : encodePageToken(page.lastId) };
     }),
     getJwks: unary(log, async () => ({ keys: tokens.publicKeys().map(toProtoJwk) })),
+    issueServiceToken: unary(log, async (req: authV1.IssueServiceTokenRequest) => {
+      if (req.assertion === "") throw new InvalidArgumentError("assertion is required");
+      if (req.assertion.length > 4 * 1024) throw new InvalidArgumentError("assertion is too long");
+      const t = await services.issue(req.assertion);
+      return { accessToken: t.accessToken, accessTokenExpireTime: t.expiresAt };
+    }),
   };
 }

@@ -1,4 +1,4 @@
-import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
+import { canonicalUsername, isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
 import type { Kysely, Selectable } from "kysely";
 import { CURRENT_LOG_FORMAT, type LogFormat } from "@voting/election-core";
 import type { VoteDb } from "./schema.js";
@@ -212,7 +212,7 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
     },
 
     async isOnRoll(electionId, username) {
-      const r = await k.selectFrom("voter_rolls").select("username").where("election_id", "=", electionId).where("username", "=", username).executeTakeFirst();
+      const r = await k.selectFrom("voter_rolls").select("username").where("election_id", "=", electionId).where("username", "=", canonicalUsername(username)).executeTakeFirst();
       return r !== undefined;
     },
 

@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Migration } from "kysely";
-import type { Dialect } from "@voting/server-kit";
+import { canonicalUsername, type Dialect } from "@voting/server-kit";
 
 export function voteMigrations(dialect: Dialect): Record<string, Migration> {
   const idType = dialect === "sqlite" ? "integer" : "bigint";
@@ -71,6 +71,24 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
         await sql`update elections set log_format = 2 where state = 'draft'`.execute(db);
         await db.schema.alterTable("ballots").addColumn("commitment", "char(64)", (c) => c.notNull().defaultTo("")).execute();
         await db.schema.alterTable("ballots").addColumn("salt", "char(64)", (c) => c.notNull().defaultTo("")).execute();
+      },
+    },
+    // Roll entries take the canonical username form; variants of one name merge into one entry.
+    "0004-canonical-voter-rolls": {
+      async up(db: Kysely<any>) {
+        const rows = await db.selectFrom("voter_rolls").select(["election_id", "username"]).execute();
+        const seen = new Set(rows.map((r) => `${r.election_id}\n${r.username}`));
+        for (const r of rows) {
+          const canonical = canonicalUsername(String(r.username));
+          if (canonical === r.username) continue;
+          const q = db.deleteFrom("voter_rolls").where("election_id", "=", r.election_id).where("username", "=", r.username);
+          if (seen.has(`${r.election_id}\n${canonical}`)) {
+            await q.execute();
+          } else {
+            await db.updateTable("voter_rolls").set({ username: canonical }).where("election_id", "=", r.election_id).where("username", "=", r.username).execute();
+            seen.add(`${r.election_id}\n${canonical}`);
+          }
+        }
       },
     },
   };

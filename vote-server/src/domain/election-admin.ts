@@ -1,6 +1,6 @@
 // Officials' use cases: create and prepare elections, open and close them, by hand or on
 // schedule.
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, USERNAME_PATTERN } from "@voting/server-kit";
+import { AlreadyExistsError, canonicalUsername, FailedPreconditionError, InvalidArgumentError, NotFoundError, USERNAME_PATTERN } from "@voting/server-kit";
 import { DuplicateCandidateError, WrongStateError, type ElectionRepository, type NewElection } from "../db/election-repository.js";
 import { definitionHash, type Election, type ElectionState } from "./elections.js";
 
@@ -12,11 +12,12 @@ function checkName(name: string, what: string): string {
   return trimmed;
 }
 
+/** Roll entries in canonical form (as auth-server stores usernames), without repeats. */
 export function checkUsernames(usernames: string[]): string[] {
   if (usernames.length > LIMITS.rollBatch) throw new InvalidArgumentError(`at most ${LIMITS.rollBatch} usernames per call`);
-  const bad = usernames.find((u) => !USERNAME_PATTERN.test(u));
+  const bad = usernames.find((u) => u.length > 256 || !USERNAME_PATTERN.test(canonicalUsername(u)));
   if (bad !== undefined) throw new InvalidArgumentError(`"${bad.slice(0, 80)}" is not a valid username`);
-  return [...new Set(usernames)];
+  return [...new Set(usernames.map(canonicalUsername))];
 }
 
 export function checkNewElection(e: NewElection, now: number): NewElection {

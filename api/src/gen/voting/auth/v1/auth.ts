@@ -82,7 +82,10 @@ export function roleToJSON(object: Role): string {
 export interface User {
   /** Unique, stable numeric id. */
   id: number;
-  /** Unique login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. */
+  /**
+   * Unique login name in canonical form (NFKC, then lower case): 3 to 64
+   * characters from a-z, 0-9, '.', '_' and '-'.
+   */
   username: string;
   /** What the user may do. */
   role: Role;
@@ -92,7 +95,10 @@ export interface User {
 
 /** RegisterRequest asks for a new account. */
 export interface RegisterRequest {
-  /** Login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. */
+  /**
+   * Login name: 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'. Case
+   * does not count: the account is stored under the canonical (lower-case) form.
+   */
   username: string;
   /** Password: 8 to 1024 characters. */
   password: string;
@@ -108,7 +114,7 @@ export interface RegisterResponse {
 
 /** LoginRequest carries the credentials to check. */
 export interface LoginRequest {
-  /** Login name. */
+  /** Login name, in any case (it is compared in canonical form). */
   username: string;
   /** Password. */
   password: string;
@@ -204,6 +210,27 @@ export interface JsonWebKey {
   alg: string;
   /** Use: "sig". */
   use: string;
+}
+
+/** IssueServiceTokenRequest carries a client assertion. */
+export interface IssueServiceTokenRequest {
+  /**
+   * JWT signed with the service account's Ed25519 key: header alg "EdDSA" and
+   * kid = the account (e.g. "svc-vote"); claims iss = sub = the account, aud =
+   * the auth issuer, iat, exp at most 5 minutes later, and a unique jti.
+   */
+  assertion: string;
+}
+
+/**
+ * IssueServiceTokenResponse holds the service's access token. There is no
+ * refresh token: the service signs a new assertion instead.
+ */
+export interface IssueServiceTokenResponse {
+  /** JWT to send as "authorization: Bearer <token>" metadata. */
+  accessToken: string;
+  /** When the access token expires. */
+  accessTokenExpireTime: Date | undefined;
 }
 
 function createBaseUser(): User {
@@ -1542,6 +1569,166 @@ export const JsonWebKey: MessageFns<JsonWebKey> = {
   },
 };
 
+function createBaseIssueServiceTokenRequest(): IssueServiceTokenRequest {
+  return { assertion: "" };
+}
+
+export const IssueServiceTokenRequest: MessageFns<IssueServiceTokenRequest> = {
+  encode(message: IssueServiceTokenRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.assertion !== "") {
+      writer.uint32(10).string(message.assertion);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.assertion = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenRequest {
+    return { assertion: isSet(object.assertion) ? globalThis.String(object.assertion) : "" };
+  },
+
+  toJSON(message: IssueServiceTokenRequest): unknown {
+    const obj: any = {};
+    if (message.assertion !== "") {
+      obj.assertion = message.assertion;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    return IssueServiceTokenRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenRequest>): IssueServiceTokenRequest {
+    const message = createBaseIssueServiceTokenRequest();
+    message.assertion = object.assertion ?? "";
+    return message;
+  },
+};
+
+function createBaseIssueServiceTokenResponse(): IssueServiceTokenResponse {
+  return { accessToken: "", accessTokenExpireTime: undefined };
+}
+
+export const IssueServiceTokenResponse: MessageFns<IssueServiceTokenResponse> = {
+  encode(message: IssueServiceTokenResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.accessToken !== "") {
+      writer.uint32(10).string(message.accessToken);
+    }
+    if (message.accessTokenExpireTime !== undefined) {
+      Timestamp.encode(toTimestamp(message.accessTokenExpireTime), writer.uint32(18).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): IssueServiceTokenResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseIssueServiceTokenResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.accessToken = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.accessTokenExpireTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): IssueServiceTokenResponse {
+    return {
+      accessToken: isSet(object.accessToken)
+        ? globalThis.String(object.accessToken)
+        : isSet(object.access_token)
+        ? globalThis.String(object.access_token)
+        : "",
+      accessTokenExpireTime: isSet(object.accessTokenExpireTime)
+        ? fromJsonTimestamp(object.accessTokenExpireTime)
+        : isSet(object.access_token_expire_time)
+        ? fromJsonTimestamp(object.access_token_expire_time)
+        : undefined,
+    };
+  },
+
+  toJSON(message: IssueServiceTokenResponse): unknown {
+    const obj: any = {};
+    if (message.accessToken !== "") {
+      obj.accessToken = message.accessToken;
+    }
+    if (message.accessTokenExpireTime !== undefined) {
+      obj.accessTokenExpireTime = message.accessTokenExpireTime.toISOString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    return IssueServiceTokenResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<IssueServiceTokenResponse>): IssueServiceTokenResponse {
+    const message = createBaseIssueServiceTokenResponse();
+    message.accessToken = object.accessToken ?? "";
+    message.accessTokenExpireTime = object.accessTokenExpireTime ?? undefined;
+    return message;
+  },
+};
+
 /**
  * AuthService registers users, checks their passwords and issues signed tokens.
  * Tokens are EdDSA (Ed25519) JWTs; the other services verify them locally with
@@ -1622,6 +1809,22 @@ export const AuthServiceService = {
     responseSerialize: (value: GetJwksResponse): Buffer => Buffer.from(GetJwksResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetJwksResponse => GetJwksResponse.decode(value),
   },
+  /**
+   * IssueServiceToken exchanges a signed client assertion (RFC 7523 style) of a
+   * service account for a short-lived service access token. Services never log
+   * in with a password; a bad, expired or replayed assertion is UNAUTHENTICATED.
+   */
+  issueServiceToken: {
+    path: "/voting.auth.v1.AuthService/IssueServiceToken" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: IssueServiceTokenRequest): Buffer =>
+      Buffer.from(IssueServiceTokenRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): IssueServiceTokenRequest => IssueServiceTokenRequest.decode(value),
+    responseSerialize: (value: IssueServiceTokenResponse): Buffer =>
+      Buffer.from(IssueServiceTokenResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): IssueServiceTokenResponse => IssueServiceTokenResponse.decode(value),
+  },
 } as const;
 
 export interface AuthServiceServer extends UntypedServiceImplementation {
@@ -1649,6 +1852,12 @@ export interface AuthServiceServer extends UntypedServiceImplementation {
   listUsers: handleUnaryCall<ListUsersRequest, ListUsersResponse>;
   /** GetJwks returns the public keys that verify tokens (RFC 7517). Public. */
   getJwks: handleUnaryCall<GetJwksRequest, GetJwksResponse>;
+  /**
+   * IssueServiceToken exchanges a signed client assertion (RFC 7523 style) of a
+   * service account for a short-lived service access token. Services never log
+   * in with a password; a bad, expired or replayed assertion is UNAUTHENTICATED.
+   */
+  issueServiceToken: handleUnaryCall<IssueServiceTokenRequest, IssueServiceTokenResponse>;
 }
 
 export interface AuthServiceClient extends Client {
@@ -1759,6 +1968,26 @@ export interface AuthServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetJwksResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * IssueServiceToken exchanges a signed client assertion (RFC 7523 style) of a
+   * service account for a short-lived service access token. Services never log
+   * in with a password; a bad, expired or replayed assertion is UNAUTHENTICATED.
+   */
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
+  ): ClientUnaryCall;
+  issueServiceToken(
+    request: IssueServiceTokenRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: IssueServiceTokenResponse) => void,
   ): ClientUnaryCall;
 }
 

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { status as Status } from "@grpc/grpc-js";
+import { delayFor, loginLimits } from "./login-limits.js";
+
+const settings = { maxFailuresPerUserAddress: 3, slowAfterFailuresPerUser: 5, maxDelayMs: 5_000, maxAttemptsPerPeer: 1_000 };
+
+function gate() {
+  const slept: number[] = [];
+  return { slept, g: loginLimits(settings, async (ms) => void slept.push(ms)) };
+}
+
+async function fail(g: ReturnType<typeof loginLimits>, user: string, peer: string) {
+  await g.admit(user, peer);
+  await g.failed(user, peer);
+}
+
+describe("login limits", () => {
+  it("when the per-user ceiling is passed, then delays grow from 100 ms and stop at the maximum", () => {
+    expect([4, 5, 6, 7, 10, 100, 1e6].map((f) => delayFor(f, settings))).toEqual([0, 100, 200, 400, 3_200, 5_000, 5_000]);
+  });
+
+  it("when one address fails too often for a user, then only that pair is refused", async () => {
+    const { g } = gate();
+    for (let i = 0; i < 3; i++) await fail(g, "dave", "ipv4:10.0.0.1");
+    await expect(g.admit("dave", "ipv4:10.0.0.1")).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+    await expect(g.admit("dave", "ipv4:10.0.0.2")).resolves.toBeUndefined();
+    await expect(g.admit("erin", "ipv4:10.0.0.1")).resolves.toBeUndefined();
+  });
+
+  it("when many addresses fail for a user, then further attempts are delayed, except from an address that logged in as that user", async () => {
+    const { g, slept } = gate();
+    await g.admit("dave", "ipv4:10.9.9.9");
+    await g.succeeded("dave", "ipv4:10.9.9.9");
+    for (let a = 1; a <= 3; a++) for (let i = 0; i < 2; i++) await fail(g, "dave", `ipv4:10.0.0.${a}`);
+    expect(slept).toEqual([100]);
+    await g.admit("dave", "ipv4:10.0.0.4");
+    expect(slept).toEqual([100, 200]);
+    await g.admit("dave", "ipv4:10.9.9.9");
+    expect(slept).toEqual([100, 200]);
+  });
+});
