@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import mysql from "mysql2/promise";
 import { sql } from "kysely";
-import { Status, voteV1 } from "@voting/client";
+import { createVotingClient, Status, voteV1 } from "@voting/client";
 import { chainHash, choicesKey, parseChoicesKey } from "@voting/election-core";
 import { startAuthServer, readAuthConfig } from "@voting/auth-server";
 import { startTallyServer, readTallyConfig } from "@voting/tally-server";
@@ -332,6 +332,12 @@ describeOnStores("plaintext keys of an older store", (_system, store) => {
       const sealed = await readSealedKeys(db, "auth_signing_keys", k);
       expect(sealed.map((s) => s.kid)).toContain(kid);
       expect(sealed[0].kid).not.toBe(kid);
+      const c = createVotingClient({ authAddr: `127.0.0.1:${auth.port}`, voteAddr: "127.0.0.1:1", tallyAddr: "127.0.0.1:1" });
+      try {
+        expect((await c.auth.getJwks()).keys.map((j) => j.kid)).toEqual([sealed[0].kid, kid]);
+      } finally {
+        c.close();
+      }
       await expectNoPrivateKeyIn(db, sealed.map((s) => s.privateKey).concat(key));
     } finally {
       await auth.stop();

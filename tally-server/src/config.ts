@@ -1,8 +1,10 @@
-import { commonSettings, port, readConfig, serviceAccountSettings, str } from "@voting/server-kit";
+import { commonSettings, port, readConfig, serviceAccountSettings, signingKeySettings, str } from "@voting/server-kit";
 
 export const tallySettings = {
   ...commonSettings,
   ...serviceAccountSettings,
+  ...signingKeySettings,
+  TALLY_SIGNING_KEY_FILE: { doc: "PEM file of Ed25519 keys (PKCS#8) that sign final result statements: the first signs, all are published; re-read when it changes. Unset: keys sealed with the key-encryption key", default: "", parse: str },
   TALLY_PORT: { doc: "tally-server port", default: "50053", parse: port },
   VOTE_ADDR: { doc: "Address of vote-server that tally-server and the CLI dial", default: "localhost:50052", parse: str },
 };

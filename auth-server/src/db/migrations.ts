@@ -1,7 +1,8 @@
 import type { Kysely, Migration } from "kysely";
-import type { Dialect } from "@voting/server-kit";
+import { sealPlaintextKeysMigration, type Dialect, type Logger } from "@voting/server-kit";
 
-export function authMigrations(dialect: Dialect): Record<string, Migration> {
+/** keys: the key-encryption key (if any) that 0002 seals the old plaintext keys with. */
+export function authMigrations(dialect: Dialect, keys: { kek?: Buffer; log?: Logger } = {}): Record<string, Migration> {
   // SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid).
   const idType = dialect === "sqlite" ? "integer" : "bigint";
   return {
@@ -25,5 +26,6 @@ export function authMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0002-sealed-signing-keys": sealPlaintextKeysMigration("auth_signing_keys", keys),
   };
 }
