@@ -4,6 +4,8 @@
 // once their health checks answer, and stops all three cleanly on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
@@ -28,6 +30,16 @@ env.AUTH_ADDR ||= `localhost:${env.AUTH_PORT}`;
 env.VOTE_ADDR ||= `localhost:${env.VOTE_PORT}`;
 // The servers authenticate to each other with service accounts; one random password per run.
 env.SERVICE_PASSWORD ||= randomBytes(24).toString("base64url");
+// Signing keys are kept in the store sealed with a key-encryption key, made once and kept
+// beside the store (never in it). Losing it loses the keys; see "Keys" in README.md.
+if (!env.KEY_ENCRYPTION_KEY && !env.KEY_ENCRYPTION_KEY_FILE) {
+  env.KEY_ENCRYPTION_KEY_FILE = join(root, "data", "keys", "key-encryption-key");
+  if (!existsSync(env.KEY_ENCRYPTION_KEY_FILE)) {
+    mkdirSync(join(root, "data", "keys"), { recursive: true, mode: 0o700 });
+    writeFileSync(env.KEY_ENCRYPTION_KEY_FILE, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+    console.log(`Made a key-encryption key for the signing keys: ${env.KEY_ENCRYPTION_KEY_FILE}`);
+  }
+}
 
 const services = [
   { name: "auth-server", port: env.AUTH_PORT },
