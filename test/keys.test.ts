@@ -44,7 +44,7 @@ function encodingsOf(key: KeyObject): string[] {
   const pem = pemOf(key);
   const seed = Buffer.from(key.export({ format: "jwk" }).d!, "base64url");
   const der = key.export({ format: "der", type: "pkcs8" });
-  return [pem, pem.split("\n")[1], ...[seed, der].flatMap((b) => [b.toString("hex"), b.toString("base64"), b.toString("base64url"), b.toString("base64").replace(/=+$/, "")])];
+  return [pem, pem.split("\n")[1], ...[seed, der].flatMap((b) => [b.toString("hex"), b.toString("base64"), b.toString("base64url"), b.toString("base64").replace(/=+$/, ""), b.toString("latin1")])];
 }
 
 async function tablesOf(db: Database<any>): Promise<string[]> {
@@ -225,8 +225,10 @@ describeOnStores(
       await expect(create(before)).resolves.toBeDefined();
       await eventually(() => create(after), 15_000, "vote-server accepts the new key");
 
+      const tallyBefore = (await sys.client().tally.getJwks()).keys.map((k) => k.kid);
       const statementKid = await rotateSigningKey(sys.db, "tally_signing_keys", kek(sys));
       await eventually(async () => ((await sys.client().tally.getJwks()).keys.some((k) => k.kid === statementKid.kid) ? true : undefined));
+      expect((await sys.client().tally.getJwks()).keys.map((k) => k.kid)).toEqual([statementKid.kid, ...tallyBefore]);
       const id = await closedElection(sys);
       expect(kidOf((await sys.client().tally.getResults({ electionId: id })).result!.statement)).toBe(statementKid.kid);
     });
