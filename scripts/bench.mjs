@@ -51,6 +51,7 @@ async function startServers(databaseUrl, basePort) {
     HOST: "127.0.0.1",
     LOG_LEVEL: "warn",
     ...serviceKeyEnv(),
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     // Setup registers thousands of users; OWASP-strength hashing is measured separately.
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",

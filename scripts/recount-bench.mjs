@@ -71,6 +71,7 @@ await db.close();
 const port = 53000 + Math.floor(Math.random() * 1000) * 3;
 const env = {
   ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...serviceKeyEnv(),
+  KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
   ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: String(port), VOTE_PORT: String(port + 1), TALLY_PORT: String(port + 2),
   AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`,
 };

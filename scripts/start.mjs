@@ -3,7 +3,9 @@
 // child processes on the embedded SQLite store (or DATABASE_URL), prints their addresses
 // once their health checks answer, and stops all three cleanly on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 
@@ -34,6 +36,16 @@ if (!env.SERVICE_PUBLIC_KEYS_FILE && !env.VOTE_SERVICE_KEY_FILE && !env.TALLY_SE
   env.SERVICE_PUBLIC_KEYS_FILE = keys.publicKeysFile;
   env.VOTE_SERVICE_KEY_FILE = keys.privateKeyFiles["svc-vote"];
   env.TALLY_SERVICE_KEY_FILE = keys.privateKeyFiles["svc-tally"];
+}
+// Signing keys are kept in the store sealed with a key-encryption key, made once and kept
+// beside the store (never in it). Losing it loses the keys; see "Keys" in README.md.
+if (!env.KEY_ENCRYPTION_KEY && !env.KEY_ENCRYPTION_KEY_FILE) {
+  env.KEY_ENCRYPTION_KEY_FILE = join(root, "data", "keys", "key-encryption-key");
+  if (!existsSync(env.KEY_ENCRYPTION_KEY_FILE)) {
+    mkdirSync(join(root, "data", "keys"), { recursive: true, mode: 0o700 });
+    writeFileSync(env.KEY_ENCRYPTION_KEY_FILE, `${randomBytes(32).toString("base64")}\n`, { mode: 0o600, flag: "wx" });
+    console.log(`Made a key-encryption key for the signing keys: ${env.KEY_ENCRYPTION_KEY_FILE}`);
+  }
 }
 
 const services = [

@@ -38,7 +38,7 @@ describeOnStores("consistent reads", (system) => {
     const sys = system();
     const db = openDatabase<any>(sys.databaseUrl);
     try {
-      await migrate(db, "tally_migrations", tallyMigrations);
+      await migrate(db, "tally_migrations", tallyMigrations());
       const repo = tallyRepository(db);
       const to = { seq: 1, hash: "ab".repeat(32) };
       const results = await Promise.all([repo.apply(777, 0, to, new Map([["1", 1]])), repo.apply(777, 0, to, new Map([["1", 1]]))]);

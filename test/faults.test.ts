@@ -135,6 +135,7 @@ class Cluster {
       HOST: "127.0.0.1",
       LOG_LEVEL: "warn",
       ...serviceKeyEnv(this.keysDir),
+      KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
       ARGON2_MEMORY_KIB: "1024",
       ARGON2_TIME_COST: "1",
       LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",

@@ -133,6 +133,8 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"],
     TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"],
     PEER_CHECK_EVERY_MS: "500",
+    // Signing keys are sealed in the store with this system's own key-encryption key.
+    KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",
     // Every test user logs in from 127.0.0.1; suites that test this limit set it.

@@ -1,15 +1,17 @@
 // Tokens that must not work: each gets UNAUTHENTICATED and the ballot is not recorded.
 import { expect, it } from "vitest";
-import { exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
-import { createHmac, randomUUID } from "node:crypto";
+import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
+import { createHmac, createPublicKey, randomUUID, type KeyObject } from "node:crypto";
+import { readSealedKeys } from "@voting/server-kit";
 import { Status } from "@voting/client";
 import { describeOnStores, rowCounts, type System } from "./harness.js";
 
 const b64 = (v: object | string) => Buffer.from(typeof v === "string" ? v : JSON.stringify(v)).toString("base64url");
 
-async function signingKey(sys: System): Promise<{ kid: string; key: CryptoKey | Uint8Array; publicJwk: JWK }> {
-  const row = await sys.db.kysely.selectFrom("auth_signing_keys").selectAll().executeTakeFirstOrThrow();
-  return { kid: row.kid, key: await importJWK(JSON.parse(row.private_jwk), "EdDSA"), publicJwk: JSON.parse(row.public_jwk) };
+/** The signing key, opened with the key-encryption key that the harness gave the servers. */
+async function signingKey(sys: System): Promise<{ kid: string; key: KeyObject; publicJwk: JWK }> {
+  const [k] = await readSealedKeys(sys.db, "auth_signing_keys", Buffer.from(sys.env.KEY_ENCRYPTION_KEY, "base64"));
+  return { kid: k.kid, key: k.privateKey, publicJwk: { ...(createPublicKey(k.privateKey).export({ format: "jwk" }) as JWK), kid: k.kid, alg: "EdDSA", use: "sig" } };
 }
 
 function claims(userId: number, over: Record<string, unknown> = {}) {

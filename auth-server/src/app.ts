@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, signingKeyStore, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
@@ -17,10 +17,25 @@ import { authServiceImpl } from "./rpc/auth-service.js";
 export async function startAuthServer(config: AuthConfig, log: Logger): Promise<RunningService> {
   const tls = loadTls(config);
   const servicePublicKeys = loadServicePublicKeys(config.SERVICE_PUBLIC_KEYS_FILE, "SERVICE_PUBLIC_KEYS_FILE");
+  const kek = await readKek(config);
+  requireKeySource({ keyFile: config.AUTH_SIGNING_KEY_FILE, kek, fileSetting: "AUTH_SIGNING_KEY_FILE" });
   const db = openDatabase<AuthDb>(config.DATABASE_URL);
+  let keys: KeyRing | undefined;
   try {
-    await migrate(db, "auth_migrations", authMigrations(db.dialect));
-    const tokens = await tokenIssuer(signingKeyStore(db, "auth_signing_keys"), {
+    await migrate(db, "auth_migrations", authMigrations(db.dialect, { kek, log }));
+    keys = await openKeyRing({
+      db,
+      table: "auth_signing_keys",
+      fileSetting: "AUTH_SIGNING_KEY_FILE",
+      keyFile: config.AUTH_SIGNING_KEY_FILE,
+      kek,
+      reloadMs: config.SIGNING_KEY_RELOAD_MS,
+      rotateHours: config.SIGNING_KEY_ROTATE_HOURS,
+      // Until every token the old key signed has expired, plus clock leeway and a reload.
+      retainSeconds: Math.max(config.ACCESS_TOKEN_TTL_SECONDS, config.REFRESH_TOKEN_TTL_SECONDS) + 600,
+      log,
+    });
+    const tokens = tokenIssuer(keys, {
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
@@ -58,14 +73,17 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
     });
     log.info({ address: `${config.HOST}:${server.port}` }, "auth-server listening");
+    const ring = keys;
     return {
       port: server.port,
       async stop() {
         await server.shutdown();
+        ring.close();
         await db.close();
       },
     };
   } catch (err) {
+    keys?.close();
     await db.close();
     throw err;
   }

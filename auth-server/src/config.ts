@@ -1,12 +1,14 @@
-import { commonSettings, int, port, readConfig, str } from "@voting/server-kit";
+import { commonSettings, int, port, readConfig, signingKeySettings, str } from "@voting/server-kit";
 
 export const authSettings = {
   ...commonSettings,
+  ...signingKeySettings,
   SERVICE_PUBLIC_KEYS_FILE: {
     doc: "JWKS of the service accounts' Ed25519 public keys (kid = account, e.g. svc-vote); `npm start` creates it",
     default: "data/keys/service-keys.jwks.json",
     parse: str,
   },
+  AUTH_SIGNING_KEY_FILE: { doc: "PEM file of Ed25519 keys (PKCS#8) that sign tokens: the first signs, all are published; re-read when it changes. Unset: keys sealed with the key-encryption key", default: "", parse: str },
   AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },
   ACCESS_TOKEN_TTL_SECONDS: { doc: "Access-token lifetime", default: "900", parse: int(30, 86_400) },
   REFRESH_TOKEN_TTL_SECONDS: { doc: "Refresh-token lifetime", default: "604800", parse: int(60, 90 * 86_400) },

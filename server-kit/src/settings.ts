@@ -1,6 +1,7 @@
 // Settings every server reads. Each server adds its own; the README table lists all.
 import { int, oneOf, port, str, type Setting } from "./config.js";
 import { parseDatabaseUrl } from "./db.js";
+import { parseKek } from "./signing-keys.js";
 
 export const commonSettings = {
   HOST: { doc: "Address the servers bind to", default: "127.0.0.1", parse: str },
@@ -30,3 +31,15 @@ export const peerSettings = {
 } satisfies Record<string, Setting<unknown>>;
 
 export { port };
+
+/** Where the signing servers (auth, tally) get their keys; see "Keys" in README.md. */
+export const signingKeySettings = {
+  KEY_ENCRYPTION_KEY: {
+    doc: "32 random bytes, base64: seals the signing keys that the servers keep in the store (unless a key file is set); `npm start` makes one in data/keys/",
+    default: "",
+    parse: (raw: string) => (raw === "" ? undefined : parseKek(raw)),
+  },
+  KEY_ENCRYPTION_KEY_FILE: { doc: "File holding KEY_ENCRYPTION_KEY instead (base64 text)", default: "", parse: str },
+  SIGNING_KEY_ROTATE_HOURS: { doc: "With a key-encryption key: a new signing key when the newest is this old (0: never)", default: "720", parse: int(0, 876_000) },
+  SIGNING_KEY_RELOAD_MS: { doc: "How often the signing keys are re-read (key file or store), so rotation needs no restart", default: "5000", parse: int(100, 3_600_000) },
+} satisfies Record<string, Setting<unknown>>;

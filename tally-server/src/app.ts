@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -96,11 +96,14 @@ function votePort(client: VotingClient): VotePort {
 export async function startTallyServer(config: TallyConfig, log: Logger): Promise<RunningService> {
   const tls = loadTls(config);
   const key = loadServicePrivateKey(config.TALLY_SERVICE_KEY_FILE, "TALLY_SERVICE_KEY_FILE");
+  const kek = await readKek(config);
+  requireKeySource({ keyFile: config.TALLY_SIGNING_KEY_FILE, kek, fileSetting: "TALLY_SIGNING_KEY_FILE" });
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
+  let keys: KeyRing | undefined;
   const closing = new AbortController();
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", key, issuer: config.JWT_ISSUER, tls });
   try {
-    await migrate(db, "tally_migrations", tallyMigrations);
+    await migrate(db, "tally_migrations", tallyMigrations({ kek, log }));
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const book = tallyBook({
       repo: tallyRepository(db),
@@ -112,7 +115,18 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         server?.setServing(false, "ballot-chain");
       },
     });
-    const keys = await loadSigningKeys(signingKeyStore(db, "tally_signing_keys"));
+    keys = await openKeyRing({
+      db,
+      table: "tally_signing_keys",
+      fileSetting: "TALLY_SIGNING_KEY_FILE",
+      keyFile: config.TALLY_SIGNING_KEY_FILE,
+      kek,
+      reloadMs: config.SIGNING_KEY_RELOAD_MS,
+      rotateHours: config.SIGNING_KEY_ROTATE_HOURS,
+      // Statements are permanent: every key that signed one stays published.
+      retainSeconds: Infinity,
+      log,
+    });
     const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
@@ -139,6 +153,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     });
     log.info({ address: `${config.HOST}:${server.port}` }, "tally-server listening");
     const s = server;
+    const ring = keys;
     return {
       port: s.port,
       async stop() {
@@ -146,10 +161,12 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         await s.shutdown();
         await running;
         peers.close();
+        ring.close();
         await db.close();
       },
     };
   } catch (err) {
+    keys?.close();
     peers.close();
     await db.close();
     throw err;

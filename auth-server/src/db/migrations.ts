@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from "kysely";
-import { canonicalUsername, type Dialect } from "@voting/server-kit";
+import { canonicalUsername, sealPlaintextKeysMigration, type Dialect, type Logger } from "@voting/server-kit";
 
 /**
  * New names for existing usernames: each becomes canonicalUsername(name). When several
@@ -23,7 +23,8 @@ export function canonicalRenames(rows: { id: number; username: string }[]): { id
   return out;
 }
 
-export function authMigrations(dialect: Dialect): Record<string, Migration> {
+/** keys: the key-encryption key (if any) that 0002 seals the old plaintext keys with. */
+export function authMigrations(dialect: Dialect, keys: { kek?: Buffer; log?: Logger } = {}): Record<string, Migration> {
   // SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid).
   const idType = dialect === "sqlite" ? "integer" : "bigint";
   return {
@@ -63,5 +64,6 @@ export function authMigrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    "0003-sealed-signing-keys": sealPlaintextKeysMigration("auth_signing_keys", keys),
   };
 }

@@ -10,9 +10,9 @@ export interface UsersTable {
 
 export interface SigningKeysTable {
   kid: string;
-  private_jwk: string;
-  public_jwk: string;
   created_at: number;
+  /** The private key sealed with the key-encryption key (AES-256-GCM); see server-kit signing-keys. */
+  sealed_key: string | null;
 }
 
 export interface UsedAssertionsTable {

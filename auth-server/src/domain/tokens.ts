@@ -1,8 +1,8 @@
-// Signing keys and token issuing. Keys live in the store so that tokens survive restarts
-// and every replica publishes the same JWKS; the newest key signs.
-import { importJWK, SignJWT, type JWK } from "jose";
-import { randomUUID } from "node:crypto";
-import { ACCESS_TOKEN_TYPE, loadSigningKeys, REFRESH_TOKEN_TYPE, TOKEN_ALGORITHM, UnauthenticatedError, verifyToken, type KeyStore } from "@voting/server-kit";
+// Token issuing. The key ring (a key file, or keys sealed in the store) is reloaded while
+// running: the key that signs is looked up per token, every published key verifies.
+import { SignJWT, type JWK } from "jose";
+import { randomUUID, type KeyObject } from "node:crypto";
+import { ACCESS_TOKEN_TYPE, REFRESH_TOKEN_TYPE, TOKEN_ALGORITHM, UnauthenticatedError, verifyToken, type KeyRing } from "@voting/server-kit";
 import type { User } from "./users.js";
 
 export interface TokenPair {
@@ -24,16 +24,13 @@ export interface TokenIssuer {
   verifyRefresh(token: string): Promise<{ userId: number }>;
   publicKeys(): JWK[];
   /** Key lookup for verifying access tokens locally. */
-  keyFor(kid: string | undefined): Promise<CryptoKey | Uint8Array>;
+  keyFor(kid: string | undefined): Promise<KeyObject>;
 }
 
-export async function tokenIssuer(keys: KeyStore, s: TokenSettings): Promise<TokenIssuer> {
-  const { kid, privateKey, publicJwks } = await loadSigningKeys(keys);
-  const publicKeys = new Map<string, CryptoKey | Uint8Array>();
-  for (const jwk of publicJwks) publicKeys.set(jwk.kid!, await importJWK(jwk, TOKEN_ALGORITHM));
-
-  const sign = (user: User, type: string, audience: string, ttl: number, now: number) =>
-    new SignJWT({ role: user.role, name: user.username })
+export function tokenIssuer(keys: KeyRing, s: TokenSettings): TokenIssuer {
+  const sign = (user: User, type: string, audience: string, ttl: number, now: number) => {
+    const { kid, privateKey } = keys.signer();
+    return new SignJWT({ role: user.role, name: user.username })
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: type })
       .setSubject(String(user.id))
       .setIssuer(s.issuer)
@@ -42,9 +39,10 @@ export async function tokenIssuer(keys: KeyStore, s: TokenSettings): Promise<Tok
       .setExpirationTime(Math.floor(now / 1000) + ttl)
       .setJti(randomUUID())
       .sign(privateKey);
+  };
 
   const keyFor = async (kid: string | undefined) => {
-    const key = kid ? publicKeys.get(kid) : undefined;
+    const key = keys.keyFor(kid);
     if (!key) throw new UnauthenticatedError("token is signed by an unknown key");
     return key;
   };
@@ -64,7 +62,7 @@ export async function tokenIssuer(keys: KeyStore, s: TokenSettings): Promise<Tok
       const claims = await verifyToken(token, { keys: (h) => keyFor(h.kid), issuer: s.issuer, audience: s.issuer, type: REFRESH_TOKEN_TYPE });
       return { userId: claims.userId };
     },
-    publicKeys: () => publicJwks,
+    publicKeys: () => keys.publicJwks(),
     keyFor,
   };
 }

@@ -1,6 +1,8 @@
 import type { Kysely, Migration } from "kysely";
+import { sealPlaintextKeysMigration, type Logger } from "@voting/server-kit";
 
-export const tallyMigrations: Record<string, Migration> = {
+/** keys: the key-encryption key (if any) that 0003 seals the old plaintext keys with. */
+export const tallyMigrations = (keys: { kek?: Buffer; log?: Logger } = {}): Record<string, Migration> => ({
   "0001-progress-and-ballots": {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -35,4 +37,5 @@ export const tallyMigrations: Record<string, Migration> = {
         .execute();
     },
   },
-};
+  "0003-sealed-signing-keys": sealPlaintextKeysMigration("tally_signing_keys", keys),
+});

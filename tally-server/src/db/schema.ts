@@ -15,9 +15,9 @@ export interface TallyBallotsTable {
 
 export interface TallySigningKeysTable {
   kid: string;
-  private_jwk: string;
-  public_jwk: string;
   created_at: number;
+  /** The private key sealed with the key-encryption key (AES-256-GCM); see server-kit signing-keys. */
+  sealed_key: string | null;
 }
 
 /** The signed final result statement of each closed election; the first one written stands. */

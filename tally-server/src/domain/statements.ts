@@ -3,7 +3,7 @@
 // cannot be altered afterwards without the signature (checked with the published JWKS)
 // showing it.
 import { SignJWT } from "jose";
-import { TOKEN_ALGORITHM, type SigningKeys } from "@voting/server-kit";
+import { TOKEN_ALGORITHM, type KeyRing } from "@voting/server-kit";
 import type { StatementRepository } from "../db/statement-repository.js";
 import type { ElectionResult } from "./results.js";
 
@@ -25,16 +25,17 @@ export function statementClaims(r: ElectionResult) {
   };
 }
 
-export function statementSigner(keys: SigningKeys, repo: StatementRepository) {
+export function statementSigner(keys: KeyRing, repo: StatementRepository) {
   return async (r: ElectionResult): Promise<string> => {
     const existing = await repo.get(r.electionId);
     if (existing) return existing;
+    const { kid, privateKey } = keys.signer();
     const jws = await new SignJWT(statementClaims(r))
-      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid: keys.kid, typ: STATEMENT_TYPE })
+      .setProtectedHeader({ alg: TOKEN_ALGORITHM, kid, typ: STATEMENT_TYPE })
       .setIssuer(STATEMENT_ISSUER)
       .setSubject(String(r.electionId))
       .setIssuedAt()
-      .sign(keys.privateKey);
+      .sign(privateKey);
     return repo.putIfAbsent(r.electionId, jws);
   };
 }

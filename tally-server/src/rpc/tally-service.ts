@@ -28,9 +28,9 @@ export interface ResultsPort {
   subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
 }
 
-export function tallyServiceImpl(results: ResultsPort, publicKeys: JWK[], closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
+export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
   return {
-    getJwks: unary(log, async () => ({ keys: publicKeys.map(toProtoJwk) })),
+    getJwks: unary(log, async () => ({ keys: publicKeys().map(toProtoJwk) })),
     getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId))) })),
     watchResults: serverStream(log, async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);

@@ -92,7 +92,7 @@ export const audit: CommandModule<GlobalArgs, Args> = {
         const { keys } = await client.tally.getJwks();
         const { payload } = await jwtVerify(published.statement, createLocalJWKSet({ keys } as JSONWebKeySet), { algorithms: ["EdDSA"], typ: "voting-result+jwt", issuer: "voting-tally" }).catch(
           (err: Error) => {
-            throw new RefusedError(`the final result statement of election ${e.id} does not verify: ${err.message}`);
+            throw new RefusedError(`the signature of the final result statement of election ${e.id} does not verify: ${err.message}`);
           },
         );
         if (payload.log_head_hash !== hashAtCounted || payload.ballot_count !== published.countedThroughSeq || JSON.stringify(payload.winners) !== JSON.stringify(recount.winners)) {
