@@ -4,6 +4,7 @@ import { ConfigError, createTokenVerifier, migrate, signingKeyStore, type Runnin
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
+import { refreshFamilyRepository } from "./db/refresh-family-repository.js";
 import type { AuthDb } from "./db/schema.js";
 import { argon2Hasher } from "./domain/passwords.js";
 import { tokenIssuer } from "./domain/tokens.js";
@@ -20,7 +21,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    });
+    }, refreshFamilyRepository(db));
     const users = userService({
       users: userRepository(db),
       hasher: argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
