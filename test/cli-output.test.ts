@@ -6,6 +6,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { voteV1 } from "@voting/client";
+import { eventually, startSystem, uniqueName, type System } from "./harness.js";
 
 const BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
 
@@ -59,5 +61,80 @@ describe("the voting CLI's output", () => {
     const result = JSON.parse(r.stdout);
     expect(result.rounds).toHaveLength(199);
     expect(result.winners).toHaveLength(1);
+  });
+});
+
+describe("the voting CLI against servers", () => {
+  let sys: System;
+  let home: string;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    sys = await startSystem("sqlite");
+    home = await mkdtemp(join(tmpdir(), "voting-cli-srv-"));
+    env = { AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, "config") };
+    expect((await voting("login", "admin", "admin-password")).code).toBe(0);
+  });
+  afterAll(async () => {
+    await sys?.stop();
+    await rm(home, { recursive: true, force: true });
+  });
+
+  const voting = (...args: string[]) => sh([process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" "), env);
+  const json = async (...args: string[]) => {
+    const r = await voting(...args, "--json");
+    expect(r.stderr, args.join(" ")).toBe("");
+    expect(r.code).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const newElection = async (over: Partial<voteV1.CreateElectionRequest> = {}) => {
+    const admin = sys.client(await sys.adminToken());
+    const { election } = await admin.elections.createElection({ title: uniqueName("Board"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["Ada", "Grace"], resultsWhileOpen: true, ...over });
+    return { admin, election: election! };
+  };
+
+  it("when a roll CSV is empty or holds only its header, then the CLI reports the roll's real size and changes nothing", async () => {
+    const { election } = await newElection();
+    const full = join(home, "roll.csv");
+    await writeFile(full, "username\nann\nbob\ncid\n");
+    expect(await json("election", "roll", String(election.id), full)).toEqual({ electionId: election.id, added: 3, rollSize: 3 });
+    for (const [name, text] of [["empty.csv", ""], ["header.csv", "username\n"], ["comments.csv", "# nobody yet\n\n"]]) {
+      const file = join(home, name);
+      await writeFile(file, text);
+      expect(await json("election", "roll", String(election.id), file)).toEqual({ electionId: election.id, added: 0, rollSize: 3 });
+    }
+    // An empty roll file does not switch a roll on for an election that had none.
+    const { election: open } = await newElection();
+    expect(await json("election", "roll", String(open.id), join(home, "empty.csv"))).toEqual({ electionId: open.id, added: 0, rollSize: 0 });
+    expect((await sys.client().elections.getElection({ electionId: open.id })).election!.hasVoterRoll).toBe(false);
+  });
+
+  it("when audit is run without --election, then it audits the general election as results does", async () => {
+    const voter = await sys.user("voter");
+    const cand = await sys.user("candidate");
+    await sys.client(voter.token).votes.castVote({ ballot: { choices: [cand.id] } });
+    await eventually(async () => ((await sys.client().tally.getResults({})).result!.countedThroughSeq >= 1 ? true : undefined));
+    const report = await json("audit");
+    expect(report).toMatchObject({ electionId: 1, ok: true, ballots: 1 });
+    expect((await json("results")).electionId).toBe(1);
+  });
+
+  it("when an election closes with no ballot, then no winner is named by the server or the CLI", async () => {
+    for (const method of [voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, voteV1.BallotMethod.BALLOT_METHOD_IRV, voteV1.BallotMethod.BALLOT_METHOD_SCHULZE]) {
+      const { admin, election } = await newElection({ method, candidates: ["Ada", "Grace", "Edsger"] });
+      await admin.elections.openElection({ electionId: election.id });
+      await admin.elections.closeElection({ electionId: election.id });
+      const result = await eventually(async () => {
+        const r = (await sys.client().tally.getResults({ electionId: election.id })).result!;
+        return r.final ? r : undefined;
+      });
+      expect(result.winners).toEqual([]);
+      expect(result.candidates.filter((c) => c.elected)).toEqual([]);
+      expect(result.ties).toEqual([]);
+      const shown = await json("results", "--election", String(election.id));
+      expect(shown.winners).toEqual([]);
+      const text = await voting("results", "--election", String(election.id));
+      expect(text.stdout).not.toMatch(/^\*/m);
+      expect(text.stdout).toMatch(/no one is elected/);
+    }
   });
 });

@@ -19,6 +19,7 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
   const head = `${r.title} — ${r.method || "?"}${r.seats > 1 ? `, ${r.seats} seats` : ""} — ${ballots} counted (log seq ${r.countedThroughSeq}) — ${status}`;
   if (r.embargoed) return head;
   if (r.candidates.length === 0) return `${head}\nno candidates yet`;
+  const nobody = r.winners.length === 0 && r.validBallots === 0 ? ["no one is elected: no ballot was counted"] : [];
   const names = new Map(r.candidates.map((c) => [c.candidateId, c.name]));
   const name = (id: number) => names.get(id) ?? `#${id}`;
   // Plurality and approval report their single count as a round too; only irv and stv have rounds to show.
@@ -51,5 +52,6 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
     if (r.ranking.length > 0) out.push(`ranking: ${r.ranking.map((g) => g.candidateIds.map(name).join(" = ")).join(" > ")}`);
   }
   for (const t of r.ties) out.push(`tie${t.round ? ` in round ${t.round}` : ""} among ${t.among.map(name).join(", ")}: ${t.detail}`);
+  out.push(...nobody);
   return out.join("\n");
 }
