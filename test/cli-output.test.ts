@@ -137,4 +137,28 @@ describe("the voting CLI against servers", () => {
       expect(text.stdout).toMatch(/no one is elected/);
     }
   });
+
+  it("when a stored title or name holds control or bidi characters, then the CLI shows them escaped, never raw", async () => {
+    const { election } = await newElection();
+    const title = "Evil\u001b[2J\u001b]0;pwned\u0007 \u202eeltit\u202c \u0085\u009b31m\u007f end";
+    const name = "Ada\r\u001b[1A\u2066Grace\u2069";
+    // Rows written before the servers refused such text.
+    await sys.db.kysely.updateTable("elections").set({ title }).where("id", "=", election.id).execute();
+    await sys.db.kysely.updateTable("candidates").set({ name }).where("election_id", "=", election.id).where("name", "=", "Ada").execute();
+    await sys.client(await sys.adminToken()).elections.openElection({ electionId: election.id });
+    const raw = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+    for (const args of [["election", "show", String(election.id)], ["election", "list"], ["results", "--election", String(election.id)]]) {
+      const human = await voting(...args);
+      expect(human.code, `${args.join(" ")}: ${human.stderr}`).toBe(0);
+      expect(human.stdout, args.join(" ")).not.toMatch(raw);
+      const json = await voting(...args, "--json");
+      expect(json.stdout, args.join(" ")).not.toMatch(raw);
+      expect(json.stdout).toContain("\\u001b");
+    }
+    const shown = await voting("election", "show", String(election.id));
+    expect(shown.stdout).toContain("Evil\\x1b[2J\\x1b]0;pwned\\x07 \\u202eeltit\\u202c \\x85\\x9b31m\\x7f end");
+    expect(shown.stdout).toContain("Ada\\x0d\\x1b[1A\\u2066Grace\\u2069");
+    // JSON keeps the stored value exactly, as escapes.
+    expect(JSON.parse((await voting("election", "show", String(election.id), "--json")).stdout)).toMatchObject({ title, candidates: [{ name }, { name: "Grace" }] });
+  });
 });

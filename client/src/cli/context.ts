@@ -2,6 +2,7 @@
 import { decodeJwt } from "jose";
 import { createVotingClient, type VotingClient } from "../client.js";
 import { loadSession, saveSession, type SavedSession } from "./session-store.js";
+import { jsonSafe, terminalSafe } from "./format.js";
 
 export interface GlobalArgs {
   json: boolean;
@@ -55,5 +56,5 @@ export function tokenSubject(token: string): number {
 }
 
 export function print(args: GlobalArgs, json: unknown, human: string): void {
-  process.stdout.write(args.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
+  process.stdout.write(args.json ? `${jsonSafe(json)}\n` : `${terminalSafe(human)}\n`);
 }

@@ -1,5 +1,25 @@
 import type { tallyV1 } from "@voting/api";
 
+// Characters that act on a terminal or reorder what it shows: C0 and C1 controls, DEL, bidi
+// embeddings, overrides, isolates and marks, line and paragraph separators. Servers refuse
+// them in new text; older rows, or a hostile server, may still send them.
+const UNSAFE = /[\u0000-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+const UNSAFE_BUT_NEWLINE = /[\u0000-\u0009\u000B-\u001F\u007F-\u009F\u061C\u200E\u200F\u2028\u2029\u202A-\u202E\u2066-\u2069]/gu;
+const hex = (c: string, width: number) => c.codePointAt(0)!.toString(16).padStart(width, "0");
+
+/**
+ * Text for a terminal: every such character except our own line breaks becomes a visible
+ * escape (`\x1b`, `\u202e`). Everything the CLI writes for people goes through here.
+ */
+export function terminalSafe(text: string): string {
+  return text.replace(UNSAFE_BUT_NEWLINE, (c) => (c.codePointAt(0)! < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`));
+}
+
+/** JSON with every such character as a `\uXXXX` escape: the same value, safe to print. */
+export function jsonSafe(value: unknown): string {
+  return JSON.stringify(value).replace(UNSAFE, (c) => `\\u${hex(c, 4)}`);
+}
+
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>

@@ -5,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
 import { isServiceError } from "../client.js";
 import { RefusedError, UsageError, type GlobalArgs } from "./context.js";
+import { terminalSafe } from "./format.js";
 import { register } from "./commands/register.js";
 import { login } from "./commands/login.js";
 import { candidates } from "./commands/candidates.js";
@@ -26,7 +27,7 @@ async function exit(code: number): Promise<never> {
 }
 
 async function fail(message: string, code: number): Promise<never> {
-  process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
+  process.stderr.write(`voting: ${terminalSafe(message.split("\n")[0])}\n`);
   return exit(code);
 }
 
