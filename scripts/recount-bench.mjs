@@ -99,13 +99,18 @@ for (const c of children) c.kill("SIGTERM");
 // 3. The independent recount, from the raw table.
 start = performance.now();
 const raw = new Database(file, { readonly: true });
-const head = raw.prepare("select genesis_hash, head_hash, head_seq from elections where id = ?").get(created.id);
+const head = raw.prepare("select genesis_hash, head_hash, head_seq, log_format from elections where id = ?").get(created.id);
+if (Number(head.log_format) !== 2) throw new Error(`expected log format 2, found ${head.log_format}`);
 let prev = Buffer.from(head.genesis_hash, "hex");
 let expectedSeq = 1;
 const rankings = [];
-for (const row of raw.prepare("select seq, tracking_code, choices, hash from ballots where election_id = ? order by seq").iterate(created.id)) {
+for (const row of raw.prepare("select seq, tracking_code, choices, commitment, salt, hash from ballots where election_id = ? order by seq").iterate(created.id)) {
   if (Number(row.seq) !== expectedSeq) throw new Error(`gap at seq ${expectedSeq}`);
-  const bytes = Buffer.from(`voting-ballot-log-v1\n${created.id}\n${row.seq}\n${row.tracking_code}\n${row.choices}\n`);
+  // Format 2 (docs/ballot-log.md): the salt and choices open the commitment; the entry bytes carry the commitment.
+  if (!/^[0-9a-f]{64}$/.test(row.salt)) throw new Error(`no salt at seq ${row.seq}`);
+  const opened = createHash("sha256").update("voting-ballot-commitment-v2\n").update(Buffer.from(row.salt, "hex")).update(`${row.choices}\n`).digest("hex");
+  if (opened !== row.commitment) throw new Error(`ballot at seq ${row.seq} does not open its commitment`);
+  const bytes = Buffer.from(`voting-ballot-log-v2\n${created.id}\n${row.seq}\n${row.tracking_code}\n${row.commitment}\n`);
   const h = createHash("sha256").update(prev).update(bytes).digest();
   if (h.toString("hex") !== row.hash) throw new Error(`chain broken at seq ${row.seq}`);
   prev = h;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,9 +34,9 @@ function voting(sys: System, ...args: string[]) {
 }
 
 /** A closed IRV election with 12 ballots, counted to the end. */
-async function closedElection(sys: System) {
+async function closedElection(sys: System, resultsWhileOpen = true) {
   const admin = sys.client(await sys.adminToken());
-  const { election } = await admin.elections.createElection({ title: uniqueName("Audit"), method: voteV1.BallotMethod.BALLOT_METHOD_IRV, candidates: ["A", "B", "C"], resultsWhileOpen: true });
+  const { election } = await admin.elections.createElection({ title: uniqueName("Audit"), method: voteV1.BallotMethod.BALLOT_METHOD_IRV, candidates: ["A", "B", "C"], resultsWhileOpen });
   const id = election!.id;
   await admin.elections.openElection({ electionId: id });
   const voters = await Promise.all(Array.from({ length: 12 }, () => sys.user("voter")));
@@ -60,6 +61,12 @@ describeOnStores(
       expect(JSON.parse(r.stdout)).toMatchObject({ electionId: id, ballots: 12, turnout: 12, final: true, statement: "signature valid, matches the recount", ok: true });
       const lines = (await readFile(out, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
       expect(lines.map((l) => l.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
+      // Each line opens its own commitment, with nothing but SHA-256 (docs/ballot-log.md).
+      for (const l of lines) {
+        expect(Object.keys(l)).toEqual(["electionId", "seq", "trackingCode", "commitment", "choices", "salt", "hash"]);
+        const opened = createHash("sha256").update("voting-ballot-commitment-v2\n").update(Buffer.from(l.salt, "hex")).update(`${l.choices.join(",")}\n`).digest("hex");
+        expect(opened).toBe(l.commitment);
+      }
 
       const v = await voting(sys, "verify", receipts[3].trackingCode);
       expect(v.code).toBe(0);
@@ -67,13 +74,45 @@ describeOnStores(
       expect(v.stdout).toMatch(/hash chain from the start to the head \(seq 12, [0-9a-f]{64}\) is intact/);
     });
 
-    it("when a ballot row is altered in the database, then audit fails at that seq", async () => {
+    it("when an election embargoed while open has closed, then audit opens every commitment, recomputes every hash and recounts", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys, false);
+      const r = await voting(sys, "audit", "--election", String(id), "--json");
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ electionId: id, logFormat: 2, ballots: 12, final: true, statement: "signature valid, matches the recount", ok: true });
+    });
+
+    it("when a ballot's choices are altered in the database, then audit fails at that seq: they no longer open its commitment", async () => {
       const sys = system();
       const { id } = await closedElection(sys);
-      await ballots(sys).set({ choices: "3,2" }).where("election_id", "=", id).where("seq", "=", 5).execute();
+      const row = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).where("seq", "=", 5).executeTakeFirstOrThrow();
+      await ballots(sys).set({ choices: row.choices === "3,2" ? "2,3" : "3,2" }).where("election_id", "=", id).where("seq", "=", 5).execute();
       const r = await voting(sys, "audit", "--election", String(id));
       expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: hash of entry 5 does not follow`));
+      expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: the ballot of entry 5 does not open its commitment`));
+    });
+
+    it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the published head and the voter's receipt no longer matches", async () => {
+      const sys = system();
+      const { id, receipts } = await closedElection(sys);
+      const rows = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).orderBy("seq").execute();
+      const sha = (...parts: (string | Buffer)[]) => parts.reduce((h, p) => h.update(p), createHash("sha256")).digest("hex");
+      let prev = rows[3].hash;
+      for (const row of rows.slice(4)) {
+        const choices = Number(row.seq) === 5 ? (row.choices === "3,2" ? "2,3" : "3,2") : row.choices;
+        const commitment = sha("voting-ballot-commitment-v2\n", Buffer.from(row.salt, "hex"), `${choices}\n`);
+        const hash = sha(Buffer.from(prev, "hex"), `voting-ballot-log-v2\n${id}\n${row.seq}\n${row.tracking_code}\n${commitment}\n`);
+        await ballots(sys).set({ choices, commitment, hash }).where("election_id", "=", id).where("seq", "=", row.seq).execute();
+        prev = hash;
+      }
+      await sys.db.kysely.updateTable("elections").set({ head_hash: prev }).where("id", "=", id).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/the published result's log head at seq 12 is [0-9a-f]{64}, the log's is/);
+      const fifth = receipts.find((x) => x.seq === 5)!;
+      const { entry } = await sys.client().votes.getReceipt({ trackingCode: fifth.trackingCode });
+      expect(entry!.hash).not.toBe(fifth.ballotHash);
     });
 
     it("when a ballot row is deleted, then audit fails at that seq", async () => {
@@ -100,7 +139,7 @@ describeOnStores(
       const sys = system();
       const { id } = await closedElection(sys);
       const last = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).where("seq", "=", 12).executeTakeFirstOrThrow();
-      await sys.db.kysely.insertInto("ballots").values({ election_id: id, seq: 13, tracking_code: "0".repeat(26), choices: "1", hash: last.hash }).execute();
+      await sys.db.kysely.insertInto("ballots").values({ election_id: id, seq: 13, tracking_code: "0".repeat(26), choices: "1", hash: last.hash, commitment: last.commitment, salt: last.salt }).execute();
       const r = await voting(sys, "audit", "--election", String(id));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/fails at seq 13/);
@@ -127,7 +166,7 @@ describeOnStores(
       await sys.db.kysely.deleteFrom("participations").where("election_id", "=", id).where("voter_id", "=", 999_999).execute();
     });
 
-    it("when a tracking code is verified while the log is sealed, then it is found but the chain check waits for the close", async () => {
+    it("when a tracking code is verified while the log is sealed, then it is found and the chain checked over the commitments, and the openings wait for the close", async () => {
       const sys = system();
       const admin = sys.client(await sys.adminToken());
       const { election } = await admin.elections.createElection({ title: uniqueName("Sealed"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] });
@@ -136,6 +175,7 @@ describeOnStores(
       const { receipt } = await sys.client(v.token).votes.castVote({ electionId: election!.id, ballot: { choices: [1] } });
       const r = await voting(sys, "verify", receipt!.trackingCode);
       expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/hash chain from the start to the head \(seq 1, [0-9a-f]{64}\) is intact/);
       expect(r.stdout).toMatch(/sealed until the election closes/);
       const a = await voting(sys, "audit", "--election", String(election!.id));
       expect(a).toMatchObject({ code: 1 });

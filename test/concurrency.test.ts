@@ -40,8 +40,10 @@ describeOnStores("concurrent casting", (system) => {
     const entries = [];
     for await (const msg of stream) entries.push(...msg.entries);
     const chain = checkChain(
+      2,
       { seq: 0, hash: before.logGenesisHash },
-      entries.map((e) => ({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.ballot!.choices, hash: e.hash })),
+      entries.map((e) => ({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.ballot!.choices, salt: e.salt, hash: e.hash })),
+      { requireBallots: true },
     );
     expect(chain).toMatchObject({ ok: true, headSeq: before.ballotCount + 200 });
     const after = (await anon.elections.getElection({})).election!;

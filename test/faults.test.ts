@@ -24,7 +24,7 @@ for (const svc of ["auth-server", "vote-server", "tally-server"]) {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 type Svc = "auth-server" | "vote-server" | "tally-server";
 type Receipt = voteV1.Receipt;
-type Entry = { electionId: number; seq: number; trackingCode: string; choices: number[]; hash: string };
+type Entry = { electionId: number; seq: number; trackingCode: string; commitment: string; choices: number[]; salt: string; hash: string };
 
 /** Every child this file started, so that nothing outlives the run whatever happens. */
 const allChildren = new Set<ChildProcess>();
@@ -238,7 +238,7 @@ class Cluster {
       const entries: Entry[] = [];
       const stream = await c.votes.streamBallots({ electionId: this.electionId, afterSeq: 0 }, { deadlineMs: 20_000 });
       for await (const msg of stream as AsyncIterable<voteV1.StreamBallotsResponse>) {
-        for (const e of msg.entries) entries.push({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.ballot?.choices ?? [], hash: e.hash });
+        for (const e of msg.entries) entries.push({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.ballot?.choices ?? [], salt: e.salt, hash: e.hash });
       }
       return entries;
     } finally {
@@ -314,8 +314,9 @@ async function withCluster(body: (cl: Cluster) => Promise<void>): Promise<void> 
 /** The log is 1..N without gaps and its chain verifies from the election's genesis hash to its head. */
 function expectIntactLog(entries: Entry[], election: voteV1.Election): void {
   expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: entries.length }, (_, i) => i + 1));
-  const chain = checkChain({ seq: 0, hash: election.logGenesisHash }, entries);
-  expect(chain).toEqual({ ok: true, headSeq: entries.length, headHash: election.logHeadHash });
+  expect(election.logFormat).toBe(2);
+  const chain = checkChain(2, { seq: 0, hash: election.logGenesisHash }, entries, { requireBallots: true });
+  expect(chain).toEqual({ ok: true, headSeq: entries.length, headHash: election.logHeadHash, sealed: 0 });
   expect(election.ballotCount).toBe(entries.length);
   expect(new Set(entries.map((e) => e.trackingCode)).size).toBe(entries.length);
 }

@@ -1,59 +1,145 @@
 import { describe, expect, it } from "vitest";
-import { canonicalEntryBytes, chainHash, checkChain, genesisHash, type LogEntryContent } from "./ballot-log.js";
+import { ballotCommitment, chainHash, checkChain, entryBytes, genesisHash, type LogEntryContent, type LogFormat } from "./ballot-log.js";
 
 const definition = { id: 1, title: "General election", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] };
+const saltOf = (seq: number) => seq.toString(16).padStart(2, "0").repeat(32);
 
-function chain(n: number) {
-  let hash = genesisHash(definition);
+function chain(format: LogFormat, n: number) {
+  let hash = genesisHash(format, definition);
   const entries = [];
   for (let seq = 1; seq <= n; seq++) {
-    const e: LogEntryContent = { electionId: 1, seq, trackingCode: `CODE${seq}`, choices: [seq % 3 + 1] };
-    hash = chainHash(hash, e);
+    const choices = [(seq % 3) + 1];
+    const salt = format === 2 ? saltOf(seq) : undefined;
+    const e: LogEntryContent = { electionId: 1, seq, trackingCode: `CODE${seq}`, commitment: salt ? ballotCommitment(salt, choices) : "", choices, salt };
+    hash = chainHash(format, hash, e);
     entries.push({ ...e, hash });
   }
   return entries;
 }
 
-describe("ballot log hash chain", () => {
-  it("encodes an entry as five LF-terminated lines", () => {
-    expect(canonicalEntryBytes({ electionId: 7, seq: 3, trackingCode: "ABC", choices: [4, 2] }).toString()).toBe("voting-ballot-log-v1\n7\n3\nABC\n4,2\n");
+// The test vector of docs/ballot-log.md, "Format 2 test vector".
+const VECTOR = {
+  salt: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+  choices: [2, 1, 3],
+  commitment: "56734ac056035b805082be08393113c51aeb1b06d26d18459d2feeabda1b1ebf",
+  entry: { electionId: 7, seq: 1, trackingCode: "0123456789ABCDEFGHJKMNPQRS" },
+  definition: { id: 7, title: "Test", method: "irv", seats: 1, candidateSource: "list", candidates: [{ id: 3, name: "C" }, { id: 1, name: "A" }, { id: 2, name: "B" }] },
+  genesis: "63c4505f2dbc4a79c44758d7175152b22e010b90da10ce972a05918289a488f8",
+  hash1: "42df1c3bfcf1777bcbf329af01e8f67673e2d884136c6b3c3991fa65f6fcf910",
+  hashAfterZero: "60547b0aab17a5d0b794e04b2b2e153deaa1386b154b2320862f93617afa4abd",
+  merkleLeaf: "eb9a31c88bd9be6e3d7ee75ef89d39cc995fab0965456be326cf6b9dec1e2c97",
+};
+
+describe("ballot log format 2", () => {
+  it("commits to the ballot with the salt: the documented test vector", () => {
+    expect(ballotCommitment(VECTOR.salt, VECTOR.choices)).toBe(VECTOR.commitment);
+  });
+
+  it("encodes an entry as five LF-terminated lines with the commitment and neither choices nor salt", () => {
+    const e = { ...VECTOR.entry, commitment: VECTOR.commitment, choices: VECTOR.choices, salt: VECTOR.salt };
+    const bytes = entryBytes(2, e);
+    expect(bytes.toString()).toBe(`voting-ballot-log-v2\n7\n1\n0123456789ABCDEFGHJKMNPQRS\n${VECTOR.commitment}\n`);
+    expect(bytes).toHaveLength(117);
+    // The same bytes whether or not the ballot is opened.
+    expect(entryBytes(2, { ...VECTOR.entry, commitment: VECTOR.commitment })).toEqual(bytes);
+  });
+
+  it("chains the documented vector from its genesis and from a zero hash", () => {
+    expect(genesisHash(2, VECTOR.definition)).toBe(VECTOR.genesis);
+    const e = { ...VECTOR.entry, commitment: VECTOR.commitment };
+    expect(chainHash(2, VECTOR.genesis, e)).toBe(VECTOR.hash1);
+    expect(chainHash(2, "00".repeat(32), e)).toBe(VECTOR.hashAfterZero);
+  });
+
+  it("gives identical ballots different commitments under different salts", () => {
+    expect(ballotCommitment(saltOf(1), [1])).not.toBe(ballotCommitment(saltOf(2), [1]));
+  });
+
+  it("rejects a salt that is not 32 bytes of lower-case hex", () => {
+    expect(() => ballotCommitment("00", [1])).toThrow();
+    expect(() => ballotCommitment("AB".repeat(32), [1])).toThrow();
+  });
+
+  it("checks the chain of a sealed log (commitments only) and counts the withheld ballots", () => {
+    const entries = chain(2, 10).map(({ choices: _c, salt: _s, ...sealed }) => sealed);
+    expect(checkChain(2, { seq: 0, hash: genesisHash(2, definition) }, entries)).toEqual({ ok: true, headSeq: 10, headHash: entries[9].hash, sealed: 10 });
+    expect(checkChain(2, { seq: 0, hash: genesisHash(2, definition) }, entries, { requireBallots: true })).toMatchObject({ ok: false, badSeq: 1 });
+  });
+
+  it("names the entry whose ballot does not open its commitment, though its hash still chains", () => {
+    const start = { seq: 0, hash: genesisHash(2, definition) };
+    const altered = chain(2, 10);
+    altered[4] = { ...altered[4], choices: [9] };
+    expect(checkChain(2, start, altered)).toEqual({ ok: false, badSeq: 5, reason: "the ballot of entry 5 does not open its commitment" });
+    const resalted = chain(2, 10);
+    resalted[6] = { ...resalted[6], salt: saltOf(99) };
+    expect(checkChain(2, start, resalted)).toMatchObject({ ok: false, badSeq: 7 });
+    const unsalted = chain(2, 10);
+    unsalted[2] = { ...unsalted[2], salt: "" };
+    expect(checkChain(2, start, unsalted)).toMatchObject({ ok: false, badSeq: 3 });
+  });
+
+  it("names the first bad seq when a commitment is changed, or an entry removed, inserted or reordered", () => {
+    const start = { seq: 0, hash: genesisHash(2, definition) };
+    const recommitted = chain(2, 10);
+    recommitted[4] = { ...recommitted[4], choices: [9], commitment: ballotCommitment(recommitted[4].salt!, [9]) };
+    expect(checkChain(2, start, recommitted)).toMatchObject({ ok: false, badSeq: 5, reason: "hash mismatch at seq 5" });
+    const removed = chain(2, 10);
+    removed.splice(6, 1);
+    expect(checkChain(2, start, removed)).toMatchObject({ ok: false, badSeq: 7 });
+    const reordered = chain(2, 10);
+    [reordered[2], reordered[3]] = [{ ...reordered[3], seq: 3 }, { ...reordered[2], seq: 4 }];
+    expect(checkChain(2, start, reordered)).toMatchObject({ ok: false, badSeq: 3 });
+  });
+});
+
+describe("ballot log format 1 (elections created before format 2)", () => {
+  it("encodes an entry as five LF-terminated lines with the choices", () => {
+    expect(entryBytes(1, { electionId: 7, seq: 3, trackingCode: "ABC", commitment: "", choices: [4, 2] }).toString()).toBe("voting-ballot-log-v1\n7\n3\nABC\n4,2\n");
   });
 
   it("hashes the previous hash's raw bytes followed by the entry (an independent vector)", () => {
     // python3: hashlib.sha256(bytes(32) + b"voting-ballot-log-v1\n1\n1\nT\n5\n").hexdigest()
-    expect(chainHash("00".repeat(32), { electionId: 1, seq: 1, trackingCode: "T", choices: [5] })).toBe(
+    expect(chainHash(1, "00".repeat(32), { electionId: 1, seq: 1, trackingCode: "T", commitment: "", choices: [5] })).toBe(
       "e6cced0bfc750fef541dfcccd93bc0ca258048c6a97f3fa05f0625bc226d712c",
     );
   });
 
-  it("genesis depends on the definition, not on candidate order", () => {
-    const a = genesisHash({ ...definition, candidates: [{ id: 1, name: "A" }, { id: 2, name: "B" }] });
-    const b = genesisHash({ ...definition, candidates: [{ id: 2, name: "B" }, { id: 1, name: "A" }] });
+  it("genesis depends on the format and the definition, not on candidate order", () => {
+    const a = genesisHash(1, { ...definition, candidates: [{ id: 1, name: "A" }, { id: 2, name: "B" }] });
+    const b = genesisHash(1, { ...definition, candidates: [{ id: 2, name: "B" }, { id: 1, name: "A" }] });
     expect(a).toBe(b);
-    expect(genesisHash({ ...definition, title: "Other" })).not.toBe(genesisHash(definition));
+    expect(genesisHash(1, { ...definition, title: "Other" })).not.toBe(genesisHash(1, definition));
+    expect(genesisHash(2, definition)).not.toBe(genesisHash(1, definition));
   });
 
   it("accepts an intact chain and reports its head", () => {
-    const entries = chain(10);
-    expect(checkChain({ seq: 0, hash: genesisHash(definition) }, entries)).toEqual({ ok: true, headSeq: 10, headHash: entries[9].hash });
+    const entries = chain(1, 10);
+    expect(checkChain(1, { seq: 0, hash: genesisHash(1, definition) }, entries)).toEqual({ ok: true, headSeq: 10, headHash: entries[9].hash, sealed: 0 });
+  });
+
+  it("cannot check an entry whose ballot is withheld", () => {
+    const entries = chain(1, 3);
+    entries[1] = { ...entries[1], choices: undefined };
+    expect(checkChain(1, { seq: 0, hash: genesisHash(1, definition) }, entries)).toMatchObject({ ok: false, badSeq: 2 });
   });
 
   it("names the first bad seq when an entry is altered, removed, inserted or reordered", () => {
-    const start = { seq: 0, hash: genesisHash(definition) };
-    const altered = chain(10);
+    const start = { seq: 0, hash: genesisHash(1, definition) };
+    const altered = chain(1, 10);
     altered[4] = { ...altered[4], choices: [9] };
-    expect(checkChain(start, altered)).toMatchObject({ ok: false, badSeq: 5 });
+    expect(checkChain(1, start, altered)).toMatchObject({ ok: false, badSeq: 5 });
 
-    const removed = chain(10);
+    const removed = chain(1, 10);
     removed.splice(6, 1);
-    expect(checkChain(start, removed)).toMatchObject({ ok: false, badSeq: 7 });
+    expect(checkChain(1, start, removed)).toMatchObject({ ok: false, badSeq: 7 });
 
-    const reordered = chain(10);
+    const reordered = chain(1, 10);
     [reordered[2], reordered[3]] = [{ ...reordered[3], seq: 3 }, { ...reordered[2], seq: 4 }];
-    expect(checkChain(start, reordered)).toMatchObject({ ok: false, badSeq: 3 });
+    expect(checkChain(1, start, reordered)).toMatchObject({ ok: false, badSeq: 3 });
 
-    const inserted = chain(10);
+    const inserted = chain(1, 10);
     inserted.splice(1, 0, { ...inserted[1] });
-    expect(checkChain(start, inserted)).toMatchObject({ ok: false, badSeq: 3 });
+    expect(checkChain(1, start, inserted)).toMatchObject({ ok: false, badSeq: 3 });
   });
 });

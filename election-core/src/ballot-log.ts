@@ -3,13 +3,25 @@
 import { createHash } from "node:crypto";
 import type { BallotGroup, Method } from "./tally/types.js";
 
-export const LOG_FORMAT = "voting-ballot-log-v1";
+/** Log formats: 1 hashes the choices (kept for elections created before 2); 2 hashes a salted commitment. */
+export type LogFormat = 1 | 2;
+export const LOG_FORMATS: readonly LogFormat[] = [1, 2];
+/** The format new elections use. */
+export const CURRENT_LOG_FORMAT: LogFormat = 2;
+const LABEL: Record<LogFormat, string> = { 1: "voting-ballot-log-v1", 2: "voting-ballot-log-v2" };
+const COMMITMENT_LABEL = "voting-ballot-commitment-v2\n";
+const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface LogEntryContent {
   electionId: number;
   seq: number;
   trackingCode: string;
-  choices: readonly number[];
+  /** Format 2: the ballot's commitment, 64 hex digits; "" in format 1. */
+  commitment: string;
+  /** The ballot; undefined when withheld (embargo). */
+  choices?: readonly number[];
+  /** Format 2: the commitment's opening, 64 hex digits (32 bytes); with the choices. */
+  salt?: string;
 }
 
 export interface ElectionDefinition {
@@ -21,13 +33,28 @@ export interface ElectionDefinition {
   candidates: readonly { id: number; name: string }[];
 }
 
-/** Bytes that a log entry's hash commits to: five LF-terminated ASCII lines. */
-export function canonicalEntryBytes(e: LogEntryContent): Buffer {
-  return Buffer.from(`${LOG_FORMAT}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${e.choices.join(",")}\n`, "utf8");
+/** Format 2: SHA-256("voting-ballot-commitment-v2\n" || salt (32 bytes) || choices joined by "," || "\n"), hex. */
+export function ballotCommitment(saltHex: string, choices: readonly number[]): string {
+  if (!HEX64.test(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
+  return createHash("sha256").update(COMMITMENT_LABEL, "utf8").update(Buffer.from(saltHex, "hex")).update(`${choices.join(",")}\n`, "utf8").digest("hex");
 }
 
-/** hash_0: SHA-256 of the format name and the election's canonical JSON definition. */
-export function genesisHash(d: ElectionDefinition): string {
+/**
+ * The entry bytes: five LF-terminated ASCII lines (format label, election id, seq, tracking
+ * code, and the choices in format 1 or the commitment in format 2). The chain, and later the
+ * Merkle tree, hash exactly these bytes.
+ */
+export function entryBytes(format: LogFormat, e: LogEntryContent): Buffer {
+  let last: string;
+  if (format === 1) {
+    if (!e.choices) throw new Error(`entry ${e.seq} of a format 1 log has no choices`);
+    last = e.choices.join(",");
+  } else last = e.commitment;
+  return Buffer.from(`${LABEL[format]}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${last}\n`, "utf8");
+}
+
+/** hash_0: SHA-256 of the format label, " genesis\n" and the election's canonical JSON definition. */
+export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
   const definition = JSON.stringify({
     id: d.id,
     title: d.title,
@@ -36,12 +63,12 @@ export function genesisHash(d: ElectionDefinition): string {
     candidate_source: d.candidateSource,
     candidates: [...d.candidates].sort((a, b) => a.id - b.id).map((c) => ({ id: c.id, name: c.name })),
   });
-  return createHash("sha256").update(`${LOG_FORMAT} genesis\n${definition}`, "utf8").digest("hex");
+  return createHash("sha256").update(`${LABEL[format]} genesis\n${definition}`, "utf8").digest("hex");
 }
 
-/** hash_n = SHA-256(hash_{n-1} as 32 raw bytes || canonical bytes of entry n), hex. */
-export function chainHash(prevHashHex: string, e: LogEntryContent): string {
-  return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(canonicalEntryBytes(e)).digest("hex");
+/** hash_n = SHA-256(hash_{n-1} as 32 raw bytes || entry bytes of entry n), hex. */
+export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): string {
+  return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(entryBytes(format, e)).digest("hex");
 }
 
 /** Key of a ballot in a multiset of identical ballots. */
@@ -53,25 +80,46 @@ export function parseChoicesKey(key: string): number[] {
   return key === "" ? [] : key.split(",").map(Number);
 }
 
-export type ChainCheck = { ok: true; headSeq: number; headHash: string } | { ok: false; badSeq: number; reason: string };
+export type ChainCheck = { ok: true; headSeq: number; headHash: string; sealed: number } | { ok: false; badSeq: number; reason: string };
 
 /**
- * Checks that entries continue a chain whose last entry was (seq, hash): seq numbers
- * without gaps and every hash recomputed.
+ * Checks that entries continue a chain whose last entry was (seq, hash): seq numbers without
+ * gaps, every hash recomputed and, in format 2, every opened ballot opening its commitment.
+ * `sealed` counts entries whose ballot was withheld; with `requireBallots` such an entry fails.
  */
 export function checkChain(
+  format: LogFormat,
   from: { seq: number; hash: string },
   entries: Iterable<LogEntryContent & { hash: string }>,
+  opts: { requireBallots?: boolean } = {},
 ): ChainCheck {
   let { seq, hash } = from;
+  let sealed = 0;
   for (const e of entries) {
     if (e.seq !== seq + 1) return { ok: false, badSeq: seq + 1, reason: `expected seq ${seq + 1}, found ${e.seq}` };
-    const expected = chainHash(hash, e);
+    const problem = entryProblem(format, e, opts.requireBallots ?? false);
+    if (problem) return { ok: false, badSeq: e.seq, reason: problem };
+    if (!e.choices) sealed++;
+    const expected = chainHash(format, hash, e);
     if (expected !== e.hash) return { ok: false, badSeq: e.seq, reason: `hash mismatch at seq ${e.seq}` };
     seq = e.seq;
     hash = e.hash;
   }
-  return { ok: true, headSeq: seq, headHash: hash };
+  return { ok: true, headSeq: seq, headHash: hash, sealed };
+}
+
+/** Why an entry cannot be right on its own (before its hash is checked), if it cannot. */
+export function entryProblem(format: LogFormat, e: LogEntryContent, requireBallot: boolean): string | undefined {
+  if (!e.choices) {
+    if (format === 1) return `the ballot of entry ${e.seq} is withheld, so its hash cannot be checked`;
+    if (requireBallot) return `the ballot of entry ${e.seq} is withheld`;
+  }
+  if (format === 1) return undefined;
+  if (!HEX64.test(e.commitment)) return `entry ${e.seq} has no valid commitment`;
+  if (!e.choices) return undefined;
+  if (!e.salt || !HEX64.test(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
+  if (ballotCommitment(e.salt, e.choices) !== e.commitment) return `the ballot of entry ${e.seq} does not open its commitment`;
+  return undefined;
 }
 
 /**

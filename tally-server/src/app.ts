@@ -25,6 +25,8 @@ function votePort(client: VotingClient): VotePort {
         const method = methodName(election.method);
         const state = stateName(election.state);
         if (!method || !state) throw new Error(`election ${id} has an unknown method or state`);
+        const logFormat = election.logFormat;
+        if (logFormat !== 1 && logFormat !== 2) throw new Error(`election ${id} has an unknown ballot log format ${logFormat}`);
         return {
           id: election.id,
           title: election.title,
@@ -34,6 +36,7 @@ function votePort(client: VotingClient): VotePort {
           resultsWhileOpen: election.resultsWhileOpen,
           ballotCount: election.ballotCount,
           genesisHash: election.logGenesisHash,
+          logFormat,
           candidates: election.candidates,
         };
       } catch (err) {
@@ -69,7 +72,15 @@ function votePort(client: VotingClient): VotePort {
             batch.push(more.value as voteV1.StreamBallotsResponse);
           }
           yield batch.flatMap((m) =>
-            m.entries.map((e) => ({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.ballot?.choices ?? [], hash: e.hash })),
+            m.entries.map((e) => ({
+              electionId: e.electionId,
+              seq: e.seq,
+              trackingCode: e.trackingCode,
+              commitment: e.commitment,
+              choices: e.ballot?.choices,
+              salt: e.salt,
+              hash: e.hash,
+            })),
           );
         }
       } catch (err) {

@@ -21,6 +21,7 @@ export function electionJson(e: voteV1.Election) {
     hasVoterRoll: e.hasVoterRoll,
     voterRollSize: e.voterRollSize,
     resultsWhileOpen: e.resultsWhileOpen,
+    logFormat: e.logFormat,
     logGenesisHash: e.logGenesisHash,
     logHeadHash: e.logHeadHash,
   };

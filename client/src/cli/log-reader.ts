@@ -1,5 +1,5 @@
 // Reads an election's public ballot log and checks its hash chain as it goes.
-import { chainHash, type LogEntryContent } from "@voting/election-core";
+import { chainHash, entryProblem, type LogEntryContent, type LogFormat } from "@voting/election-core";
 import type { voteV1 } from "@voting/api";
 import type { VotingClient } from "../client.js";
 
@@ -9,26 +9,42 @@ export interface CheckedEntry extends LogEntryContent {
 
 export type LogProblem = { seq: number; reason: string };
 
+export interface LogCheck {
+  problem?: LogProblem;
+  /** Some ballots were withheld (embargo): their commitments could not be opened. */
+  sealed: boolean;
+  /** Whether the chain was recomputed to headSeq; a format 1 log cannot be while sealed. */
+  chainChecked: boolean;
+  headSeq: number;
+  headHash: string;
+}
+
+/** The election's log format; servers from before format 2 do not say, and use format 1. */
+export const logFormatOf = (election: voteV1.Election): LogFormat => (election.logFormat === 2 ? 2 : 1);
+
 /**
- * Streams entries 1..end and verifies each link. Calls onEntry for each good entry; returns the
- * first problem, if any, or `sealed` when the log withholds ballot contents (embargo).
+ * Streams entries 1..end and verifies each link and, where the ballot is published, that it
+ * opens the entry's commitment. Calls onEntry for each good entry; returns the first problem.
  */
-export async function readLog(
-  client: VotingClient,
-  election: voteV1.Election,
-  onEntry: (e: CheckedEntry) => void | Promise<void>,
-): Promise<{ problem?: LogProblem; sealed: boolean; headSeq: number; headHash: string }> {
+export async function readLog(client: VotingClient, election: voteV1.Election, onEntry: (e: CheckedEntry) => void | Promise<void>): Promise<LogCheck> {
+  const format = logFormatOf(election);
   let seq = 0;
   let hash = election.logGenesisHash;
+  let sealed = false;
+  const stop = (problem?: LogProblem) => ({ problem, sealed, chainChecked: !problem, headSeq: seq, headHash: hash });
   const stream = await client.votes.streamBallots({ electionId: election.id, afterSeq: 0, follow: false });
   try {
     for await (const msg of stream as AsyncIterable<voteV1.StreamBallotsResponse>) {
       for (const e of msg.entries) {
-        if (!e.ballot) return { sealed: true, headSeq: seq, headHash: hash };
-        if (e.seq !== seq + 1) return { problem: { seq: seq + 1, reason: e.seq > seq + 1 ? `entry ${seq + 1} is missing (next is ${e.seq})` : `entry ${e.seq} appears again after ${seq}` }, sealed: false, headSeq: seq, headHash: hash };
-        const entry = { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.ballot.choices };
-        const expected = chainHash(hash, entry);
-        if (expected !== e.hash) return { problem: { seq: e.seq, reason: `hash of entry ${e.seq} does not follow from the chain (published ${e.hash.slice(0, 16)}…, recomputed ${expected.slice(0, 16)}…)` }, sealed: false, headSeq: seq, headHash: hash };
+        // A format 1 entry hashes the ballot itself: without it there is nothing to check.
+        if (!e.ballot && format === 1) return { sealed: true, chainChecked: false, headSeq: seq, headHash: hash };
+        if (e.seq !== seq + 1) return stop({ seq: seq + 1, reason: e.seq > seq + 1 ? `entry ${seq + 1} is missing (next is ${e.seq})` : `entry ${e.seq} appears again after ${seq}` });
+        const entry: LogEntryContent = { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.ballot?.choices, salt: e.salt || undefined };
+        const problem = entryProblem(format, entry, false);
+        if (problem) return stop({ seq: e.seq, reason: problem });
+        const expected = chainHash(format, hash, entry);
+        if (expected !== e.hash) return stop({ seq: e.seq, reason: `hash of entry ${e.seq} does not follow from the chain (published ${e.hash.slice(0, 16)}…, recomputed ${expected.slice(0, 16)}…)` });
+        sealed ||= !entry.choices;
         seq = e.seq;
         hash = e.hash;
         await onEntry({ ...entry, hash });
@@ -37,5 +53,5 @@ export async function readLog(
   } finally {
     stream.cancel();
   }
-  return { sealed: false, headSeq: seq, headHash: hash };
+  return stop();
 }

@@ -1,20 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { getEventListeners } from "node:events";
-import { chainHash, genesisHash } from "@voting/election-core";
+import { ballotCommitment, chainHash, genesisHash } from "@voting/election-core";
+import { randomBytes } from "node:crypto";
 import { createLogger } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 import { tallyBook, type Entry, type VotePort } from "./tally-book.js";
 
 const definition = { id: 1, title: "E", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] };
-const genesis = genesisHash(definition);
+const genesis = genesisHash(2, definition);
 
-function log(n: number, tamperAt?: number): Entry[] {
+function log(n: number, tamperAt?: number, sealAt?: number): Entry[] {
   let hash = genesis;
   const out: Entry[] = [];
   for (let seq = 1; seq <= n; seq++) {
-    const e = { electionId: 1, seq, trackingCode: `T${seq}`, choices: [seq % 2 === 0 ? 3 : 4] };
-    hash = chainHash(hash, e);
-    out.push({ ...e, hash, ...(seq === tamperAt ? { choices: [99] } : {}) });
+    const choices = [seq % 2 === 0 ? 3 : 4];
+    const salt = randomBytes(32).toString("hex");
+    const e = { electionId: 1, seq, trackingCode: `T${seq}`, commitment: ballotCommitment(salt, choices), choices, salt };
+    hash = chainHash(2, hash, e);
+    out.push({ ...e, hash, ...(seq === tamperAt ? { choices: [99] } : {}), ...(seq === sealAt ? { choices: undefined, salt: undefined } : {}) });
   }
   return out;
 }
@@ -40,7 +43,7 @@ function votePort(entries: Entry[], batch = 3): VotePort & { streams: number } {
   const port = {
     streams: 0,
     async getElection() {
-      return { id: 1, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: 0, genesisHash: genesis, candidates: [] };
+      return { id: 1, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: 0, genesisHash: genesis, logFormat: 2 as const, candidates: [] };
     },
     async listElections() {
       return [{ id: 1, state: "open" as const }];
@@ -97,7 +100,19 @@ describe("tally book", () => {
     const { running } = await runUntil(book, () => broken.length > 0, controller);
     controller.abort();
     await running;
-    expect(broken).toEqual(["hash mismatch at seq 5"]);
+    expect(broken).toEqual(["the ballot of entry 5 does not open its commitment"]);
     expect(repo.saved!.lastSeq).toBe(4);
+  });
+
+  it("stops counting at an entry whose ballot is withheld, rather than counting it as empty", async () => {
+    const repo = memoryRepo();
+    const broken: string[] = [];
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: votePort(log(9, undefined, 6), 1), log: quiet, onCounted() {}, onChainBroken: (_id, reason) => broken.push(reason) });
+    const { running } = await runUntil(book, () => broken.length > 0, controller);
+    controller.abort();
+    await running;
+    expect(broken).toEqual(["the ballot of entry 6 is withheld"]);
+    expect(repo.saved!.lastSeq).toBe(5);
   });
 });

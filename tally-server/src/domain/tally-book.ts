@@ -1,7 +1,7 @@
 // The tally as a materialised view of each election's ballot log. For every election it
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
-import { checkChain, choicesKey, type LogEntryContent, type Method } from "@voting/election-core";
+import { checkChain, choicesKey, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
 import { FailedPreconditionError, NotFoundError, type Logger } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 
@@ -15,6 +15,7 @@ export interface ElectionInfo {
   /** Entries in the log when this was read. */
   ballotCount: number;
   genesisHash: string;
+  logFormat: LogFormat;
   candidates: { id: number; name: string }[];
 }
 
@@ -91,15 +92,16 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
     return pending;
   };
 
-  async function applyBatch(id: number, state: TallySnapshot, entries: Entry[]): Promise<"applied" | "stale" | "broken"> {
-    const check = checkChain({ seq: state.lastSeq, hash: state.lastHash }, entries);
+  async function applyBatch(id: number, format: LogFormat, state: TallySnapshot, entries: Entry[]): Promise<"applied" | "stale" | "broken"> {
+    // Every ballot must come opened (tally-server reads as the service account) and open its commitment.
+    const check = checkChain(format, { seq: state.lastSeq, hash: state.lastHash }, entries, { requireBallots: true });
     if (!check.ok) {
       onChainBroken(id, check.reason);
       return "broken";
     }
     const delta = new Map<string, number>();
     for (const e of entries) {
-      const key = choicesKey(e.choices);
+      const key = choicesKey(e.choices!);
       delta.set(key, (delta.get(key) ?? 0) + 1);
     }
     const applied = await repo.apply(id, state.lastSeq, { seq: check.headSeq, hash: check.headHash }, delta);
@@ -116,10 +118,12 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
     while (!signal.aborted) {
       try {
         const state = await snapshot(id);
+        const info = await electionInfo(id);
+        if (!info) throw new NotFoundError(`election ${id} not found`);
         let outcome: "applied" | "stale" | "broken" = "applied";
         for await (const entries of votes.streamBallots(id, state.lastSeq, signal)) {
           const started = Date.now();
-          outcome = await applyBatch(id, state, entries);
+          outcome = await applyBatch(id, info.logFormat, state, entries);
           if (outcome !== "applied") break;
           backoff = 200;
           // Let entries gather for a moment: fewer, larger tally transactions leave the

@@ -9,6 +9,9 @@ export interface LogRow {
   trackingCode: string;
   choices: string;
   hash: string;
+  /** Format 2: commitment and salt, hex; "" in format 1. */
+  commitment: string;
+  salt: string;
 }
 
 export interface Participation {
@@ -46,6 +49,8 @@ const toLogRow = (r: VoteDb["ballots"]): LogRow => ({
   trackingCode: r.tracking_code,
   choices: r.choices,
   hash: r.hash,
+  commitment: r.commitment,
+  salt: r.salt,
 });
 
 export function ballotRepository(db: Database<VoteDb>): BallotRepository {
@@ -76,7 +81,7 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
           .execute();
         await trx
           .insertInto("ballots")
-          .values(p.entries.map((e) => ({ election_id: electionId, seq: e.seq, tracking_code: e.trackingCode, choices: e.choices, hash: e.hash })))
+          .values(p.entries.map((e) => ({ election_id: electionId, seq: e.seq, tracking_code: e.trackingCode, choices: e.choices, hash: e.hash, commitment: e.commitment, salt: e.salt })))
           .execute();
         await trx.updateTable("elections").set({ head_seq: p.head.seq, head_hash: p.head.hash }).where("id", "=", electionId).execute();
         return result;

@@ -1,5 +1,6 @@
 import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
 import type { Kysely, Selectable } from "kysely";
+import { CURRENT_LOG_FORMAT, type LogFormat } from "@voting/election-core";
 import type { VoteDb } from "./schema.js";
 import type { Candidate, CandidateSource, Election, ElectionState, Method } from "../domain/elections.js";
 
@@ -62,6 +63,7 @@ export const toElection = (r: Row): Election => ({
   closesAt: r.closes_at === null ? undefined : new Date(Number(r.closes_at)),
   resultsWhileOpen: Number(r.results_while_open) === 1,
   hasVoterRoll: Number(r.has_voter_roll) === 1,
+  logFormat: Number(r.log_format) as LogFormat,
 });
 
 const ROLL_BATCH = 1000;
@@ -113,6 +115,7 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
             closes_at: null,
             results_while_open: e.resultsWhileOpen ? 1 : 0,
             has_voter_roll: e.hasVoterRoll ? 1 : 0,
+            log_format: e.logFormat,
           })
           .execute();
       } catch (err) {
@@ -139,6 +142,7 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
             closes_at: e.closesAt?.getTime() ?? null,
             results_while_open: e.resultsWhileOpen ? 1 : 0,
             has_voter_roll: e.voterRoll.length > 0 ? 1 : 0,
+            log_format: CURRENT_LOG_FORMAT,
           })
           .executeTakeFirstOrThrow();
         const id = Number(r.insertId);

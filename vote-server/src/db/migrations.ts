@@ -1,4 +1,4 @@
-import type { Kysely, Migration } from "kysely";
+import { sql, type Kysely, type Migration } from "kysely";
 import type { Dialect } from "@voting/server-kit";
 
 export function voteMigrations(dialect: Dialect): Record<string, Migration> {
@@ -61,6 +61,16 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
           .addColumn("username", "varchar(64)", (c) => c.notNull())
           .addPrimaryKeyConstraint("voter_rolls_pk", ["election_id", "username"])
           .execute();
+      },
+    },
+    // Log format 2 (docs/ballot-log.md): entries commit to the ballot under a salt. Elections
+    // that already have a log keep format 1 so their chains still verify; drafts have no log yet.
+    "0003-log-format-v2": {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable("elections").addColumn("log_format", "integer", (c) => c.notNull().defaultTo(1)).execute();
+        await sql`update elections set log_format = 2 where state = 'draft'`.execute(db);
+        await db.schema.alterTable("ballots").addColumn("commitment", "char(64)", (c) => c.notNull().defaultTo("")).execute();
+        await db.schema.alterTable("ballots").addColumn("salt", "char(64)", (c) => c.notNull().defaultTo("")).execute();
       },
     },
   };

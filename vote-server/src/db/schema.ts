@@ -17,6 +17,8 @@ export interface ElectionsTable {
   closes_at: number | null;
   results_while_open: number;
   has_voter_roll: number;
+  /** Ballot log format (docs/ballot-log.md): 1 for elections created before format 2, else 2. */
+  log_format: number;
 }
 
 /** Candidates of elections with a candidate list (not the general election's users). */
@@ -38,6 +40,9 @@ export interface BallotsTable {
   tracking_code: string;
   choices: string;
   hash: string;
+  /** Format 2: the commitment the entry bytes carry, and its salt (hex); "" in format 1. */
+  commitment: string;
+  salt: string;
 }
 
 /** Who has voted. Linked to no ballot row; the receipt is sealed with the voter's idempotency key. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { checkChain } from "@voting/election-core";
+import { checkChain, genesisHash } from "@voting/election-core";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
 import { ballotBox } from "./ballot-box.js";
 import { defaultElection, type Election } from "./elections.js";
@@ -38,11 +38,24 @@ describe("ballot box", () => {
     expect(receipts.map((r) => r.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     // Arrival order is voter order; seq order must not give it away.
     expect(receipts.map((r) => r.seq)).not.toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    const chain = checkChain({ seq: 0, hash: defaultElection().genesisHash }, state.entries.map((e) => ({ ...e, choices: e.choices.split(",").map(Number) })));
+    const chain = checkChain(2, { seq: 0, hash: defaultElection().genesisHash }, state.entries.map((e) => ({ ...e, choices: e.choices.split(",").map(Number) })), { requireBallots: true });
     expect(chain.ok).toBe(true);
+    // Format 2: each entry has its own salt, so identical ballots have different commitments.
+    expect(new Set(state.entries.map((e) => e.salt)).size).toBe(100);
+    expect(new Set(state.entries.map((e) => e.commitment)).size).toBe(100);
     // Participation rows carry no seq, hash or tracking code, and are written in voter order.
     expect([...state.participations.keys()]).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
     for (const p of state.participations.values()) expect(Object.keys(p).sort()).toEqual(["commitment", "sealedReceipt", "voterId"]);
+  });
+
+  it("when an election keeps log format 1, then its entries hash the choices, with no salt or commitment", async () => {
+    const v1 = { ...defaultElection(), logFormat: 1 as const, genesisHash: genesisHash(1, { id: 1, title: "General election", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] }) };
+    const { repo, state } = memoryRepo({ ...v1, headHash: v1.genesisHash });
+    const box = ballotBox(repo, { batchMax: 500, lingerMs: 0, onAppended() {} });
+    await Promise.all([1, 2, 3].map((voterId) => box.cast({ electionId: 1, voterId, choices: [3], idempotencyKey: key() })));
+    expect(state.entries.every((e) => e.salt === "" && e.commitment === "")).toBe(true);
+    const chain = checkChain(1, { seq: 0, hash: v1.genesisHash }, state.entries.map((e) => ({ ...e, choices: e.choices.split(",").map(Number) })));
+    expect(chain).toMatchObject({ ok: true, headSeq: 3 });
   });
 
   it("gives a retry with the same key and ballot the original receipt, in the same batch or later", async () => {

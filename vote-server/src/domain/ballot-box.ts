@@ -1,12 +1,12 @@
 // Casting ballots. Ballots that arrive while a commit is running wait and go into the
 // next transaction together (group commit); each is acknowledged only after its
 // transaction commits.
-import { chainHash, choicesKey } from "@voting/election-core";
+import { ballotCommitment as entryCommitment, chainHash, choicesKey } from "@voting/election-core";
 import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
 import { takesBallots, type Election } from "./elections.js";
-import { ballotCommitment, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
+import { ballotCommitment, newSalt, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
 
 export interface CastRequest {
   electionId: number;
@@ -75,13 +75,18 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
     // Sequence numbers in random order, so log position says nothing about arrival order.
     shuffle(accepted);
     let { headSeq: seq, headHash: hash } = election;
+    const format = election.logFormat;
     const entries: AppendPlan["entries"] = [];
     for (const p of accepted) {
       seq += 1;
       const trackingCode = newTrackingCode();
-      hash = chainHash(hash, { electionId: election.id, seq, trackingCode, choices: p.choices });
+      // Format 2 hashes a salted commitment, so the public entry reveals nothing of the ballot
+      // until the salt is published with it; format 1 (older elections) hashes the choices.
+      const salt = format === 2 ? newSalt() : "";
+      const commitment = format === 2 ? entryCommitment(salt, p.choices) : "";
+      hash = chainHash(format, hash, { electionId: election.id, seq, trackingCode, commitment, choices: p.choices });
       const receipt: Receipt = { electionId: election.id, seq, ballotHash: hash, trackingCode };
-      entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash });
+      entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash, commitment, salt });
       inBatch.get(p.voterId)!.sealedReceipt = sealReceipt(p.idempotencyKey, p.voterId, receipt);
       outcomes.set(p, { ok: true, receipt });
     }

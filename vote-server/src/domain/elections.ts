@@ -1,5 +1,5 @@
-import { genesisHash } from "@voting/election-core";
-import type { Method } from "@voting/election-core";
+import { CURRENT_LOG_FORMAT, genesisHash } from "@voting/election-core";
+import type { LogFormat, Method } from "@voting/election-core";
 
 export type { Method };
 export type ElectionState = "draft" | "open" | "closed";
@@ -26,12 +26,13 @@ export interface Election {
   closesAt?: Date;
   resultsWhileOpen: boolean;
   hasVoterRoll: boolean;
+  logFormat: LogFormat;
 }
 
 export const DEFAULT_ELECTION_ID = 1;
 
-export function definitionHash(e: Pick<Election, "id" | "title" | "method" | "seats" | "candidateSource">, candidates: Candidate[]): string {
-  return genesisHash({ id: e.id, title: e.title, method: e.method, seats: e.seats, candidateSource: e.candidateSource, candidates });
+export function definitionHash(e: Pick<Election, "id" | "title" | "method" | "seats" | "candidateSource" | "logFormat">, candidates: Candidate[]): string {
+  return genesisHash(e.logFormat, { id: e.id, title: e.title, method: e.method, seats: e.seats, candidateSource: e.candidateSource, candidates });
 }
 
 /** The election that exists on every fresh system, so people can vote with no setup. */
@@ -42,6 +43,7 @@ export function defaultElection(): Election {
     method: "plurality",
     seats: 1,
     candidateSource: "registered_users",
+    logFormat: CURRENT_LOG_FORMAT,
   } as const;
   const genesis = definitionHash(definition, []);
   return {

@@ -43,6 +43,9 @@ export function newTrackingCode(): string {
   return out;
 }
 
+/** A fresh 32-byte salt for a log entry's commitment, hex. */
+export const newSalt = (): string => random(32).toString("hex");
+
 /** Accepts lower case, dashes and spaces; maps the look-alikes I, L and O as Crockford does. */
 export function normalizeTrackingCode(input: string): string | undefined {
   const code = input.toUpperCase().replace(/[\s-]/g, "").replace(/[IL]/g, "1").replace(/O/g, "0");

@@ -32,6 +32,7 @@ export function toProtoElection(e: Election, candidates: Candidate[] = [], rollS
     voterRollSize: rollSize,
     resultsWhileOpen: e.resultsWhileOpen,
     turnout,
+    logFormat: e.logFormat,
   };
 }
 
@@ -42,10 +43,18 @@ export const toProtoReceipt = (r: Receipt): voteV1.Receipt => ({
   trackingCode: r.trackingCode,
 });
 
-export const toProtoEntry = (r: LogRow, sealed = false): voteV1.BallotLogEntry => ({
-  electionId: r.electionId,
-  seq: r.seq,
-  trackingCode: r.trackingCode,
-  ballot: sealed ? undefined : { choices: parseChoicesKey(r.choices) },
-  hash: r.hash,
-});
+export function toProtoEntry(r: LogRow, sealed = false): voteV1.BallotLogEntry {
+  // A format 1 entry (no commitment) hashes the ballot itself, so its hash and tracking code
+  // would let anyone try every ballot: while sealed it shows only its place in the log.
+  if (sealed && r.commitment === "") return { electionId: r.electionId, seq: r.seq, trackingCode: "", ballot: undefined, hash: "", commitment: "", salt: "" };
+  return {
+    electionId: r.electionId,
+    seq: r.seq,
+    trackingCode: r.trackingCode,
+    ballot: sealed ? undefined : { choices: parseChoicesKey(r.choices) },
+    hash: r.hash,
+    commitment: r.commitment,
+    // The salt opens the commitment: it goes out only with the ballot.
+    salt: sealed ? "" : r.salt,
+  };
+}

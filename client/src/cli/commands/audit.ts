@@ -7,7 +7,15 @@ import { ballotGroupOf, choicesKey, tabulate, type Method, type TallyResult } fr
 import type { tallyV1 } from "@voting/api";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { methodName } from "../election-view.js";
-import { readLog } from "../log-reader.js";
+import { logFormatOf, readLog, type CheckedEntry } from "../log-reader.js";
+
+/** One `--out` line: format 2 entries carry their commitment and its opening. */
+const outLine = (format: 1 | 2, e: CheckedEntry) =>
+  JSON.stringify(
+    format === 2
+      ? { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.choices, salt: e.salt, hash: e.hash }
+      : { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.choices, hash: e.hash },
+  );
 
 interface Args extends GlobalArgs {
   election: number;
@@ -56,9 +64,9 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       const counted = new Map<string, number>();
       let hashAtCounted = published.countedThroughSeq === 0 ? e.logGenesisHash : "";
       const log = await readLog(client, e, async (entry) => {
-        if (out && !out.write(`${JSON.stringify(entry)}\n`)) await once(out, "drain");
+        if (out && !out.write(`${outLine(logFormatOf(e), entry)}\n`)) await once(out, "drain");
         if (entry.seq <= published.countedThroughSeq) {
-          const key = choicesKey(entry.choices);
+          const key = choicesKey(entry.choices ?? []);
           counted.set(key, (counted.get(key) ?? 0) + 1);
           if (entry.seq === published.countedThroughSeq) hashAtCounted = entry.hash;
         }
@@ -95,6 +103,7 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       const report = {
         electionId: e.id,
         method,
+        logFormat: logFormatOf(e),
         ballots: log.headSeq,
         turnout: e.turnout,
         headHash: log.headHash,
@@ -108,7 +117,8 @@ export const audit: CommandModule<GlobalArgs, Args> = {
         args,
         report,
         [
-          `election ${e.id} (${method}): ${log.headSeq} ballots, hash chain intact to ${log.headHash}`,
+          `election ${e.id} (${method}): ${log.headSeq} ballots, hash chain intact to ${log.headHash}` +
+            (logFormatOf(e) === 2 ? ", every ballot opens its commitment" : " (log format 1)"),
           `turnout ${e.turnout} equals the log's length when it was published`,
           `recount of seq 1..${published.countedThroughSeq} equals the published result (winners ${recount.winners.join(", ") || "none"})`,
           published.final ? `final result statement: ${statement}` : "the election is not closed yet: the result is not final",

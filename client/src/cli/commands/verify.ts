@@ -29,7 +29,8 @@ export const verify: CommandModule<GlobalArgs, Args> = {
       const { entry } = await client.votes.getReceipt({ trackingCode: args.code });
       const { election } = await client.elections.getElection({ electionId: entry!.electionId });
       const saved = await savedReceipt(entry!.trackingCode);
-      if (saved && (saved.seq !== entry!.seq || saved.ballotHash !== entry!.hash)) {
+      // A sealed format 1 entry comes without its hash (docs/ballot-log.md).
+      if (saved && (saved.seq !== entry!.seq || (entry!.hash !== "" && saved.ballotHash !== entry!.hash))) {
         throw new RefusedError(`the log has this ballot at seq ${entry!.seq} with hash ${entry!.hash}, but your receipt says seq ${saved.seq}, hash ${saved.ballotHash}`);
       }
       let found = false;
@@ -43,19 +44,21 @@ export const verify: CommandModule<GlobalArgs, Args> = {
         seq: entry!.seq,
         ballotHash: entry!.hash,
         matchesSavedReceipt: saved ? true : undefined,
-        chainChecked: !log.sealed,
+        chainChecked: log.chainChecked,
+        ballotsOpened: !log.sealed,
         headSeq: log.headSeq,
         headHash: log.headHash,
       };
-      if (log.sealed) {
-        print(args, report, `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq} (hash ${entry!.hash}).\nThe log's contents are sealed until the election closes; run verify again then to check the chain.`);
+      if (!log.chainChecked) {
+        print(args, report, `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq}${entry!.hash ? ` (hash ${entry!.hash})` : ""}.\nThe log's contents are sealed until the election closes; run verify again then to check the chain.`);
         return;
       }
       if (!found) throw new RefusedError(`the log of election ${election!.id} does not hold this ballot at seq ${entry!.seq}`);
       print(
         args,
         report,
-        `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq}${saved ? ", as your saved receipt says" : ""}.\nThe hash chain from the start to the head (seq ${log.headSeq}, ${log.headHash}) is intact.`,
+        `ballot ${entry!.trackingCode} is in the log of election ${election!.id} at seq ${entry!.seq}${saved ? ", as your saved receipt says" : ""}.\nThe hash chain from the start to the head (seq ${log.headSeq}, ${log.headHash}) is intact.` +
+          (log.sealed ? "\nThe ballots are sealed until the election closes; run verify again then to check that each opens its commitment." : ""),
       );
     } finally {
       client.close();

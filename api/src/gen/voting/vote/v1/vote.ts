@@ -237,6 +237,12 @@ export interface Election {
    * means the store was changed outside the service.
    */
   turnout: number;
+  /**
+   * Format of the ballot log's entries (docs/ballot-log.md): 2 for elections created since
+   * format 2 existed (entries commit to the ballot with a salt), 1 for older ones (entries
+   * hash the ballot itself).
+   */
+  logFormat: number;
 }
 
 /** CreateElectionRequest describes a new election. */
@@ -424,8 +430,19 @@ export interface BallotLogEntry {
   ballot:
     | Ballot
     | undefined;
-  /** SHA-256(previous hash || canonical bytes of this entry), hex. */
+  /** SHA-256(previous hash || entry bytes of this entry), hex; see docs/ballot-log.md. */
   hash: string;
+  /**
+   * Log format 2: SHA-256 commitment to the ballot under a random salt, hex. It is part of
+   * the entry bytes, so the hash chains it; it reveals nothing about the ballot without the
+   * salt. Empty in log format 1.
+   */
+  commitment: string;
+  /**
+   * Log format 2: the 32-byte salt that opens the commitment, hex. Sent with the ballot,
+   * so unset while the ballot is withheld. Empty in log format 1.
+   */
+  salt: string;
 }
 
 /** StreamBallotsRequest says where to start reading the log. */
@@ -548,6 +565,7 @@ function createBaseElection(): Election {
     voterRollSize: 0,
     resultsWhileOpen: false,
     turnout: 0,
+    logFormat: 0,
   };
 }
 
@@ -603,6 +621,9 @@ export const Election: MessageFns<Election> = {
     }
     if (message.turnout !== 0) {
       writer.uint32(136).uint64(message.turnout);
+    }
+    if (message.logFormat !== 0) {
+      writer.uint32(144).uint32(message.logFormat);
     }
     return writer;
   },
@@ -756,6 +777,14 @@ export const Election: MessageFns<Election> = {
             message.turnout = longToNumber(reader.uint64());
             continue;
           }
+          case 18: {
+            if (tag !== 144) {
+              break;
+            }
+
+            message.logFormat = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -825,6 +854,11 @@ export const Election: MessageFns<Election> = {
         ? globalThis.Boolean(object.results_while_open)
         : false,
       turnout: isSet(object.turnout) ? globalThis.Number(object.turnout) : 0,
+      logFormat: isSet(object.logFormat)
+        ? globalThis.Number(object.logFormat)
+        : isSet(object.log_format)
+        ? globalThis.Number(object.log_format)
+        : 0,
     };
   },
 
@@ -881,6 +915,9 @@ export const Election: MessageFns<Election> = {
     if (message.turnout !== 0) {
       obj.turnout = Math.round(message.turnout);
     }
+    if (message.logFormat !== 0) {
+      obj.logFormat = Math.round(message.logFormat);
+    }
     return obj;
   },
 
@@ -906,6 +943,7 @@ export const Election: MessageFns<Election> = {
     message.voterRollSize = object.voterRollSize ?? 0;
     message.resultsWhileOpen = object.resultsWhileOpen ?? false;
     message.turnout = object.turnout ?? 0;
+    message.logFormat = object.logFormat ?? 0;
     return message;
   },
 };
@@ -2703,7 +2741,7 @@ export const GetReceiptResponse: MessageFns<GetReceiptResponse> = {
 };
 
 function createBaseBallotLogEntry(): BallotLogEntry {
-  return { electionId: 0, seq: 0, trackingCode: "", ballot: undefined, hash: "" };
+  return { electionId: 0, seq: 0, trackingCode: "", ballot: undefined, hash: "", commitment: "", salt: "" };
 }
 
 export const BallotLogEntry: MessageFns<BallotLogEntry> = {
@@ -2722,6 +2760,12 @@ export const BallotLogEntry: MessageFns<BallotLogEntry> = {
     }
     if (message.hash !== "") {
       writer.uint32(42).string(message.hash);
+    }
+    if (message.commitment !== "") {
+      writer.uint32(50).string(message.commitment);
+    }
+    if (message.salt !== "") {
+      writer.uint32(58).string(message.salt);
     }
     return writer;
   },
@@ -2779,6 +2823,22 @@ export const BallotLogEntry: MessageFns<BallotLogEntry> = {
             message.hash = reader.string();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.commitment = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.salt = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2806,6 +2866,8 @@ export const BallotLogEntry: MessageFns<BallotLogEntry> = {
         : "",
       ballot: isSet(object.ballot) ? Ballot.fromJSON(object.ballot) : undefined,
       hash: isSet(object.hash) ? globalThis.String(object.hash) : "",
+      commitment: isSet(object.commitment) ? globalThis.String(object.commitment) : "",
+      salt: isSet(object.salt) ? globalThis.String(object.salt) : "",
     };
   },
 
@@ -2826,6 +2888,12 @@ export const BallotLogEntry: MessageFns<BallotLogEntry> = {
     if (message.hash !== "") {
       obj.hash = message.hash;
     }
+    if (message.commitment !== "") {
+      obj.commitment = message.commitment;
+    }
+    if (message.salt !== "") {
+      obj.salt = message.salt;
+    }
     return obj;
   },
 
@@ -2841,6 +2909,8 @@ export const BallotLogEntry: MessageFns<BallotLogEntry> = {
       ? Ballot.fromPartial(object.ballot)
       : undefined;
     message.hash = object.hash ?? "";
+    message.commitment = object.commitment ?? "";
+    message.salt = object.salt ?? "";
     return message;
   },
 };
