@@ -4,6 +4,7 @@ import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openK
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
+import { refreshFamilyRepository } from "./db/refresh-family-repository.js";
 import type { AuthDb } from "./db/schema.js";
 import { argon2Hasher } from "./domain/passwords.js";
 import { tokenIssuer } from "./domain/tokens.js";
@@ -40,7 +41,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
-    });
+    }, refreshFamilyRepository(db));
     const userRepo = userRepository(db);
     const users = userService({
       users: userRepo,

@@ -1,6 +1,6 @@
 // Adapters from async functions to grpc-js handlers: the only place that owns the
 // grpc-js callback and turns thrown errors into statuses.
-import { status as Status, type Metadata, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type handleUnaryCall, type handleServerStreamingCall } from "@grpc/grpc-js";
+import { status as Status, type Metadata, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type handleUnaryCall, type handleServerStreamingCall } from "@grpc/grpc-js";
 import { once } from "node:events";
 import { RpcError } from "./errors.js";
 import { principalOf, type Principal } from "./auth.js";
@@ -27,6 +27,31 @@ export function toStatus(err: unknown, log: Logger): StatusObject {
   return { code: Status.INTERNAL, details: "internal error" };
 }
 
+/**
+ * A request the generated decoder refused (e.g. a uint64 above 2^53, which ts-proto cannot
+ * hold in a number). grpc-js would answer INTERNAL; the adapters answer INVALID_ARGUMENT.
+ */
+class UndecodableRequest {
+  constructor(readonly reason: string) {}
+}
+
+/** The definition with each request decoder wrapped so a decode error reaches the adapters. */
+export function tolerantDeserializers(definition: ServiceDefinition): ServiceDefinition {
+  const wrap = (decode: (bytes: Buffer) => unknown) => (bytes: Buffer) => {
+    try {
+      return decode(bytes);
+    } catch (err) {
+      return new UndecodableRequest(err instanceof Error ? err.message : String(err));
+    }
+  };
+  return Object.fromEntries(Object.entries(definition).map(([name, m]) => [name, { ...m, requestDeserialize: wrap(m.requestDeserialize) }]));
+}
+
+function undecodable(request: unknown): StatusObject | undefined {
+  if (!(request instanceof UndecodableRequest)) return undefined;
+  return { code: Status.INVALID_ARGUMENT, details: `request could not be decoded: ${request.reason}` };
+}
+
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
   // Made on first use: most unary handlers never look, and grpc-js reports every finished
   // call as cancelled, which would build an AbortError per call.
@@ -50,6 +75,8 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
 
 export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
+    const bad = undecodable(call.request);
+    if (bad) return callback(bad);
     fn(call.request, contextOf(call)).then(
       (res) => callback(null, res),
       (err: unknown) => callback(toStatus(err, log)),
@@ -70,6 +97,8 @@ export function serverStream<Req, Res>(
       if (ctx.signal.aborted) throw new RpcError(Status.CANCELLED, "cancelled");
       if (!call.write(message)) await once(call, "drain", { signal: ctx.signal });
     };
+    const bad = undecodable(call.request);
+    if (bad) return void call.emit("error", bad);
     fn(call.request, ctx, send).then(
       () => call.end(),
       (err: unknown) => {

@@ -13,3 +13,4 @@ export * from "./peers.js";
 export * from "./service-keys.js";
 export * from "./signing-keys.js";
 export * from "./tls.js";
+export * from "./text.js";

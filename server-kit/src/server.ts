@@ -5,6 +5,7 @@ import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { createAuthInterceptor, type AccessTable, type TokenVerifier } from "./auth.js";
 import { createReflection } from "./reflection.js";
 import { serverCredentials, type TlsMaterial } from "./tls.js";
+import { tolerantDeserializers } from "./handlers.js";
 import type { Logger } from "./logger.js";
 
 export interface ServiceBinding {
@@ -79,7 +80,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
     interceptors: [accessLog(opts.log), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
-  for (const s of opts.services) server.addService(s.definition, s.implementation);
+  for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
 
   const statuses = (status: ServingStatus) => Object.fromEntries(["", ...opts.services.map((s) => s.name)].map((n) => [n, status]));
   const health = new HealthImplementation(statuses("SERVING"));

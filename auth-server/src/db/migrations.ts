@@ -65,5 +65,18 @@ export function authMigrations(dialect: Dialect, keys: { kek?: Buffer; log?: Log
       },
     },
     "0003-sealed-signing-keys": sealPlaintextKeysMigration("auth_signing_keys", keys),
+    "0004-refresh-token-families": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("refresh_families")
+          .addColumn("family_id", "varchar(36)", (c) => c.primaryKey())
+          .addColumn("user_id", "bigint", (c) => c.notNull())
+          .addColumn("current_jti", "varchar(36)", (c) => c.notNull())
+          .addColumn("revoked", "integer", (c) => c.notNull().defaultTo(0))
+          .addColumn("expires_at", "bigint", (c) => c.notNull())
+          .execute();
+        await db.schema.createIndex("refresh_families_expires_at").on("refresh_families").column("expires_at").execute();
+      },
+    },
   };
 }

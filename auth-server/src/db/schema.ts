@@ -20,8 +20,19 @@ export interface UsedAssertionsTable {
   expires_at: number;
 }
 
+/** One row per login: the refresh token that may be used next, and whether the login is revoked. */
+export interface RefreshFamiliesTable {
+  family_id: string;
+  user_id: number;
+  current_jti: string;
+  revoked: number;
+  /** ms since the epoch; the row may be deleted after it. */
+  expires_at: number;
+}
+
 export interface AuthDb {
   users: UsersTable;
   used_assertions: UsedAssertionsTable;
   auth_signing_keys: SigningKeysTable;
+  refresh_families: RefreshFamiliesTable;
 }

@@ -90,10 +90,11 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
     },
 
     async refresh(refreshToken: string): Promise<TokenPair> {
-      const { userId } = await tokens.verifyRefresh(refreshToken);
-      const user = await users.findById(userId);
-      if (!user) throw new UnauthenticatedError("the user of this refresh token no longer exists");
-      return tokens.issue(user);
+      return tokens.rotate(refreshToken, async (userId) => {
+        const user = await users.findById(userId);
+        if (!user) throw new UnauthenticatedError("the user of this refresh token no longer exists");
+        return user;
+      });
     },
 
     async getUser(caller: Principal, id: number): Promise<User> {

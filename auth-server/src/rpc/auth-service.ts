@@ -1,7 +1,7 @@
 // The edge of auth-server: parses requests, calls the domain, maps results to proto.
 import { authV1 } from "@voting/api";
 import { roleEnum, roleName } from "@voting/client";
-import { decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
+import { checkText, decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
 import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
 import type { TokenIssuer, TokenPair } from "../domain/tokens.js";
 import type { ServiceTokens } from "../domain/service-tokens.js";
@@ -25,7 +25,7 @@ function caller(ctx: CallContext): Principal {
 function parseRegister(req: authV1.RegisterRequest) {
   const role = roleFromProto(req.role);
   if (role !== "voter" && role !== "candidate") throw new InvalidArgumentError("role must be ROLE_VOTER or ROLE_CANDIDATE");
-  return { username: checkUsername(req.username), password: checkPassword(req.password), role };
+  return { username: checkUsername(checkText(req.username, "username")), password: checkPassword(req.password), role };
 }
 
 function parseLogin(req: authV1.LoginRequest, peer: string) {

@@ -3,6 +3,7 @@ import { decodeJwt } from "jose";
 import { readFileSync } from "node:fs";
 import { createVotingClient, type TlsOptions, type VotingClient } from "../client.js";
 import { loadSession, saveSession, type SavedSession } from "./session-store.js";
+import { jsonSafe, terminalSafe } from "./format.js";
 
 export interface GlobalArgs {
   json: boolean;
@@ -72,5 +73,5 @@ export function tokenSubject(token: string): number {
 }
 
 export function print(args: GlobalArgs, json: unknown, human: string): void {
-  process.stdout.write(args.json ? `${JSON.stringify(json)}\n` : `${human}\n`);
+  process.stdout.write(args.json ? `${jsonSafe(json)}\n` : `${terminalSafe(human)}\n`);
 }

@@ -5,6 +5,7 @@ import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
 import { isServiceError } from "../client.js";
 import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
+import { terminalSafe } from "./format.js";
 import { register } from "./commands/register.js";
 import { login } from "./commands/login.js";
 import { candidates } from "./commands/candidates.js";
@@ -19,9 +20,27 @@ import { audit } from "./commands/audit.js";
 // address grpc-js sets the IP as server name, which Node reports as DEP0123 on every run.
 process.noDeprecation = true;
 
-function fail(message: string, code: number): never {
-  process.stderr.write(`voting: ${message.split("\n")[0]}\n`);
+/**
+ * Exits once stdout and stderr have taken everything: into a pipe they write asynchronously,
+ * and process.exit() would drop what is still queued (everything past the pipe's 64 KiB).
+ */
+async function exit(code: number): Promise<never> {
+  const flushed = (s: NodeJS.WriteStream) => new Promise<void>((resolve) => (s.writableLength === 0 ? resolve() : s.write("", () => resolve())));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
+}
+
+async function fail(message: string, code: number): Promise<never> {
+  process.stderr.write(`voting: ${terminalSafe(message.split("\n")[0])}\n`);
+  return exit(code);
+}
+
+// A reader that goes away early (`voting ... | head`) is not an error of ours.
+for (const s of [process.stdout, process.stderr]) {
+  s.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 function describeError(err: unknown): [string, number] {
@@ -59,15 +78,14 @@ try {
     .help()
     .version(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      fail(msg, 2);
+      throw err ?? new UsageError(msg);
     })
     .parseAsync();
   // Channels keep no handles open once closed; exit explicitly for streams ended by Ctrl-C.
-  process.exit(0);
+  await exit(0);
 } catch (err) {
   const [message, code] = describeError(err);
-  fail(message, code);
+  await fail(message, code);
 }
 
 export type { GlobalArgs };

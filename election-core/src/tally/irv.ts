@@ -4,7 +4,7 @@
 import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
-import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import type { TieContext } from "./ties.js";
 import type { Round, TallyResult, Transfer } from "./types.js";
 
@@ -52,6 +52,7 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       transfers: [],
     };
     rounds.push(round);
+    if (total === 0) break;
     const leader = live.find((c) => 2 * votes[c] > total);
     if (leader !== undefined || live.length === 1) {
       winner = leader ?? live[0];
@@ -143,6 +144,7 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       "Counts are whole numbers of ballots. Exhausted is cumulative and includes valid ballots that counted for no one from the first round (e.g. a first-rank overvote). Percentages are first preferences over valid ballots.",
       tieNote(opts.seedHex),
       ...ballotNote(prep),
+      ...(winner < 0 ? [NOTHING_COUNTED_NOTE] : []),
     ],
   };
 }

@@ -1,7 +1,7 @@
 // Plurality and approval, one or more seats: the candidates with the most votes win.
 import type { PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
-import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
 import type { TallyResult } from "./types.js";
 
@@ -28,7 +28,7 @@ export function tabulatePluralityApproval(prep: PreparedBallots, opts: ResolvedO
   const byVotes = indices(n).sort((a, b) => votes[b] - votes[a] || a - b);
   const seats = Math.min(opts.seats, n);
   let winners: number[] = [];
-  if (seats > 0) {
+  if (seats > 0 && valid > 0) {
     const cut = votes[byVotes[seats - 1]];
     const above = byVotes.filter((c) => votes[c] > cut);
     const atCut = byVotes.filter((c) => votes[c] === cut);
@@ -48,6 +48,7 @@ export function tabulatePluralityApproval(prep: PreparedBallots, opts: ResolvedO
     ...ballotNote(prep),
   ];
   if (overvoted > 0) notes.push(`${overvoted} overvoted ballot(s) were invalid.`);
+  if (valid === 0) notes.push(NOTHING_COUNTED_NOTE);
 
   return {
     method: opts.method,

@@ -1,7 +1,7 @@
 // Schulze method (winning votes): pairwise preferences, strongest paths, the full ranking.
 import type { PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
-import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
 import type { TallyResult } from "./types.js";
 
@@ -71,7 +71,7 @@ export function tabulateSchulze(prep: PreparedBallots, opts: ResolvedOptions): T
   const winners: number[] = [];
   for (const [place, group] of groups.entries()) {
     const room = opts.seats - winners.length;
-    if (room <= 0) break;
+    if (room <= 0 || valid === 0) break;
     winners.push(...chooseByLot(ctx, group, room, { decides: "election", now: `place ${place + 1} of the ranking`, outcome: "is elected" }));
   }
   const won = new Set(winners);
@@ -103,6 +103,7 @@ export function tabulateSchulze(prep: PreparedBallots, opts: ResolvedOptions): T
       `Ranking: each place holds every remaining candidate that no remaining candidate ranks above; the top ${opts.seats === 1 ? "candidate is" : `${opts.seats} candidates are`} elected. Candidate votes are first preferences (a first rank naming one candidate).`,
       tieNote(opts.seedHex, false),
       ...ballotNote(prep),
+      ...(valid === 0 ? [NOTHING_COUNTED_NOTE] : []),
     ],
   };
 }

@@ -42,6 +42,9 @@ export function tieNote(seedHex: string, rounds = true): string {
   );
 }
 
+/** With nothing counted every candidate stands level; a winner drawn by lot would name no one's choice. */
+export const NOTHING_COUNTED_NOTE = "No ballot was counted for any candidate: no one is elected and no lot is drawn.";
+
 export function ballotNote(prep: PreparedBallots): string[] {
   const notes: string[] = [];
   if (prep.blank > 0) notes.push(`${prep.blank} blank ballot(s) counted in ballots but not in valid ballots.`);

@@ -4,7 +4,7 @@ import { ceilDiv, formatFixed } from "./arithmetic.js";
 import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
-import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import type { TieContext } from "./ties.js";
 import type { Round, TallyResult, Transfer } from "./types.js";
 
@@ -104,6 +104,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
   distribute();
   const firstVotes = [...votes];
   const firstExhausted = exhausted;
+  const nothingCounted = firstVotes.every((v) => v === 0n);
 
   const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };
   const rounds: Round[] = [];
@@ -127,6 +128,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
       transfers: [],
     };
     rounds.push(round);
+    if (nothingCounted) break;
     const elect = (cs: number[]) => {
       for (const c of cs.sort(byVotesDesc)) {
         status[c] = ELECTED;
@@ -222,6 +224,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
       `Exhausted is the value left at the end of ballots (${fmt(firstExhausted)} in the first round); rounding down loses a little more, in no count.`,
       tieNote(opts.seedHex),
       ...ballotNote(prep),
+      ...(nothingCounted ? [NOTHING_COUNTED_NOTE] : []),
     ],
   };
 }

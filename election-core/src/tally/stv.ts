@@ -4,7 +4,7 @@ import { Rational } from "./arithmetic.js";
 import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
-import { ballotNote, candidateResults, indices, tieNote } from "./standings.js";
+import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { tabulateMeek } from "./stv-meek.js";
 import { breakTie, type TieContext } from "./ties.js";
 import type { Round, TallyResult, Transfer } from "./types.js";
@@ -108,6 +108,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       transfers: [],
     };
     rounds.push(round);
+    if (validVotes === 0n) break;
     const elect = (cs: number[]) => {
       for (const c of cs.sort(byVotesDesc)) {
         status[c] = ELECTED;
@@ -235,6 +236,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
     ...ballotNote(prep),
   ];
   if (!loss.isZero()) notes.push(`Value lost to rounding (in no count and not non-transferable): ${fmt(loss)}.`);
+  if (validVotes === 0n) notes.push(NOTHING_COUNTED_NOTE);
 
   return {
     method: "stv",

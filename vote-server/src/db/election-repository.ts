@@ -200,7 +200,8 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
         const e = await lockElection(trx, electionId);
         if (!e || e.state === "closed" || e.candidateSource !== "list") throw new WrongStateError(e?.state);
         const added = await insertRoll(trx, db.dialect, electionId, usernames);
-        if (!e.hasVoterRoll) await trx.updateTable("elections").set({ has_voter_roll: 1 }).where("id", "=", electionId).execute();
+        // No names asks for the size only; it does not switch a roll on.
+        if (!e.hasVoterRoll && usernames.length > 0) await trx.updateTable("elections").set({ has_voter_roll: 1 }).where("id", "=", electionId).execute();
         const size = await trx.selectFrom("voter_rolls").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
         return { added, rollSize: Number(size.n) };
       });

@@ -1,13 +1,13 @@
 // Officials' use cases: create and prepare elections, open and close them, by hand or on
 // schedule.
-import { AlreadyExistsError, canonicalUsername, FailedPreconditionError, InvalidArgumentError, NotFoundError, USERNAME_PATTERN } from "@voting/server-kit";
+import { AlreadyExistsError, canonicalUsername, checkText, FailedPreconditionError, InvalidArgumentError, NotFoundError, USERNAME_PATTERN } from "@voting/server-kit";
 import { DuplicateCandidateError, WrongStateError, type ElectionRepository, type NewElection } from "../db/election-repository.js";
 import { definitionHash, type Election, type ElectionState } from "./elections.js";
 
 export const LIMITS = { title: 200, description: 5000, candidateName: 200, candidates: 1000, seats: 100, rollBatch: 10_000 };
 
 function checkName(name: string, what: string): string {
-  const trimmed = name.trim();
+  const trimmed = checkText(name, what).trim();
   if (trimmed.length === 0 || trimmed.length > LIMITS.candidateName) throw new InvalidArgumentError(`${what} must be 1 to ${LIMITS.candidateName} characters`);
   return trimmed;
 }
@@ -15,13 +15,15 @@ function checkName(name: string, what: string): string {
 /** Roll entries in canonical form (as auth-server stores usernames), without repeats. */
 export function checkUsernames(usernames: string[]): string[] {
   if (usernames.length > LIMITS.rollBatch) throw new InvalidArgumentError(`at most ${LIMITS.rollBatch} usernames per call`);
+  for (const u of usernames) checkText(u, "a voter roll username");
   const bad = usernames.find((u) => u.length > 256 || !USERNAME_PATTERN.test(canonicalUsername(u)));
   if (bad !== undefined) throw new InvalidArgumentError(`"${bad.slice(0, 80)}" is not a valid username`);
   return [...new Set(usernames.map(canonicalUsername))];
 }
 
 export function checkNewElection(e: NewElection, now: number): NewElection {
-  const title = e.title.trim();
+  const title = checkText(e.title, "title").trim();
+  checkText(e.description, "description");
   if (title.length === 0 || title.length > LIMITS.title) throw new InvalidArgumentError(`title must be 1 to ${LIMITS.title} characters`);
   if (e.description.length > LIMITS.description) throw new InvalidArgumentError(`description must be at most ${LIMITS.description} characters`);
   if (e.seats < 1 || e.seats > LIMITS.seats) throw new InvalidArgumentError(`seats must be 1 to ${LIMITS.seats}`);

@@ -46,7 +46,7 @@ export const audit: CommandModule<GlobalArgs, Args> = {
   describe: "Download an election's whole ballot log, verify every link, recount it, and compare with the published result",
   builder: (y) =>
     y
-      .option("election", { type: "number", demandOption: true, describe: "Election id" })
+      .option("election", { type: "number", default: 0, describe: "Election id (default: the general election)" })
       .option("out", { type: "string", describe: "Also write the log to this file, one JSON entry per line" }),
   async handler(args) {
     const client = newClient();

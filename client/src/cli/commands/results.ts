@@ -1,6 +1,6 @@
 import type { CommandModule } from "yargs";
 import { newClient, print, type GlobalArgs } from "../context.js";
-import { renderResult } from "../format.js";
+import { renderResult, terminalSafe } from "../format.js";
 
 interface Args extends GlobalArgs {
   watch: boolean;
@@ -35,7 +35,7 @@ export const results: CommandModule<GlobalArgs, Args> = {
             print(args, msg.result, "");
             continue;
           }
-          const text = renderResult(msg.result!);
+          const text = terminalSafe(renderResult(msg.result!));
           // Redraw in place: move up over the previous frame and clear it.
           if (tty && lines > 0) process.stdout.write(`\x1b[${lines}A\x1b[0J`);
           process.stdout.write(`${text}\n${tty ? "" : "\n"}`);

@@ -31,8 +31,11 @@ export const roll: CommandModule<GlobalArgs, Args> = {
     let read = 0;
     let added = 0;
     let rollSize = 0;
-    const flush = async () => {
-      if (batch.length === 0) return;
+    let sent = false;
+    // The last call goes even when empty: the server answers with the roll's size.
+    const flush = async (last = false) => {
+      if (batch.length === 0 && !(last && !sent)) return;
+      sent = true;
       const r = await client.elections.addToVoterRoll({ electionId: args.id, usernames: batch }, { deadlineMs: 60_000 });
       added += r.added;
       rollSize = r.rollSize;
@@ -47,7 +50,7 @@ export const roll: CommandModule<GlobalArgs, Args> = {
         batch.push(username);
         if (batch.length >= BATCH) await flush();
       }
-      await flush();
+      await flush(true);
       bar?.update(size.size, { added });
     } finally {
       bar?.stop();
