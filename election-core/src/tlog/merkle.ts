@@ -64,7 +64,7 @@ export function rootFromInclusionProof(index: number, size: number, leaf: Uint8A
   if (index >= size || leaf.length !== HASH_SIZE || !wellFormed(proof)) return undefined;
   let fn = index;
   let sn = size - 1;
-  let r = Buffer.from(leaf);
+  let r: Buffer = Buffer.from(leaf);
   for (const p of proof) {
     if (sn === 0) return undefined;
     if (odd(fn) || fn === sn) {
@@ -113,8 +113,8 @@ export function verifyConsistency(size1: number, size2: number, proof: readonly 
     sn = half(sn);
   }
   // Steps 5-6.
-  let fr = Buffer.from(path[0]);
-  let sr = Buffer.from(path[0]);
+  let fr: Buffer = Buffer.from(path[0]);
+  let sr: Buffer = Buffer.from(path[0]);
   for (const c of path.slice(1)) {
     if (sn === 0) return false;
     if (odd(fn) || fn === sn) {

@@ -106,7 +106,7 @@ export function consistencyPlan(size1: number, size2: number): ProofPlan {
 /** Right fold of complete subtree hashes: MTH of the range they cover together. */
 export function foldRange(hashes: readonly Uint8Array[]): Buffer {
   if (hashes.length === 0) return EMPTY_ROOT;
-  let r = Buffer.from(hashes[hashes.length - 1]);
+  let r: Buffer = Buffer.from(hashes[hashes.length - 1]);
   for (let i = hashes.length - 2; i >= 0; i--) r = nodeHash(hashes[i], r);
   return r;
 }

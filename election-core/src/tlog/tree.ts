@@ -37,7 +37,7 @@ export class CompactRange {
     if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
     const index = this.count;
     let level = 0;
-    let hash = Buffer.from(leaf);
+    let hash: Buffer = Buffer.from(leaf);
     const out: StoredNode[] = [{ level, index, hash }];
     while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
       this.levels.pop();
