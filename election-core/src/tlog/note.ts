@@ -118,10 +118,11 @@ export function formatVerifierKey(name: string, type: number, publicKey: Uint8Ar
 
 /** Parses a vkey, checking its key ID against its name and key; does not interpret the type. */
 export function parseVerifierKey(vkey: string): { name: string; keyId: number; type: number; publicKey: Buffer } {
-  const parts = vkey.split("+");
   const bad = (why: string) => new NoteError("bad-key", `malformed verifier key: ${why}`);
-  if (parts.length !== 3) throw bad("expected name+keyid+key");
-  const [name, id, b64] = parts;
+  // The key's base64 may itself contain "+": split at the first two only.
+  const m = /^([^+]*)\+([^+]*)\+(.*)$/s.exec(vkey);
+  if (!m) throw bad("expected name+keyid+key");
+  const [, name, id, b64] = m;
   if (!isValidKeyName(name)) throw bad("invalid name");
   if (!/^[0-9a-f]{8}$/.test(id)) throw bad("the key ID is not 8 lower-case hex digits");
   const key = decodeBase64Strict(b64);
@@ -141,7 +142,7 @@ export function formatSignerKey(name: string, seed: Uint8Array): string {
 }
 
 export function parseSignerKey(skey: string): NoteSigner {
-  const m = /^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+([^+]+)$/.exec(skey);
+  const m = /^PRIVATE\+KEY\+([^+]+)\+([0-9a-f]{8})\+(.+)$/s.exec(skey);
   const key = m ? decodeBase64Strict(m[3]) : undefined;
   if (!m || !key || key.length !== 33 || key[0] !== SIG_ED25519) throw new NoteError("bad-key", "malformed signer key");
   const signer = ed25519Signer(m[1], key.subarray(1));
