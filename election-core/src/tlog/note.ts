@@ -79,7 +79,7 @@ export function ed25519PrivateKey(seed: Uint8Array): KeyObject {
 }
 
 export function ed25519PublicKey(key: Uint8Array | KeyObject): KeyObject {
-  if (!(key instanceof Uint8Array)) return createPublicKey(key);
+  if (!(key instanceof Uint8Array)) return key.type === "public" ? key : createPublicKey(key);
   if (key.length !== 32) throw new NoteError("bad-key", "an Ed25519 public key is 32 bytes");
   return createPublicKey({ key: Buffer.concat([SPKI_ED25519, key]), format: "der", type: "spki" });
 }
