@@ -121,3 +121,26 @@ describe("witness cosignatures (cosignature/v1)", () => {
     expect(() => openCheckpoint(cosigned, { log: verifier, witnesses: [cosignatureVerifier(witnessName, w.publicKey, () => T - 1)] })).toThrow(NoteError);
   });
 });
+
+describe("the example of docs/transparency-log.md", () => {
+  // Entry 1 of election 7 from the format 2 test vector of docs/ballot-log.md; log key seed
+  // 32 bytes of 0x11, witness key seed 32 bytes of 0x22. Ed25519 is deterministic.
+  const DOC_NOTE =
+    "vote.example.org/election/7\n1\n65oxyIvZvm49fude+J05zJlfqwllRWvjJs9rneweLJc=\n\n" +
+    "— vote.example.org/election/7 3igrqbMbTAo5m+aez07d5YSn7+4sCTLMSwYvYeqNbVekWlt0Lu99UDQv2O9Cz4TTA6PLG0qiWkc6baZguDa+5rwB3Ak=\n" +
+    "— witness.example.net/w1 uA3YCgAAAABpLCIgkF94JLJbZ0oObUuoiEp+DOjcZWrFYR9iwUNCfJFGLTZ1EmYXW5tnG2oZnjqWKa2LZJGBs6Xeunc3iySvUz/aDA==\n";
+  const LOG_VKEY = "vote.example.org/election/7+de282ba9+AdBKsjJ0K7SrOhNovUYV5ObQIkq3GgFrr4UgozLJd4c3";
+  const WITNESS_VKEY = "witness.example.net/w1+b80dd80a+BKCapfR6Z1mAL/lV+NwtKhSlyZ0jvpf4ZBJ/+Tg0VaTw";
+
+  it("when the documented entry is logged, signed and cosigned, then the note is the documented one byte for byte", () => {
+    const entry = Buffer.from("voting-ballot-log-v2\n7\n1\n0123456789ABCDEFGHJKMNPQRS\n56734ac056035b805082be08393113c51aeb1b06d26d18459d2feeabda1b1ebf\n");
+    const tree = new MemoryTree();
+    tree.appendLeafHash(leafHash(entry));
+    expect(tree.root().toString("hex")).toBe("eb9a31c88bd9be6e3d7ee75ef89d39cc995fab0965456be326cf6b9dec1e2c97");
+    const origin = electionOrigin("vote.example.org", 7);
+    const note = signCheckpoint({ origin, size: 1, rootHash: tree.root(), extensions: [] }, ed25519Signer(origin, Buffer.alloc(32, 0x11)));
+    expect(addSignatures(note, [cosignatureSigner("witness.example.net/w1", Buffer.alloc(32, 0x22), () => 1764500000)])).toBe(DOC_NOTE);
+    const opened = openCheckpoint(DOC_NOTE, { log: verifierFromKey(LOG_VKEY), witnesses: [verifierFromKey(WITNESS_VKEY)], origin });
+    expect(opened.cosignatures.map((c) => c.time)).toEqual([1764500000]);
+  });
+});
