@@ -135,3 +135,18 @@ export function consistencyProof(size1: number, size2: number, get: SubtreeHashe
 export function rootAt(size: number, get: SubtreeHashes): Buffer {
   return foldRange(fetchAll(frontierNodes(size), get));
 }
+
+/** Reads the hashes of many complete subtrees at once (one query), in the order asked. */
+export type SubtreeBatch = (nodes: readonly NodeId[]) => Promise<readonly Uint8Array[]>;
+
+/** inclusionProof for an asynchronous store: one batch read. */
+export async function inclusionProofFrom(index: number, size: number, read: SubtreeBatch): Promise<Buffer[]> {
+  const plan = inclusionPlan(index, size);
+  return resolvePlan(plan, await read(plan.nodes));
+}
+
+/** consistencyProof for an asynchronous store: one batch read. */
+export async function consistencyProofFrom(size1: number, size2: number, read: SubtreeBatch): Promise<Buffer[]> {
+  const plan = consistencyPlan(size1, size2);
+  return resolvePlan(plan, await read(plan.nodes));
+}
