@@ -1,0 +1,103 @@
+// Appending to a log tree: the compact range (right frontier) of [0, size) and the complete
+// subtrees each append completes. A server keeps the frontier (at most log2(n) + 1 hashes) and
+// persists every emitted node; an append costs one leaf hash plus, on average, one node hash.
+import { EMPTY_ROOT, HASH_SIZE, checkSize, nodeHash } from "./merkle.js";
+import { consistencyProof, foldRange, frontierNodes, inclusionProof, rootAt, type NodeId, type SubtreeHashes } from "./proofs.js";
+
+/** A complete subtree and its hash, as emitted by an append. */
+export interface StoredNode extends NodeId {
+  hash: Buffer;
+}
+
+/** The right frontier of the tree of leaves [0, size): one complete subtree per set bit of size. */
+export class CompactRange {
+  private readonly levels: number[] = [];
+  private readonly hashes: Buffer[] = [];
+  private count = 0;
+
+  /** Restores the frontier of `size` leaves from stored subtrees (see frontierNodes). */
+  static restore(size: number, get: SubtreeHashes): CompactRange {
+    const r = new CompactRange();
+    for (const n of frontierNodes(size)) {
+      const h = get(n.level, n.index);
+      if (h.length !== HASH_SIZE) throw new Error(`stored node ${n.level}/${n.index} is not ${HASH_SIZE} bytes`);
+      r.levels.push(n.level);
+      r.hashes.push(Buffer.from(h));
+    }
+    r.count = size;
+    return r;
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Appends one leaf hash; returns the complete subtrees it completes, the leaf first. */
+  append(leaf: Uint8Array): StoredNode[] {
+    if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
+    const index = this.count;
+    let level = 0;
+    let hash: Buffer = Buffer.from(leaf);
+    const out: StoredNode[] = [{ level, index, hash }];
+    while (this.levels.length > 0 && this.levels[this.levels.length - 1] === level) {
+      this.levels.pop();
+      hash = nodeHash(this.hashes.pop()!, hash);
+      level++;
+      out.push({ level, index: Math.floor(index / 2 ** level), hash });
+    }
+    this.levels.push(level);
+    this.hashes.push(hash);
+    this.count++;
+    return out;
+  }
+
+  /** MTH of the leaves so far. */
+  root(): Buffer {
+    return this.count === 0 ? EMPTY_ROOT : foldRange(this.hashes);
+  }
+}
+
+/**
+ * A whole tree in memory: per-level arrays of complete subtree hashes (about 2n hashes for n
+ * leaves). For tests and clients; a server stores the same nodes in its database instead.
+ */
+export class MemoryTree {
+  private readonly nodes: Buffer[][] = [];
+  private readonly frontier = new CompactRange();
+
+  /** The stored-subtree reader that proofs and roots take. */
+  readonly get: SubtreeHashes = (level, index) => {
+    const h = this.nodes[level]?.[index];
+    if (!h) throw new RangeError(`no complete subtree ${level}/${index} in a tree of ${this.size} leaves`);
+    return h;
+  };
+
+  get size(): number {
+    return this.frontier.size;
+  }
+
+  appendLeafHash(leaf: Uint8Array): void {
+    for (const n of this.frontier.append(leaf)) (this.nodes[n.level] ??= [])[n.index] = n.hash;
+  }
+
+  /** MTH of the first `size` leaves (default: all). */
+  root(size = this.size): Buffer {
+    this.checkWithin(size);
+    return size === this.size ? this.frontier.root() : rootAt(size, this.get);
+  }
+
+  inclusionProof(index: number, size = this.size): Buffer[] {
+    this.checkWithin(size);
+    return inclusionProof(index, size, this.get);
+  }
+
+  consistencyProof(size1: number, size2 = this.size): Buffer[] {
+    this.checkWithin(size2);
+    return consistencyProof(size1, size2, this.get);
+  }
+
+  private checkWithin(size: number): void {
+    checkSize("size", size);
+    if (size > this.size) throw new RangeError(`the tree has ${this.size} leaves, not ${size}`);
+  }
+}
