@@ -3,7 +3,7 @@ import { authV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
 import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
-import { ballotRepository } from "./db/ballot-repository.js";
+import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
 import { voteMigrations } from "./db/migrations.js";
 import type { VoteDb } from "./db/schema.js";
@@ -51,7 +51,18 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
   };
 }
 
-export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
+/** Gauges for tests and operators: open StreamBallots calls, live followers, log reads. */
+export interface StreamStats {
+  streams: number;
+  followers: number;
+  logReads: number;
+}
+
+export interface RunningVoteServer extends RunningService {
+  streamStats(): StreamStats;
+}
+
+export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningVoteServer> {
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
   const closing = new AbortController();
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD });
@@ -59,7 +70,10 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
     await elections.ensure(defaultElection());
-    const ballots = ballotRepository(db);
+    // Every read of the ballot log goes through here, so its cost per append can be watched.
+    const repo = ballotRepository(db);
+    let logReads = 0;
+    const ballots: BallotRepository = { ...repo, readLog: (...args) => (logReads++, repo.readLog(...args)) };
     const feed = logFeed();
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
@@ -101,6 +115,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
+      streamStats: () => ({ streams: -1, followers: -1, logReads }),
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
