@@ -11,3 +11,4 @@ export * from "./shutdown.js";
 export { createReflection, splitDescriptorSet } from "./reflection.js";
 export * from "./peers.js";
 export * from "./signing-keys.js";
+export * from "./stream-limits.js";

@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadSigningKeys, signingKeyStore, type RunningService, migrate, openDatabase, startGrpcServer, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -103,6 +103,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
+    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     server = await startGrpcServer({
       host: config.HOST,
       port: config.TALLY_PORT,
@@ -110,7 +111,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         {
           name: "voting.tally.v1.TallyService",
           definition: tallyV1.TallyServiceService,
-          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log),
+          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log, streams),
         },
       ],
       access: tallyAccess,

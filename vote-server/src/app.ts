@@ -1,7 +1,7 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, type RunningService, migrate, openDatabase, startGrpcServer, streamLimiter, UnavailableError, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -13,7 +13,7 @@ import { defaultElection } from "./domain/elections.js";
 import { logFeed } from "./domain/log-feed.js";
 import { votingService } from "./domain/voting.js";
 import { voteAccess } from "./rpc/access.js";
-import { voteServiceImpl } from "./rpc/vote-service.js";
+import { voteServiceDefinition, voteServiceImpl } from "./rpc/vote-service.js";
 import { electionServiceImpl } from "./rpc/election-service.js";
 import { electionAdmin } from "./domain/election-admin.js";
 import { reconcile } from "./domain/reconciliation.js";
@@ -74,7 +74,15 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     const repo = ballotRepository(db);
     let logReads = 0;
     const ballots: BallotRepository = { ...repo, readLog: (...args) => (logReads++, repo.readLog(...args)) };
-    const feed = logFeed();
+    const feed = logFeed(
+      { readLog: ballots.readLog, headSeq: async (id) => (await elections.get(id))?.headSeq ?? 0 },
+      {
+        pageEntries: config.VOTE_STREAM_PAGE_ENTRIES,
+        maxQueuedEntries: config.VOTE_STREAM_MAX_QUEUED_ENTRIES,
+        onError: (err) => log.warn({ err }, "reading the ballot log for followers failed"),
+      },
+    );
+    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const admin = electionAdmin(elections, (e) => voting.forget(e.id));
@@ -88,7 +96,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       port: config.VOTE_PORT,
       services: [
         { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
-        { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },
+        { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log) },
       ],
       access: voteAccess,
       verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
@@ -115,11 +123,12 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
-      streamStats: () => ({ streams: -1, followers: -1, logReads }),
+      streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, logReads }),
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
         closing.abort();
+        feed.close();
         await server.shutdown();
         peers.close();
         await db.close();

@@ -1,31 +1,294 @@
-// Wakes StreamBallots followers when entries are appended. Appends by other replicas are
-// not announced here, so followers also poll.
-import { EventEmitter } from "node:events";
+// StreamBallots readers. One tail per followed election reads the log (once per append
+// announced here, and by polling for appends by other replicas) and hands each batch, the
+// same objects, to every follower, so followers cost no database reads. A follower that starts
+// behind the tail's window reads pages from the database until it reaches it, then joins.
+// A follower whose queue outgrows its bound is dropped, never buffered without bound.
+import { ResourceExhaustedError } from "@voting/server-kit";
+import type { LogRow } from "../db/ballot-repository.js";
 
-export function logFeed(pollMs = 500) {
-  const emitter = new EventEmitter();
-  emitter.setMaxListeners(0);
-  return {
-    appended(electionId: number, headSeq: number) {
-      emitter.emit(String(electionId), headSeq);
-    },
-    /** Resolves when entries after `afterSeq` may exist: on an append, after pollMs, or on abort. */
-    wait(electionId: number, afterSeq: number, signal: AbortSignal): Promise<void> {
-      return new Promise((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          emitter.off(String(electionId), onAppend);
-          signal.removeEventListener("abort", done);
-          resolve();
-        };
-        const onAppend = (head: number) => head > afterSeq && done();
-        const timer = setTimeout(done, pollMs);
-        emitter.on(String(electionId), onAppend);
-        signal.addEventListener("abort", done, { once: true });
-        if (signal.aborted) done();
+/** Consecutive log entries; `first`..`last` are the seqs of the first and last row. */
+export interface LogBatch {
+  readonly rows: readonly LogRow[];
+  readonly first: number;
+  readonly last: number;
+}
+
+export interface LogSource {
+  readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
+  /** The seq of the election's last committed entry. */
+  headSeq(electionId: number): Promise<number>;
+}
+
+export interface LogFeedOptions {
+  /** Most entries per read and per batch. */
+  pageEntries: number;
+  /** Entries a follower may have waiting to be sent before it is dropped as too slow. */
+  maxQueuedEntries: number;
+  /** Recent entries each tail keeps for followers that join it. */
+  windowEntries?: number;
+  /** How often a tail looks for appends made by other replicas. */
+  pollMs?: number;
+  /**
+   * After handing out a batch, a tail rests this many times as long as handing it out took
+   * (the writes it set off included): fan-out to many followers takes at most 1/(1+n) of the
+   * event loop, and bursts coalesce into fewer, larger batches. One follower rests ~nothing.
+   */
+  fanoutRest?: number;
+  onError?(err: unknown): void;
+}
+
+/** One StreamBallots reader. */
+export interface LogFollower {
+  /** The next batches in order; undefined at the end or once closed; throws when dropped as too slow. */
+  next(): Promise<LogBatch[] | undefined>;
+  /** Waits for `p`, or until the follower ends (throwing when it was dropped). */
+  until(p: Promise<void>): Promise<void>;
+  close(): void;
+}
+
+export interface LogFeed {
+  /** A reader of the election's log after `afterSeq`; with `follow`, it waits for new entries. */
+  follow(electionId: number, afterSeq: number, follow: boolean): LogFollower;
+  /** Called by this replica's ballot box after a commit. */
+  appended(electionId: number, headSeq: number): void;
+  stats(): { followers: number; tails: number; reads: number };
+  /** Ends every reader (shutdown). */
+  close(): void;
+}
+
+const batchOf = (rows: readonly LogRow[]): LogBatch => ({ rows, first: rows[0].seq, last: rows[rows.length - 1].seq });
+
+/** The part of `b` after seq `after` (b itself when all of it is). */
+function after(b: LogBatch, seq: number): LogBatch | undefined {
+  if (b.first > seq) return b;
+  if (b.last <= seq) return undefined;
+  return batchOf(b.rows.filter((r) => r.seq > seq));
+}
+
+export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
+  const page = opts.pageEntries;
+  const windowEntries = opts.windowEntries ?? 4 * page;
+  const pollMs = opts.pollMs ?? 500;
+  const fanoutRest = opts.fanoutRest ?? 4;
+  const tails = new Map<number, Tail>();
+  const everyone = new Set<Follower>();
+  let reads = 0;
+  const read = (electionId: number, afterSeq: number) => {
+    reads++;
+    return source.readLog(electionId, afterSeq, page);
+  };
+
+  class Tail {
+    base = 0; // every entry after base is in the window
+    head = 0; // last seq read
+    window: LogBatch[] = [];
+    windowSize = 0;
+    readonly followers = new Set<Follower>();
+    joining = 0;
+    disposed = false;
+    private started = false;
+    private wanted = false;
+    private running = false;
+    private poll?: NodeJS.Timeout;
+    readonly ready: Promise<void>;
+
+    constructor(readonly electionId: number) {
+      this.ready = source.headSeq(electionId).then((h) => {
+        this.base = this.head = h;
+        this.started = true;
       });
+      this.ready.catch(() => undefined);
+    }
+
+    add(f: Follower) {
+      this.followers.add(f);
+      this.poll ??= setInterval(() => this.poke(), pollMs).unref();
+    }
+
+    remove(f: Follower) {
+      this.followers.delete(f);
+      this.disposeIfIdle();
+    }
+
+    disposeIfIdle() {
+      if (this.followers.size > 0 || this.joining > 0 || this.disposed) return;
+      this.disposed = true;
+      clearInterval(this.poll);
+      this.window = [];
+      if (tails.get(this.electionId) === this) tails.delete(this.electionId);
+    }
+
+    poke() {
+      this.wanted = true;
+      if (this.started && !this.running && !this.disposed && this.followers.size > 0) void this.run();
+    }
+
+    private async run() {
+      this.running = true;
+      try {
+        while (this.wanted && !this.disposed) {
+          this.wanted = false;
+          let rows: LogRow[];
+          try {
+            rows = await read(this.electionId, this.head);
+          } catch (err) {
+            opts.onError?.(err);
+            break; // the next poll tries again
+          }
+          if (rows.length === 0 || this.disposed) continue;
+          if (rows.length === page) this.wanted = true;
+          const batch = batchOf(rows);
+          this.head = batch.last;
+          this.window.push(batch);
+          this.windowSize += rows.length;
+          while (this.windowSize - this.window[0].rows.length >= windowEntries) {
+            const old = this.window.shift()!;
+            this.windowSize -= old.rows.length;
+            this.base = old.last;
+          }
+          const started = performance.now();
+          for (const f of this.followers) f.deliver(batch);
+          await new Promise((r) => setImmediate(r));
+          const rest = Math.min(2 * pollMs, (performance.now() - started) * fanoutRest);
+          if (rest >= 1) await new Promise((r) => setTimeout(r, rest).unref());
+        }
+      } finally {
+        this.running = false;
+      }
+    }
+  }
+
+  const tailOf = (electionId: number) => {
+    let t = tails.get(electionId);
+    if (!t || t.disposed) tails.set(electionId, (t = new Tail(electionId)));
+    return t;
+  };
+
+  class Follower implements LogFollower {
+    private queue: LogBatch[] = [];
+    private queued = 0;
+    private tail?: Tail;
+    private wake?: () => void;
+    private done = false;
+    private error?: Error;
+    private endedResolve!: () => void;
+    /** Resolves when the follower is closed or dropped. */
+    readonly ended = new Promise<void>((r) => (this.endedResolve = r));
+
+    constructor(
+      private readonly electionId: number,
+      /** Last seq handed out (or queued). */
+      private position: number,
+      private readonly follow: boolean,
+    ) {
+      everyone.add(this);
+    }
+
+    async next(): Promise<LogBatch[] | undefined> {
+      for (;;) {
+        if (this.error) throw this.error;
+        if (this.done) return undefined;
+        if (this.queue.length > 0) {
+          const out = this.queue;
+          this.queue = [];
+          this.queued = 0;
+          return out;
+        }
+        if (this.tail) {
+          await new Promise<void>((r) => (this.wake = r));
+          this.wake = undefined;
+          continue;
+        }
+        // Try the tail once the store has nothing more for us, or when one is running anyway.
+        if (this.follow && (this.caughtUp || tails.has(this.electionId)) && (await this.join())) continue;
+        if (this.done) continue;
+        const rows = await read(this.electionId, this.position);
+        if (this.done) continue;
+        if (rows.length > 0) this.position = rows[rows.length - 1].seq;
+        this.caughtUp = rows.length < page;
+        // Nothing after us in the store: joining now leaves no gap, whatever the tail holds.
+        this.joinAnyway = rows.length === 0;
+        if (this.caughtUp && !this.follow) this.close();
+        if (rows.length > 0) return [batchOf(rows)];
+      }
+    }
+
+    private caughtUp = false;
+    private joinAnyway = false;
+
+    /** Joins the election's tail when it holds everything after our position. */
+    private async join(): Promise<boolean> {
+      const tail = tailOf(this.electionId);
+      tail.joining++;
+      try {
+        await tail.ready;
+        if (this.done || tail.disposed || (this.position < tail.base && !this.joinAnyway)) return false;
+        for (const b of tail.window) {
+          const part = after(b, this.position);
+          if (part) this.enqueue(part);
+        }
+        this.tail = tail;
+        tail.add(this);
+        return true;
+      } finally {
+        tail.joining--;
+        tail.disposeIfIdle();
+      }
+    }
+
+    private enqueue(b: LogBatch) {
+      this.queue.push(b);
+      this.queued += b.rows.length;
+      this.position = b.last;
+    }
+
+    /** From the tail: a new batch, in order. */
+    deliver(batch: LogBatch) {
+      const part = after(batch, this.position);
+      if (!part || this.done) return;
+      this.enqueue(part);
+      if (this.queued > opts.maxQueuedEntries) {
+        const resumeAfter = this.queue[0].first - 1;
+        this.end(new ResourceExhaustedError(`reader too slow: more than ${opts.maxQueuedEntries} ballot log entries were waiting for it; reconnect with after_seq ${resumeAfter} or later`));
+        return;
+      }
+      this.wake?.();
+    }
+
+    async until(p: Promise<void>): Promise<void> {
+      await Promise.race([p, this.ended]);
+      if (this.error) throw this.error;
+    }
+
+    close() {
+      this.end(undefined);
+    }
+
+    private end(error: Error | undefined) {
+      if (this.done) return;
+      this.done = true;
+      this.error = error;
+      this.queue = [];
+      this.queued = 0;
+      everyone.delete(this);
+      this.tail?.remove(this);
+      this.wake?.();
+      this.endedResolve();
+    }
+  }
+
+  return {
+    follow: (electionId: number, afterSeq: number, follow: boolean) => new Follower(electionId, afterSeq, follow),
+
+    appended(electionId: number, headSeq: number) {
+      const t = tails.get(electionId);
+      if (t && headSeq > t.head) t.poke();
+    },
+
+    stats: () => ({ followers: everyone.size, tails: tails.size, reads }),
+
+    close() {
+      for (const f of [...everyone]) f.close();
     },
   };
 }
-
-export type LogFeed = ReturnType<typeof logFeed>;

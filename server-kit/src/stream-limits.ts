@@ -1,0 +1,74 @@
+// Bounds on open server streams, per caller and per server. A slot is taken when the call
+// starts and given back when the call is really over (ended, cancelled or cut), so a
+// stream whose status is stuck behind an unread buffer still counts against its caller.
+import { int, type Setting } from "./config.js";
+import { ResourceExhaustedError } from "./errors.js";
+import type { CallContext, Send } from "./handlers.js";
+
+export const streamSettings = {
+  STREAM_MAX_PER_CALLER: {
+    doc: "Open StreamBallots / WatchResults calls per caller (user id, or client address when anonymous); service accounts are exempt",
+    default: "32",
+    parse: int(1, 1_000_000),
+  },
+  STREAM_MAX_PER_SERVER: { doc: "Open StreamBallots / WatchResults calls per server, service accounts not counted", default: "10000", parse: int(1, 1_000_000) },
+} satisfies Record<string, Setting<unknown>>;
+
+export interface StreamLimits {
+  perCaller: number;
+  perServer: number;
+}
+
+type StreamFn<Req, Res> = (req: Req, ctx: CallContext, send: Send<Res>) => Promise<void>;
+
+/** Who a stream counts against: the user, else the client address; undefined for services. */
+export function streamCaller(ctx: Pick<CallContext, "principal" | "peer">): string | undefined {
+  if (ctx.principal?.role === "service") return undefined;
+  return ctx.principal ? `user:${ctx.principal.userId}` : `peer:${ctx.peer}`;
+}
+
+export function streamLimiter(limits: StreamLimits) {
+  const byCaller = new Map<string, number>();
+  let open = 0;
+
+  /** Takes a slot for `caller` or throws RESOURCE_EXHAUSTED; returns its (idempotent) release. */
+  function acquire(caller: string): () => void {
+    const mine = byCaller.get(caller) ?? 0;
+    if (mine >= limits.perCaller) {
+      throw new ResourceExhaustedError(`too many open streams for this caller (at most ${limits.perCaller}); close one first`);
+    }
+    if (open >= limits.perServer) throw new ResourceExhaustedError(`the server has too many open streams (at most ${limits.perServer}); try again later`);
+    byCaller.set(caller, mine + 1);
+    open++;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      open--;
+      const left = byCaller.get(caller)! - 1;
+      if (left === 0) byCaller.delete(caller);
+      else byCaller.set(caller, left);
+    };
+  }
+
+  return {
+    acquire,
+    /** Wraps a stream handler: refused beyond the limits, slot held until the call is over. */
+    guard<Req, Res>(fn: StreamFn<Req, Res>): StreamFn<Req, Res> {
+      return async (req, ctx, send) => {
+        const caller = streamCaller(ctx);
+        if (caller !== undefined) {
+          const release = acquire(caller);
+          // grpc-js reports every finished call as cancelled, so this fires exactly once per call.
+          if (ctx.signal.aborted) release();
+          else ctx.signal.addEventListener("abort", release, { once: true });
+        }
+        return fn(req, ctx, send);
+      };
+    },
+    /** Streams holding a slot now. */
+    open: () => open,
+  };
+}
+
+export type StreamLimiter = ReturnType<typeof streamLimiter>;
