@@ -103,6 +103,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
     add(f: Follower) {
       this.followers.add(f);
       this.poll ??= setInterval(() => this.poke(), pollMs).unref();
+      if (this.wanted) this.poke(); // an append announced while the tail was starting
     }
 
     remove(f: Follower) {
