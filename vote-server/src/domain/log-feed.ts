@@ -30,8 +30,10 @@ export interface LogFeedOptions {
   pollMs?: number;
   /**
    * After handing out a batch, a tail rests this many times as long as handing it out took
-   * (the writes it set off included): fan-out to many followers takes at most 1/(1+n) of the
-   * event loop, and bursts coalesce into fewer, larger batches. One follower rests ~nothing.
+   * (the writes it set off included): fan-out to many followers takes about 1/(1+n) of the
+   * process at most, and bursts coalesce into fewer, larger batches; public followers lag
+   * behind a burst of votes rather than slow it down. Default 9.
+   * Priority followers (the tally) have their own tail, which never rests.
    */
   fanoutRest?: number;
   onError?(err: unknown): void;
@@ -48,13 +50,15 @@ export interface LogFollower {
 
 export interface LogFeed {
   /** A reader of the election's log after `afterSeq`; with `follow`, it waits for new entries. */
-  follow(electionId: number, afterSeq: number, follow: boolean): LogFollower;
+  follow(electionId: number, afterSeq: number, follow: boolean, priority?: boolean): LogFollower;
   /** Called by this replica's ballot box after a commit. */
   appended(electionId: number, headSeq: number): void;
   stats(): { followers: number; tails: number; reads: number };
   /** Ends every reader (shutdown). */
   close(): void;
 }
+
+const MAX_REST_MS = 10_000;
 
 const batchOf = (rows: readonly LogRow[]): LogBatch => ({ rows, first: rows[0].seq, last: rows[rows.length - 1].seq });
 
@@ -69,7 +73,8 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
   const page = opts.pageEntries;
   const windowEntries = opts.windowEntries ?? 4 * page;
   const pollMs = opts.pollMs ?? 500;
-  const fanoutRest = opts.fanoutRest ?? 4;
+  const fanoutRest = opts.fanoutRest ?? 9;
+  // Keyed by election id, negative for the priority tail.
   const tails = new Map<number, Tail>();
   const everyone = new Set<Follower>();
   let reads = 0;
@@ -92,7 +97,11 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
     private poll?: NodeJS.Timeout;
     readonly ready: Promise<void>;
 
-    constructor(readonly electionId: number) {
+    constructor(
+      readonly electionId: number,
+      readonly key: number,
+      private readonly rest: number,
+    ) {
       this.ready = source.headSeq(electionId).then((h) => {
         this.base = this.head = h;
         this.started = true;
@@ -116,7 +125,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
       this.disposed = true;
       clearInterval(this.poll);
       this.window = [];
-      if (tails.get(this.electionId) === this) tails.delete(this.electionId);
+      if (tails.get(this.key) === this) tails.delete(this.key);
     }
 
     poke() {
@@ -148,9 +157,15 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
             this.base = old.last;
           }
           const started = performance.now();
+          const cpu = process.cpuUsage();
           for (const f of this.followers) f.deliver(batch);
-          await new Promise((r) => setImmediate(r));
-          const rest = Math.min(2 * pollMs, (performance.now() - started) * fanoutRest);
+          if (this.rest === 0) continue;
+          // Two turns of the loop let the writes reach the sockets; the CPU spent meanwhile
+          // (kernel included, and whatever else ran: it errs towards resting) is their cost.
+          for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+          const used = process.cpuUsage(cpu);
+          const cost = Math.max(performance.now() - started, (used.user + used.system) / 1000);
+          const rest = Math.min(MAX_REST_MS, cost * this.rest);
           if (rest >= 1) await new Promise((r) => setTimeout(r, rest).unref());
         }
       } finally {
@@ -159,9 +174,11 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
     }
   }
 
-  const tailOf = (electionId: number) => {
-    let t = tails.get(electionId);
-    if (!t || t.disposed) tails.set(electionId, (t = new Tail(electionId)));
+  const keyOf = (electionId: number, priority: boolean) => (priority ? -electionId : electionId);
+  const tailOf = (electionId: number, priority: boolean) => {
+    const key = keyOf(electionId, priority);
+    let t = tails.get(key);
+    if (!t || t.disposed) tails.set(key, (t = new Tail(electionId, key, priority ? 0 : fanoutRest)));
     return t;
   };
 
@@ -181,6 +198,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
       /** Last seq handed out (or queued). */
       private position: number,
       private readonly follow: boolean,
+      private readonly priority: boolean,
     ) {
       everyone.add(this);
     }
@@ -201,7 +219,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
           continue;
         }
         // Try the tail once the store has nothing more for us, or when one is running anyway.
-        if (this.follow && (this.caughtUp || tails.has(this.electionId)) && (await this.join())) continue;
+        if (this.follow && (this.caughtUp || tails.has(keyOf(this.electionId, this.priority))) && (await this.join())) continue;
         if (this.done) continue;
         const rows = await read(this.electionId, this.position);
         if (this.done) continue;
@@ -219,7 +237,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
 
     /** Joins the election's tail when it holds everything after our position. */
     private async join(): Promise<boolean> {
-      const tail = tailOf(this.electionId);
+      const tail = tailOf(this.electionId, this.priority);
       tail.joining++;
       try {
         await tail.ready;
@@ -279,11 +297,10 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
   }
 
   return {
-    follow: (electionId: number, afterSeq: number, follow: boolean) => new Follower(electionId, afterSeq, follow),
+    follow: (electionId: number, afterSeq: number, follow: boolean, priority = false) => new Follower(electionId, afterSeq, follow, priority),
 
     appended(electionId: number, headSeq: number) {
-      const t = tails.get(electionId);
-      if (t && headSeq > t.head) t.poke();
+      for (const t of [tails.get(electionId), tails.get(-electionId)]) if (t && headSeq > t.head) t.poke();
     },
 
     stats: () => ({ followers: everyone.size, tails: tails.size, reads }),
