@@ -191,6 +191,7 @@ describeOnStores(
       await eventually(async () => (server.streamStats().streams === 1 && server.streamStats().followers === 1 ? true : undefined));
       stream.cancel();
       await eventually(async () => (server.streamStats().streams === 0 && server.streamStats().followers === 0 ? true : undefined), 5_000, "slot and follower freed");
+      expect(server.streamStats().tails).toBe(0); // and with it the tail's poll timer
       const reads = server.streamStats().logReads;
       await new Promise((r) => setTimeout(r, 1_500)); // three poll intervals
       expect(server.streamStats().logReads).toBe(reads);

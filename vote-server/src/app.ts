@@ -51,10 +51,11 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
   };
 }
 
-/** Gauges for tests and operators: open StreamBallots calls, live followers, log reads. */
+/** Gauges for tests and operators: open StreamBallots calls, their readers, log tails (each with a poll timer), log reads. */
 export interface StreamStats {
   streams: number;
   followers: number;
+  tails: number;
   logReads: number;
 }
 
@@ -123,7 +124,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
-      streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, logReads }),
+      streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, tails: feed.stats().tails, logReads }),
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);

@@ -198,9 +198,6 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
     private wake?: () => void;
     private done = false;
     private error?: Error;
-    private endedResolve!: () => void;
-    /** Resolves when the follower is closed or dropped. */
-    readonly ended = new Promise<void>((r) => (this.endedResolve = r));
 
     constructor(
       private readonly electionId: number,
@@ -283,10 +280,23 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
       this.wake?.();
     }
 
-    async until(p: Promise<void>): Promise<void> {
-      await Promise.race([p, this.ended]);
-      if (this.error) throw this.error;
+    until(p: Promise<void>): Promise<void> {
+      // One waiter slot rather than Promise.race on a shared "ended" promise, which would pile up a reaction
+      // per message on a long-lived stream.
+      return new Promise<void>((resolve, reject) => {
+        const settle = (err?: unknown) => {
+          if (this.onEnd === ended) this.onEnd = undefined;
+          if (err) reject(err);
+          else resolve();
+        };
+        const ended = () => settle(this.error);
+        this.onEnd = ended;
+        p.then(() => settle(), settle);
+        if (this.done) settle(this.error);
+      });
     }
+
+    private onEnd?: () => void;
 
     close() {
       this.end(undefined);
@@ -301,7 +311,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
       everyone.delete(this);
       this.tail?.remove(this);
       this.wake?.();
-      this.endedResolve();
+      this.onEnd?.();
     }
   }
 

@@ -59,6 +59,7 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: S
       streams.guard(async (req: voteV1.StreamBallotsRequest, ctx, send: Send<voteV1.StreamBallotsResponse>) => {
         const electionId = resolveElectionId(req.electionId);
         await voting.election(electionId);
+        if (ctx.signal.aborted) return;
         // The tally (a service account) reads from its own tail, never held back by public followers.
         const reader = feed.follow(electionId, req.afterSeq, req.follow, ctx.principal?.role === "service");
         // A cancelled call ends its reader at once: out of the tail, no more reads.
