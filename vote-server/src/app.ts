@@ -65,7 +65,6 @@ export interface RunningVoteServer extends RunningService {
 
 export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningVoteServer> {
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
-  const closing = new AbortController();
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", password: config.SERVICE_PASSWORD });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
@@ -128,7 +127,6 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
-        closing.abort();
         feed.close();
         await server.shutdown();
         peers.close();
