@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -130,6 +130,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
+    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     server = await startGrpcServer({
       host: config.HOST,
       port: config.TALLY_PORT,
@@ -138,7 +139,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         {
           name: "voting.tally.v1.TallyService",
           definition: tallyV1.TallyServiceService,
-          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log),
+          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log, streams),
         },
       ],
       access: tallyAccess,

@@ -1,9 +1,9 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
 import type { VoteConfig } from "./config.js";
-import { ballotRepository } from "./db/ballot-repository.js";
+import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
 import { voteMigrations } from "./db/migrations.js";
 import type { VoteDb } from "./db/schema.js";
@@ -13,7 +13,7 @@ import { defaultElection } from "./domain/elections.js";
 import { logFeed } from "./domain/log-feed.js";
 import { votingService } from "./domain/voting.js";
 import { voteAccess } from "./rpc/access.js";
-import { voteServiceImpl } from "./rpc/vote-service.js";
+import { voteServiceDefinition, voteServiceImpl } from "./rpc/vote-service.js";
 import { electionServiceImpl } from "./rpc/election-service.js";
 import { electionAdmin } from "./domain/election-admin.js";
 import { reconcile } from "./domain/reconciliation.js";
@@ -51,18 +51,40 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
   };
 }
 
-export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningService> {
+/** Gauges for tests and operators: open StreamBallots calls, their readers, log tails (each with a poll timer), log reads. */
+export interface StreamStats {
+  streams: number;
+  followers: number;
+  tails: number;
+  logReads: number;
+}
+
+export interface RunningVoteServer extends RunningService {
+  streamStats(): StreamStats;
+}
+
+export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningVoteServer> {
   const tls = loadTls(config);
   const key = loadServicePrivateKey(config.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE");
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
-  const closing = new AbortController();
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
     await elections.ensure(defaultElection());
-    const ballots = ballotRepository(db);
-    const feed = logFeed();
+    // Every read of the ballot log goes through here, so its cost per append can be watched.
+    const repo = ballotRepository(db);
+    let logReads = 0;
+    const ballots: BallotRepository = { ...repo, readLog: (...args) => (logReads++, repo.readLog(...args)) };
+    const feed = logFeed(
+      { readLog: ballots.readLog, headSeq: async (id) => (await elections.get(id))?.headSeq ?? 0 },
+      {
+        pageEntries: config.VOTE_STREAM_PAGE_ENTRIES,
+        maxQueuedEntries: config.VOTE_STREAM_MAX_QUEUED_ENTRIES,
+        onError: (err) => log.warn({ err }, "reading the ballot log for followers failed"),
+      },
+    );
+    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const admin = electionAdmin(elections, (e) => voting.forget(e.id));
@@ -77,7 +99,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       tls,
       services: [
         { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
-        { name: "voting.vote.v1.VoteService", definition: voteV1.VoteServiceService, implementation: voteServiceImpl(voting, feed, closing.signal, log) },
+        { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log) },
       ],
       access: voteAccess,
       verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
@@ -108,10 +130,11 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
+      streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, tails: feed.stats().tails, logReads }),
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
-        closing.abort();
+        feed.close();
         await server.shutdown();
         peers.close();
         await db.close();

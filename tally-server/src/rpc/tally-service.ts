@@ -1,5 +1,5 @@
 import type { tallyV1 } from "@voting/api";
-import { serverStream, toProtoJwk, unary, type Logger } from "@voting/server-kit";
+import { serverStream, toProtoJwk, unary, type Logger, type StreamLimiter } from "@voting/server-kit";
 import type { JWK } from "jose";
 import { toProtoResult } from "@voting/client";
 import type { ElectionResult } from "../domain/results.js";
@@ -28,11 +28,11 @@ export interface ResultsPort {
   subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
 }
 
-export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger): tallyV1.TallyServiceServer {
+export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger, streams: StreamLimiter): tallyV1.TallyServiceServer {
   return {
     getJwks: unary(log, async () => ({ keys: publicKeys().map(toProtoJwk) })),
     getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId))) })),
-    watchResults: serverStream(log, async (req: tallyV1.WatchResultsRequest, ctx, send) => {
+    watchResults: serverStream(log, streams.guard(async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);
       const stop = AbortSignal.any([ctx.signal, closing]);
       // Latest wins: while a slow watcher drains, newer results replace the waiting one.
@@ -66,6 +66,6 @@ export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], 
       } finally {
         unsubscribe();
       }
-    }),
+    })),
   };
 }

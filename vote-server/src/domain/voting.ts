@@ -27,15 +27,21 @@ const CACHE_MS = 1_000;
 
 export function votingService({ elections, ballots, directory, box }: VotingDeps) {
   // Election metadata changes rarely; the commit re-reads the state under the log lock.
-  const cache = new Map<number, { at: number; election: Election; candidates: Set<number> }>();
-  const cached = async (id: number) => {
-    const hit = cache.get(id);
-    if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+  // Holds the load in flight too, so that thousands of stream followers missing at once share one read.
+  const cache = new Map<number, { at: number; entry: Promise<{ election: Election; candidates: Set<number> }> }>();
+  const load = async (id: number) => {
     const election = await elections.get(id);
     if (!election) throw new NotFoundError(`election ${id} not found`);
     const listed = election.candidateSource === "list" ? await elections.candidates(id) : [];
-    const entry = { at: Date.now(), election, candidates: new Set(listed.map((c) => c.id)) };
-    cache.set(id, entry);
+    return { election, candidates: new Set(listed.map((c) => c.id)) };
+  };
+  const cached = (id: number) => {
+    const hit = cache.get(id);
+    if (hit && Date.now() - hit.at < CACHE_MS) return hit.entry;
+    const entry = load(id);
+    const slot = { at: Date.now(), entry };
+    cache.set(id, slot);
+    entry.catch(() => cache.get(id) === slot && cache.delete(id));
     return entry;
   };
 

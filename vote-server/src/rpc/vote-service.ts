@@ -1,14 +1,13 @@
 import { voteV1 } from "@voting/api";
-import { InvalidArgumentError, serverStream, unary, UnauthenticatedError, type Logger } from "@voting/server-kit";
+import { InvalidArgumentError, serverStream, unary, UnauthenticatedError, type Logger, type Send, type StreamLimiter } from "@voting/server-kit";
 import { randomBytes } from "node:crypto";
 import { resolveElectionId } from "../domain/elections.js";
-import type { LogFeed } from "../domain/log-feed.js";
+import type { LogBatch, LogFeed } from "../domain/log-feed.js";
 import { normalizeTrackingCode } from "../domain/receipts.js";
 import { contentSealed, type VotingService } from "../domain/voting.js";
 import { toProtoEntry, toProtoReceipt } from "./mapping.js";
 
 const MAX_CHOICES = 100;
-const LOG_PAGE = 1000;
 
 function parseCastVote(req: voteV1.CastVoteRequest) {
   const choices = req.ballot?.choices ?? [];
@@ -19,7 +18,31 @@ function parseCastVote(req: voteV1.CastVoteRequest) {
   return { electionId: resolveElectionId(req.electionId), choices, idempotencyKey: key.length > 0 ? key : randomBytes(32) };
 }
 
-export function voteServiceImpl(voting: VotingService, feed: LogFeed, closing: AbortSignal, log: Logger): voteV1.VoteServiceServer {
+/** The StreamBallots message for a batch, built once per batch and embargo view and shared by every follower. */
+function messages() {
+  const built = new WeakMap<LogBatch, { sealed?: voteV1.StreamBallotsResponse; open?: voteV1.StreamBallotsResponse }>();
+  return (b: LogBatch, sealed: boolean): voteV1.StreamBallotsResponse => {
+    let m = built.get(b);
+    if (!m) built.set(b, (m = {}));
+    return (m[sealed ? "sealed" : "open"] ??= { entries: b.rows.map((r) => toProtoEntry(r, sealed)) });
+  };
+}
+
+/** VoteService whose StreamBallots messages are serialized once, however many followers get them. */
+export const voteServiceDefinition = (() => {
+  const def = voteV1.VoteServiceService;
+  const encoded = new WeakMap<voteV1.StreamBallotsResponse, Buffer>();
+  const serialize = def.streamBallots.responseSerialize;
+  const responseSerialize = (m: voteV1.StreamBallotsResponse): Buffer => {
+    let buf = encoded.get(m);
+    if (!buf) encoded.set(m, (buf = serialize(m)));
+    return buf;
+  };
+  return { ...def, streamBallots: { ...def.streamBallots, responseSerialize } };
+})();
+
+export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger): voteV1.VoteServiceServer {
+  const messageOf = messages();
   return {
     castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
       if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token");
@@ -31,23 +54,29 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, closing: A
       const { row, election } = await voting.receipt(code);
       return { entry: toProtoEntry(row, contentSealed(election, ctx.principal)) };
     }),
-    streamBallots: serverStream(log, async (req: voteV1.StreamBallotsRequest, ctx, send) => {
-      const electionId = resolveElectionId(req.electionId);
-      await voting.election(electionId);
-      const stop = AbortSignal.any([ctx.signal, closing]);
-      let after = req.afterSeq;
-      while (!stop.aborted) {
-        const rows = await voting.readLog(electionId, after, LOG_PAGE);
-        if (rows.length > 0) {
-          // Re-read (cached) each page: the embargo lifts when the election closes.
-          const sealed = contentSealed(await voting.election(electionId), ctx.principal);
-          await send({ entries: rows.map((r) => toProtoEntry(r, sealed)) });
-          after = rows[rows.length - 1].seq;
-          if (rows.length === LOG_PAGE) continue;
+    streamBallots: serverStream(
+      log,
+      streams.guard(async (req: voteV1.StreamBallotsRequest, ctx, send: Send<voteV1.StreamBallotsResponse>) => {
+        const electionId = resolveElectionId(req.electionId);
+        await voting.election(electionId);
+        if (ctx.signal.aborted) return;
+        // The tally (a service account) reads from its own tail, never held back by public followers.
+        const reader = feed.follow(electionId, req.afterSeq, req.follow, ctx.principal?.role === "service");
+        // A cancelled call ends its reader at once: out of the tail, no more reads.
+        const stop = () => reader.close();
+        ctx.signal.addEventListener("abort", stop, { once: true });
+        try {
+          for (let batches = await reader.next(); batches; batches = await reader.next()) {
+            // Re-read (cached) per delivery: the embargo lifts when the election closes.
+            const sealed = contentSealed(await voting.election(electionId), ctx.principal);
+            // A reader dropped as too slow ends even while its call waits for the client.
+            for (const b of batches) await reader.until(send(messageOf(b, sealed)));
+          }
+        } finally {
+          ctx.signal.removeEventListener("abort", stop);
+          reader.close();
         }
-        if (!req.follow) return;
-        await feed.wait(electionId, after, stop);
-      }
-    }),
+      }),
+    ),
   };
 }
