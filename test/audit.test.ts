@@ -1,18 +1,15 @@
 // Counted as recorded: `voting verify` and `voting audit` through the real binary, the signed
 // final statement, reconciliation, and tampering with the store caught at the right place.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { voteV1 } from "@voting/client";
-import { describeOnStores, eventually, uniqueName, type System } from "./harness.js";
+import { cliEnv, describeOnStores, runCli, eventually, uniqueName, type System } from "./harness.js";
 import * as grpc from "@grpc/grpc-js";
 import { healthV1 } from "@voting/api";
 
-const BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
 let home: string;
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), "voting-audit-"));
@@ -21,17 +18,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-function voting(sys: System, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, "cfg") };
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(home, "cfg")));
 
 /** A closed IRV election with 12 ballots, counted to the end. */
 async function closedElection(sys: System, resultsWhileOpen = true) {

@@ -9,6 +9,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe } from "vitest";
 
@@ -232,4 +234,30 @@ export async function rowCounts(sys: System): Promise<Record<string, number>> {
     out[table] = Number(r.n);
   }
   return out;
+}
+
+/** The built `voting` binary, as users run it. */
+export const VOTING_BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI with this environment and collects its output and exit code. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [VOTING_BIN, ...args], { env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The environment that points the CLI at a system's servers, keeping its files in configDir. */
+export function cliEnv(sys: System, configDir: string): NodeJS.ProcessEnv {
+  return { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: configDir };
 }

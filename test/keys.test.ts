@@ -2,12 +2,10 @@
 // rewrites the store cannot re-sign the result or mint tokens, keys rotate without a restart,
 // and a wrong key-encryption key stops the start instead of making new keys.
 import { afterAll, expect, it } from "vitest";
-import { spawn } from "node:child_process";
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import mysql from "mysql2/promise";
 import { sql } from "kysely";
@@ -17,24 +15,13 @@ import { startAuthServer, readAuthConfig } from "@voting/auth-server";
 import { startTallyServer, readTallyConfig } from "@voting/tally-server";
 import { createLogger, ensureServiceKeyFiles, migrate, openDatabase, readSealedKeys, rotateSigningKey, type Database } from "@voting/server-kit";
 import { authMigrations } from "../auth-server/src/db/migrations.js";
-import { describeOnStores, eventually, mysqlServerUrl, stores, uniqueName, type Store, type System } from "./harness.js";
+import { cliEnv, describeOnStores, runCli, eventually, mysqlServerUrl, stores, uniqueName, type Store, type System } from "./harness.js";
 
-const BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "voting-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger("test", "silent");
 
-function voting(sys: System, ...args: string[]) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(dir, "cfg") };
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(dir, "cfg")));
 
 const pemOf = (k: KeyObject) => k.export({ format: "pem", type: "pkcs8" }).toString();
 const newPem = () => pemOf(generateKeyPairSync("ed25519").privateKey);
