@@ -287,6 +287,33 @@ describeOnStores(
         writeFileSync(authFile, authPems[0]); // as the next store's system expects it
       }
     });
+    it("when a key is removed from the key file (compromised), then vote-server refuses the tokens it signed within seconds, without a restart", async () => {
+      const sys = system();
+      const create = (token: string) => sys.client(token).elections.createElection({ title: uniqueName("Gone"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] });
+      writeFileSync(authFile, authPems[1] + authPems[0]);
+      try {
+        const old = await sys.adminToken();
+        expect(kidOf(old)).toBe(await thumb(authPems[0]));
+        await expect(create(old)).resolves.toBeDefined(); // vote-server has cached the old key
+        const fresh = await eventually(async () => {
+          const t = await sys.adminToken();
+          return kidOf(t) === (await thumb(authPems[1])) ? t : undefined;
+        });
+        await eventually(() => create(fresh), 15_000, "vote-server accepts the new key");
+        writeFileSync(authFile, authPems[1]);
+        await eventually(
+          async () => {
+            const r = await create(old).then(() => "accepted", (err: { code?: number }) => err.code);
+            return r === Status.UNAUTHENTICATED ? r : undefined;
+          },
+          10_000,
+          "vote-server refuses a token of the removed key",
+        );
+        await expect(create(fresh)).resolves.toBeDefined();
+      } finally {
+        writeFileSync(authFile, authPems[0]); // as the next store's system expects it
+      }
+    });
   },
   { AUTH_SIGNING_KEY_FILE: authFile, TALLY_SIGNING_KEY_FILE: tallyFile, KEY_ENCRYPTION_KEY: "", SIGNING_KEY_RELOAD_MS: "200" },
 );

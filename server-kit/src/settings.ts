@@ -25,7 +25,7 @@ export const commonSettings = {
 /** Settings of the servers that call auth-server (vote-server, tally-server). */
 export const peerSettings = {
   PEER_CHECK_EVERY_MS: {
-    doc: "How often vote-server and tally-server check that auth-server answers (keys, service token); health is NOT_SERVING while it does not",
+    doc: "How often vote-server and tally-server check that auth-server answers (keys, service token); health is NOT_SERVING while it does not. The fetched keys replace the cached ones",
     default: "3000",
     parse: int(100, 600_000),
   },
