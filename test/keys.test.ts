@@ -3,7 +3,7 @@
 // and a wrong key-encryption key stops the start instead of making new keys.
 import { afterAll, expect, it } from "vitest";
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
@@ -274,6 +274,36 @@ describeOnStores(
         writeFileSync(authFile, authPems[0]); // as the next store's system expects it
       }
     });
+    it("when a key is removed from the key file (compromised), then vote-server refuses the tokens it signed within seconds, without a restart", async () => {
+      const sys = system();
+      const create = (token: string) => sys.client(token).elections.createElection({ title: uniqueName("Gone"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] });
+      // The file may have just been put back by the test before: wait until its key signs.
+      const old = await eventually(async () => {
+        const t = await sys.adminToken();
+        return kidOf(t) === (await thumb(authPems[0])) ? t : undefined;
+      });
+      await expect(create(old)).resolves.toBeDefined(); // vote-server has cached the old key
+      writeFileSync(authFile, authPems[1] + authPems[0]);
+      try {
+        const fresh = await eventually(async () => {
+          const t = await sys.adminToken();
+          return kidOf(t) === (await thumb(authPems[1])) ? t : undefined;
+        });
+        await eventually(() => create(fresh), 15_000, "vote-server accepts the new key");
+        writeFileSync(authFile, authPems[1]);
+        await eventually(
+          async () => {
+            const r = await create(old).then(() => "accepted", (err: { code?: number }) => err.code);
+            return r === Status.UNAUTHENTICATED ? r : undefined;
+          },
+          10_000,
+          "vote-server refuses a token of the removed key",
+        );
+        await expect(create(fresh)).resolves.toBeDefined();
+      } finally {
+        writeFileSync(authFile, authPems[0]); // as the next store's system expects it
+      }
+    });
   },
   { AUTH_SIGNING_KEY_FILE: authFile, TALLY_SIGNING_KEY_FILE: tallyFile, KEY_ENCRYPTION_KEY: "", SIGNING_KEY_RELOAD_MS: "200" },
 );
@@ -299,8 +329,20 @@ async function freshDatabase(store: Store): Promise<{ url: string; drop(): Promi
   };
 }
 
-describeOnStores("plaintext keys of an older store", (_system, store) => {
-  /** A store as the previous version left it: one plaintext key row. */
+/** The raw seed of a key and the forms the old version stored it in, to look for in a file. */
+const seedForms = (key: KeyObject) => {
+  const d = key.export({ format: "jwk" }).d!;
+  return [Buffer.from(d, "base64url"), Buffer.from(d, "latin1")];
+};
+
+/** The bytes of the SQLite file and its WAL, after every connection is closed. */
+function sqliteBytes(url: string): Buffer {
+  const path = url.slice("sqlite:".length);
+  return Buffer.concat([path, `${path}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f)));
+}
+
+describeOnStores("plaintext keys of an older store", (system, store) => {
+  /** A store as the previous version left it: one plaintext key row. Closed, so its WAL is folded in. */
   async function legacyStore() {
     const fresh = await freshDatabase(store);
     const db = openDatabase<any>(fresh.url);
@@ -311,44 +353,82 @@ describeOnStores("plaintext keys of an older store", (_system, store) => {
     const priv = { ...key.privateKey.export({ format: "jwk" }), kid, alg: "EdDSA" };
     const pub = { ...key.publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" };
     await db.kysely.insertInto("auth_signing_keys").values({ kid, private_jwk: JSON.stringify(priv), public_jwk: JSON.stringify(pub), created_at: Date.now() - 60_000 }).execute();
-    return { fresh, db, key: key.privateKey, kid };
+    await db.close();
+    return { fresh, key: key.privateKey, kid };
   }
   const env = (url: string, extra: Record<string, string>) => ({ DATABASE_URL: url, LOG_LEVEL: "silent", SERVICE_PUBLIC_KEYS_FILE: ensureServiceKeyFiles(mkdtempSync(join(tmpdir(), "voting-keys-"))).publicKeysFile, ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: "0", ...extra });
+  const legacyToken = (key: KeyObject, kid: string) => {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT({ role: "admin", name: "admin" })
+      .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
+      .setSubject("1")
+      .setIssuer("voting-auth")
+      .setAudience("voting")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 600)
+      .setJti(randomUUID())
+      .sign(key);
+  };
 
-  it("when it is opened with a key-encryption key, then the old key is sealed, still published, and a fresh key signs", async () => {
-    const { fresh, db, key, kid } = await legacyStore();
-    const k = randomBytes(32);
-    const auth = await startAuthServer(readAuthConfig(env(fresh.url, { KEY_ENCRYPTION_KEY: k.toString("base64") })), log);
-    try {
-      const sealed = await readSealedKeys(db, "auth_signing_keys", k);
-      expect(sealed.map((s) => s.kid)).toContain(kid);
-      expect(sealed[0].kid).not.toBe(kid);
+  for (const source of ["a key-encryption key", "key files"] as const) {
+    it(`when it is opened with ${source}, then the old key is dropped as compromised: not in the store, the file or the JWKS, and a token it signs is refused`, async () => {
+      const { fresh, key, kid } = await legacyStore();
+      const file = join(dir, `legacy-${store}-${randomBytes(3).toString("hex")}.pem`);
+      writeFileSync(file, newPem());
+      const extra = source === "key files" ? { AUTH_SIGNING_KEY_FILE: file } : { KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64") };
+      const auth = await startAuthServer(readAuthConfig(env(fresh.url, extra)), log);
       const c = createVotingClient({ authAddr: `127.0.0.1:${auth.port}`, voteAddr: "127.0.0.1:1", tallyAddr: "127.0.0.1:1" });
+      const db = openDatabase<any>(fresh.url);
       try {
-        expect((await c.auth.getJwks()).keys.map((j) => j.kid)).toEqual([sealed[0].kid, kid]);
+        const published = (await c.auth.getJwks()).keys.map((j) => j.kid);
+        expect(published).toHaveLength(1);
+        expect(published).not.toContain(kid);
+        expect((await db.kysely.selectFrom("auth_signing_keys").select("kid").execute()).map((r) => r.kid)).not.toContain(kid);
+        await expect(createVotingClient({ authAddr: `127.0.0.1:${auth.port}`, token: await legacyToken(key, kid) }).auth.listUsers({})).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
+        await expectNoPrivateKeyIn(db, [key]);
       } finally {
         c.close();
+        await auth.stop();
+        await db.close();
       }
-      await expectNoPrivateKeyIn(db, sealed.map((s) => s.privateKey).concat(key));
-    } finally {
-      await auth.stop();
-      await db.close();
-      await fresh.drop();
-    }
-  });
+      try {
+        if (store === "sqlite") {
+          const bytes = sqliteBytes(fresh.url);
+          for (const form of seedForms(key)) expect(bytes.includes(form), "old key bytes in the SQLite file").toBe(false);
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+  }
 
-  it("when it is opened with key files and no key-encryption key, then the old key is dropped", async () => {
-    const { fresh, db, key } = await legacyStore();
-    const file = join(dir, `legacy-${store}.pem`);
-    writeFileSync(file, newPem());
-    const auth = await startAuthServer(readAuthConfig(env(fresh.url, { AUTH_SIGNING_KEY_FILE: file })), log);
-    try {
-      expect(await db.kysely.selectFrom("auth_signing_keys").selectAll().execute()).toEqual([]);
-      await expectNoPrivateKeyIn(db, [key]);
-    } finally {
-      await auth.stop();
-      await db.close();
-      await fresh.drop();
-    }
+  it("when tally-server starts on a store whose statement was signed by an old plaintext key, then the key is dropped, a fresh statement is signed with the new key, and audit passes", async () => {
+    const sys = system();
+    const id = await closedElection(sys);
+    // Turn the tally tables back into the previous version's: a plaintext key that signed the statement.
+    const key = generateKeyPairSync("ed25519");
+    const kid = "legacy-tally-kid";
+    const old = decodeJwt((await sys.client().tally.getResults({ electionId: id })).result!.statement);
+    const statement = await new SignJWT(old).setProtectedHeader({ alg: "EdDSA", kid, typ: "voting-result+jwt" }).sign(key.privateKey);
+    await sys.db.kysely.deleteFrom("tally_signing_keys").execute();
+    await sys.db.kysely.schema.alterTable("tally_signing_keys").dropColumn("sealed_key").execute();
+    await sys.db.kysely.schema.alterTable("tally_signing_keys").addColumn("private_jwk", "text").execute();
+    await sys.db.kysely.schema.alterTable("tally_signing_keys").addColumn("public_jwk", "text").execute();
+    const priv = { ...key.privateKey.export({ format: "jwk" }), kid, alg: "EdDSA" };
+    const pub = { ...key.publicKey.export({ format: "jwk" }), kid, alg: "EdDSA", use: "sig" };
+    await sys.db.kysely.insertInto("tally_signing_keys").values({ kid, private_jwk: JSON.stringify(priv), public_jwk: JSON.stringify(pub), created_at: Date.now() - 60_000 }).execute();
+    await sys.db.kysely.updateTable("tally_statements").set({ statement }).where("election_id", "=", id).execute();
+    await sys.db.kysely.deleteFrom("tally_migrations").where("name", "=", "0003-sealed-signing-keys").execute();
+    await sys.restartTally();
+
+    const jwks = (await sys.client().tally.getJwks()).keys.map((k) => k.kid);
+    expect(jwks).not.toContain(kid);
+    const fresh = (await sys.client().tally.getResults({ electionId: id })).result!.statement;
+    expect(jwks).toContain(kidOf(fresh));
+    expect(decodeJwt(fresh)).toMatchObject({ log_head_hash: old.log_head_hash, winners: old.winners, ballot_count: old.ballot_count });
+    const r = await voting(sys, "audit", "--election", String(id));
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    await expectNoPrivateKeyIn(sys.db, [key.privateKey]);
   });
 });

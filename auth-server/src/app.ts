@@ -23,7 +23,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
   const db = openDatabase<AuthDb>(config.DATABASE_URL);
   let keys: KeyRing | undefined;
   try {
-    await migrate(db, "auth_migrations", authMigrations(db.dialect, { kek, log }));
+    await migrate(db, "auth_migrations", authMigrations(db.dialect, { log }));
     keys = await openKeyRing({
       db,
       table: "auth_signing_keys",

@@ -19,7 +19,7 @@ export const authSettings = {
   LOGIN_SLOW_AFTER_FAILURES_PER_USER: { doc: "Failed logins per username (all addresses) per 15 minutes after which each further attempt is delayed", default: "100", parse: int(1, 1_000_000) },
   LOGIN_MAX_DELAY_MS: { doc: "Longest delay added to a login attempt for a username past that ceiling (100 ms, doubling)", default: "5000", parse: int(0, 60_000) },
   VOTING_ADMIN_USERNAME: { doc: "With VOTING_ADMIN_PASSWORD: the admin account that auth-server creates (or resets the password of) at start", default: "", parse: str },
-  VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str },
+  VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str, secret: true },
   LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },
 };
 

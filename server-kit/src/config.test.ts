@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, int, oneOf, readConfig, str } from "./config.js";
+import { commonSettings, signingKeySettings } from "./settings.js";
 import { decodePageToken, encodePageToken, parseDatabaseUrl } from "./db.js";
 
 describe("configuration", () => {
@@ -32,6 +33,27 @@ describe("configuration", () => {
     expect(parseDatabaseUrl("mysql://root@127.0.0.1:3306/test")).toMatchObject({ dialect: "mysql" });
     expect(() => parseDatabaseUrl("postgres://x")).toThrow(/sqlite: or mysql:/);
     expect(() => parseDatabaseUrl("sqlite:")).toThrow(/file path/);
+  });
+
+  it("when a secret setting is malformed, then the error names it but never shows its value, and a database URL shows no password", () => {
+    const kek = "c2VjcmV0LWtleS1lbmNyeXB0aW9uLWtleS1zaG9ydA"; // base64, but not 32 bytes
+    const settings = { DATABASE_URL: commonSettings.DATABASE_URL, KEY_ENCRYPTION_KEY: signingKeySettings.KEY_ENCRYPTION_KEY };
+    for (const url of ["postgres://voting:hunter2-Secret@db:5432/voting", "mysql://voting:hunter2-Secret@db:not-a-port/voting", "mysql://voting:hunter2-Secret@@/"]) {
+      let err: unknown;
+      try {
+        readConfig(settings, { DATABASE_URL: url, KEY_ENCRYPTION_KEY: kek });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigError);
+      const message = (err as Error).message;
+      expect(message).toMatch(/DATABASE_URL=/);
+      expect(message).toMatch(/KEY_ENCRYPTION_KEY/);
+      expect(message).not.toContain("hunter2");
+      expect(message).not.toContain("Secret");
+      expect(message).not.toContain(kek);
+      expect(message).not.toContain(kek.slice(0, 12));
+    }
   });
 
   it("page tokens round-trip and refuse anything else", () => {

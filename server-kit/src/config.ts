@@ -7,6 +7,11 @@ export interface Setting<T> {
   /** Default when the variable is unset or empty; undefined means required. */
   default?: string;
   parse: (raw: string) => T;
+  /**
+   * Never echo the value in errors: true hides it; a function shows what it returns instead
+   * (e.g. a URL without its password).
+   */
+  secret?: boolean | ((raw: string) => string);
 }
 
 export type Settings = Record<string, Setting<unknown>>;
@@ -26,7 +31,8 @@ export function readConfig<S extends Settings>(settings: S, env: Record<string, 
     try {
       out[name] = s.parse(raw);
     } catch (err) {
-      problems.push(`${name}=${JSON.stringify(raw)}: ${(err as Error).message}`);
+      const shown = s.secret === true ? "(secret, not shown)" : JSON.stringify(typeof s.secret === "function" ? s.secret(raw) : raw);
+      problems.push(`${name}=${shown}: ${(err as Error).message}`);
     }
   }
   if (problems.length > 0) throw new ConfigError(`invalid configuration:\n  ${problems.join("\n  ")}`);
@@ -34,6 +40,9 @@ export function readConfig<S extends Settings>(settings: S, env: Record<string, 
 }
 
 export const str = (raw: string): string => raw;
+
+/** A URL as it may be shown: the password after `user:` replaced, even when the URL does not parse. */
+export const withoutPassword = (raw: string): string => raw.replace(/^([^:/?#]+:\/\/[^/:@?#]*:)[^]*@/, "$1***@");
 
 export function int(min: number, max: number): (raw: string) => number {
   return (raw) => {

@@ -12,8 +12,9 @@ export interface Peers {
   client: VotingClient;
   keys: JWTVerifyGetKey;
   /**
-   * Checks now and then every everyMs that auth-server answers (JWKS) and that we hold a
-   * service token; reports each change (the first result always). Resolves after the first check.
+   * Checks now and then every everyMs that auth-server answers (JWKS, which then replaces the
+   * cached keys) and that we hold a service token; reports each change (the first result
+   * always). Resolves after the first check.
    */
   watchAuth(everyMs: number, onChange: (ok: boolean, err?: unknown) => void): Promise<void>;
   close(): void;
@@ -33,16 +34,18 @@ export function connectPeers(opts: { authAddr: string; voteAddr?: string; accoun
   const client = createVotingClient({ authAddr: opts.authAddr, voteAddr: opts.voteAddr, waitForReady: true, tls: opts.tls, token });
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  const keys = createCachedKeySet(async () => (await anonymous.auth.getJwks({ deadlineMs: 5_000 })).keys);
   return {
     client,
-    keys: createCachedKeySet(async () => (await anonymous.auth.getJwks({ deadlineMs: 5_000 })).keys),
+    keys: keys.getKey,
     async watchAuth(everyMs, onChange) {
       let last: boolean | undefined;
       const check = async () => {
         let ok = true;
         let error: unknown;
         try {
-          await anonymous.auth.getJwks({ deadlineMs: Math.min(2_000, everyMs) });
+          // Keys auth-server no longer publishes stop verifying here within everyMs.
+          keys.replace((await anonymous.auth.getJwks({ deadlineMs: Math.min(2_000, everyMs) })).keys);
           await token();
         } catch (err) {
           ok = false;

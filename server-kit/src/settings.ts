@@ -1,5 +1,5 @@
 // Settings every server reads. Each server adds its own; the README table lists all.
-import { int, oneOf, port, str, type Setting } from "./config.js";
+import { int, oneOf, port, str, withoutPassword, type Setting } from "./config.js";
 import { parseDatabaseUrl } from "./db.js";
 import { parseKek } from "./signing-keys.js";
 
@@ -9,6 +9,7 @@ export const commonSettings = {
     doc: "Store: sqlite:<path> (embedded) or mysql://user:pass@host:port/db",
     default: "sqlite:data/voting.sqlite",
     parse: (raw: string) => (parseDatabaseUrl(raw), raw),
+    secret: withoutPassword,
   },
   LOG_LEVEL: { doc: "pino log level", default: "info", parse: oneOf("trace", "debug", "info", "warn", "error", "fatal", "silent") },
   AUTH_ADDR: { doc: "Address of auth-server that servers and the CLI dial", default: "localhost:50051", parse: str },
@@ -24,7 +25,7 @@ export const commonSettings = {
 /** Settings of the servers that call auth-server (vote-server, tally-server). */
 export const peerSettings = {
   PEER_CHECK_EVERY_MS: {
-    doc: "How often vote-server and tally-server check that auth-server answers (keys, service token); health is NOT_SERVING while it does not",
+    doc: "How often vote-server and tally-server check that auth-server answers (keys, service token); health is NOT_SERVING while it does not. The fetched keys replace the cached ones",
     default: "3000",
     parse: int(100, 600_000),
   },
@@ -38,6 +39,7 @@ export const signingKeySettings = {
     doc: "32 random bytes, base64: seals the signing keys that the servers keep in the store (unless a key file is set); `npm start` makes one in data/keys/",
     default: "",
     parse: (raw: string) => (raw === "" ? undefined : parseKek(raw)),
+    secret: true,
   },
   KEY_ENCRYPTION_KEY_FILE: { doc: "File holding KEY_ENCRYPTION_KEY instead (base64 text)", default: "", parse: str },
   SIGNING_KEY_ROTATE_HOURS: { doc: "With a key-encryption key: a new signing key when the newest is this old (0: never)", default: "720", parse: int(0, 876_000) },

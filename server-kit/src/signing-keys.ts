@@ -3,13 +3,13 @@
 // servers generate them and store them sealed (AES-256-GCM) under a key-encryption key (KEK)
 // given at start. Public keys are derived from the private keys, never read from the store, so
 // whoever can write the database can neither sign nor get a key of their own published.
-import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { calculateJwkThumbprint, type JWK } from "jose";
 import { sql, type Kysely, type Migration } from "kysely";
 import { TOKEN_ALGORITHM } from "./auth.js";
 import { ConfigError } from "./config.js";
-import type { Database } from "./db.js";
+import type { Database, Dialect } from "./db.js";
 import type { Logger } from "./logger.js";
 
 /** Columns kid, created_at, sealed_key; each signing service has its own table. */
@@ -108,33 +108,24 @@ export async function rotateSigningKey(db: Database<any>, table: KeyTable, kek: 
 }
 
 /**
- * Replaces the plaintext columns of the previous version: with a KEK the old keys are sealed
- * (so what they signed still verifies) and a fresh key takes over signing, since the old ones
- * were readable by anyone with the database; without a KEK they are dropped.
+ * Replaces the plaintext columns of the previous version. The old keys were readable by anyone
+ * with the database or a backup of it, so they are treated as compromised: dropped, never
+ * sealed or published again (what they signed stops verifying). On SQLite the scrub runs with
+ * secure_delete, so their bytes are overwritten in the file instead of left in free pages.
+ * Returns how many keys were dropped through onDropped, for dependents (tally statements).
  */
-export function sealPlaintextKeysMigration(table: KeyTable, opts: { kek?: Buffer; log?: Logger }): Migration {
+export function dropPlaintextKeysMigration(table: KeyTable, opts: { dialect?: Dialect; log?: Logger; onDropped?: (db: Kysely<any>, n: number) => Promise<void> }): Migration {
   return {
     async up(db: Kysely<any>) {
-      await db.schema.alterTable(table).addColumn("sealed_key", "text").execute();
-      const { rows } = await sql<{ kid: string; private_jwk: string; created_at: number | string }>`select kid, private_jwk, created_at from ${sql.table(table)}`.execute(db);
-      if (opts.kek) {
-        for (const r of rows) {
-          const { kty, crv, x, d } = JSON.parse(r.private_jwk) as JWK;
-          const key = createPrivateKey({ key: { kty, crv, x, d } as JsonWebKey, format: "jwk" });
-          await sql`update ${sql.table(table)} set sealed_key = ${seal(opts.kek, table, r.kid, Number(r.created_at), key)} where kid = ${r.kid}`.execute(db);
-        }
-      } else {
-        await sql`delete from ${sql.table(table)}`.execute(db);
-      }
+      if (opts.dialect === "sqlite") await sql`pragma secure_delete = on`.execute(db);
+      const { rows } = await sql<{ n: number | string }>`select count(*) as n from ${sql.table(table)}`.execute(db);
+      const n = Number(rows[0]?.n ?? 0);
+      await sql`delete from ${sql.table(table)}`.execute(db);
       await db.schema.alterTable(table).dropColumn("private_jwk").execute();
       await db.schema.alterTable(table).dropColumn("public_jwk").execute();
-      if (opts.kek && rows.length > 0) await insertSealed(db, table, opts.kek, await newKey(Math.max(Date.now(), ...rows.map((r) => Number(r.created_at) + 1))));
-      if (rows.length > 0) {
-        opts.log?.warn(
-          { table, keys: rows.length },
-          opts.kek ? "plaintext signing keys sealed with the key-encryption key; a new key signs from now on" : "plaintext signing keys dropped (no key-encryption key): what they signed no longer verifies",
-        );
-      }
+      await db.schema.alterTable(table).addColumn("sealed_key", "text").execute();
+      await opts.onDropped?.(db, n);
+      if (n > 0) opts.log?.warn({ table, keys: n }, "plaintext signing keys of the previous version dropped as compromised: what they signed no longer verifies");
     },
   };
 }

@@ -103,7 +103,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
   const closing = new AbortController();
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", key, issuer: config.JWT_ISSUER, tls });
   try {
-    await migrate(db, "tally_migrations", tallyMigrations({ kek, log }));
+    await migrate(db, "tally_migrations", tallyMigrations({ dialect: db.dialect, log }));
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const book = tallyBook({
       repo: tallyRepository(db),

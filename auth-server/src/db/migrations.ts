@@ -1,5 +1,5 @@
 import type { Kysely, Migration } from "kysely";
-import { canonicalUsername, sealPlaintextKeysMigration, type Dialect, type Logger } from "@voting/server-kit";
+import { canonicalUsername, dropPlaintextKeysMigration, type Dialect, type Logger } from "@voting/server-kit";
 
 /**
  * New names for existing usernames: each becomes canonicalUsername(name). When several
@@ -23,8 +23,8 @@ export function canonicalRenames(rows: { id: number; username: string }[]): { id
   return out;
 }
 
-/** keys: the key-encryption key (if any) that 0002 seals the old plaintext keys with. */
-export function authMigrations(dialect: Dialect, keys: { kek?: Buffer; log?: Logger } = {}): Record<string, Migration> {
+/** log: where 0003 reports the plaintext keys it dropped. */
+export function authMigrations(dialect: Dialect, keys: { log?: Logger } = {}): Record<string, Migration> {
   // SQLite only auto-increments an INTEGER PRIMARY KEY (the rowid).
   const idType = dialect === "sqlite" ? "integer" : "bigint";
   return {
@@ -64,7 +64,13 @@ export function authMigrations(dialect: Dialect, keys: { kek?: Buffer; log?: Log
           .execute();
       },
     },
-    "0003-sealed-signing-keys": sealPlaintextKeysMigration("auth_signing_keys", keys),
+    "0003-sealed-signing-keys": dropPlaintextKeysMigration("auth_signing_keys", {
+      dialect,
+      log: keys.log,
+      async onDropped(_db, n) {
+        if (n > 0) keys.log?.warn({ keys: n }, "tokens signed by the old plaintext keys no longer verify: every user must log in again");
+      },
+    }),
     "0004-refresh-token-families": {
       async up(db: Kysely<unknown>) {
         await db.schema

@@ -1,8 +1,8 @@
 import type { Kysely, Migration } from "kysely";
-import { sealPlaintextKeysMigration, type Logger } from "@voting/server-kit";
+import { dropPlaintextKeysMigration, type Dialect, type Logger } from "@voting/server-kit";
 
-/** keys: the key-encryption key (if any) that 0003 seals the old plaintext keys with. */
-export const tallyMigrations = (keys: { kek?: Buffer; log?: Logger } = {}): Record<string, Migration> => ({
+/** keys: the store's dialect and where 0003 reports the plaintext keys it dropped. */
+export const tallyMigrations = (keys: { dialect?: Dialect; log?: Logger } = {}): Record<string, Migration> => ({
   "0001-progress-and-ballots": {
     async up(db: Kysely<unknown>) {
       await db.schema
@@ -37,5 +37,13 @@ export const tallyMigrations = (keys: { kek?: Buffer; log?: Logger } = {}): Reco
         .execute();
     },
   },
-  "0003-sealed-signing-keys": sealPlaintextKeysMigration("tally_signing_keys", keys),
+  "0003-sealed-signing-keys": dropPlaintextKeysMigration("tally_signing_keys", {
+    ...keys,
+    // Every stored statement was signed by a dropped key: tally-server signs a fresh one with
+    // its new key when the result is next asked for, so the old keys need not be published.
+    async onDropped(db, n) {
+      const { numDeletedRows } = await db.deleteFrom("tally_statements").executeTakeFirst();
+      if (n > 0 || numDeletedRows > 0n) keys.log?.warn({ statements: Number(numDeletedRows) }, "result statements signed by the old plaintext keys dropped; each is signed again with the new key");
+    },
+  }),
 });
