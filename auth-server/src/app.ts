@@ -55,7 +55,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       }),
     });
     await users.ensureServiceAccounts();
-    const services = serviceTokens({ publicKeys: servicePublicKeys, issuer: config.JWT_ISSUER, users: userRepo, tokens, ledger: assertionLedger(db) });
+    const services = serviceTokens({ publicKeys: servicePublicKeys, issuer: config.JWT_ISSUER, users: userRepo, tokens, ledger: assertionLedger(db), certNames: config.SERVICE_CERT_NAMES });
     if (config.VOTING_ADMIN_USERNAME !== "" || config.VOTING_ADMIN_PASSWORD !== "") {
       const admin = await users.ensureAdmin(config.VOTING_ADMIN_USERNAME, config.VOTING_ADMIN_PASSWORD).catch((err: Error) => {
         throw new ConfigError(`admin bootstrap: ${err.message}`);

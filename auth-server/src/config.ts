@@ -1,5 +1,16 @@
 import { commonSettings, int, port, readConfig, signingKeySettings, str } from "@voting/server-kit";
 
+/** "svc-vote=vote-server,svc-tally=tally-server" -> account -> certificate name. */
+export function parseCertNames(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(item);
+    if (!m) throw new Error(`"${item}" is not account=certificate-name`);
+    out.set(m[1], m[2]);
+  }
+  return out;
+}
+
 export const authSettings = {
   ...commonSettings,
   ...signingKeySettings,
@@ -7,6 +18,11 @@ export const authSettings = {
     doc: "JWKS of the service accounts' Ed25519 public keys (kid = account, e.g. svc-vote); `npm start` creates it",
     default: "data/keys/service-keys.jwks.json",
     parse: str,
+  },
+  SERVICE_CERT_NAMES: {
+    doc: "With TLS: account=name pairs; IssueServiceToken gives an account's token only to a client certificate whose CN or DNS SAN is that name",
+    default: "svc-vote=vote-server,svc-tally=tally-server",
+    parse: parseCertNames,
   },
   AUTH_SIGNING_KEY_FILE: { doc: "PEM file of Ed25519 keys (PKCS#8) that sign tokens: the first signs, all are published; re-read when it changes. Unset: keys sealed with the key-encryption key", default: "", parse: str },
   AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },

@@ -63,10 +63,10 @@ export function authServiceImpl(users: UserService, tokens: TokenIssuer, service
       return { users: page.users.map(toProtoUser), nextPageToken: page.lastId === undefined ? "" : encodePageToken(page.lastId) };
     }),
     getJwks: unary(log, async () => ({ keys: tokens.publicKeys().map(toProtoJwk) })),
-    issueServiceToken: unary(log, async (req: authV1.IssueServiceTokenRequest) => {
+    issueServiceToken: unary(log, async (req: authV1.IssueServiceTokenRequest, ctx) => {
       if (req.assertion === "") throw new InvalidArgumentError("assertion is required");
       if (req.assertion.length > 4 * 1024) throw new InvalidArgumentError("assertion is too long");
-      const t = await services.issue(req.assertion);
+      const t = await services.issue(req.assertion, ctx.certificateNames);
       return { accessToken: t.accessToken, accessTokenExpireTime: t.expiresAt };
     }),
   };
