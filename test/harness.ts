@@ -139,6 +139,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ARGON2_TIME_COST: "1",
     // Every test user logs in from 127.0.0.1; suites that test this limit set it.
     LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+    REGISTER_MAX_PER_PEER: "1000000",
     VOTING_ADMIN_USERNAME: "admin",
     VOTING_ADMIN_PASSWORD: "admin-password",
     AUTH_PORT: "0",

@@ -52,6 +52,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
         slowAfterFailuresPerUser: config.LOGIN_SLOW_AFTER_FAILURES_PER_USER,
         maxDelayMs: config.LOGIN_MAX_DELAY_MS,
         maxAttemptsPerPeer: config.LOGIN_MAX_ATTEMPTS_PER_PEER,
+        maxRegistersPerPeer: config.REGISTER_MAX_PER_PEER,
       }),
     });
     await users.ensureServiceAccounts();

@@ -36,7 +36,8 @@ export const authSettings = {
   LOGIN_MAX_DELAY_MS: { doc: "Longest delay added to a login attempt for a username past that ceiling (100 ms, doubling)", default: "5000", parse: int(0, 60_000) },
   VOTING_ADMIN_USERNAME: { doc: "With VOTING_ADMIN_PASSWORD: the admin account that auth-server creates (or resets the password of) at start", default: "", parse: str },
   VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str },
-  LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },
+  LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address (IPv6: per /64) per minute; successful logins do not count, and an address is not held to it for a user who logged in from it in the last 7 days", default: "300", parse: int(1, 1_000_000) },
+  REGISTER_MAX_PER_PEER: { doc: "Register calls per client address (IPv6: per /64) per minute (each costs a password hash)", default: "30", parse: int(1, 1_000_000) },
 };
 
 export type AuthConfig = ReturnType<typeof readAuthConfig>;

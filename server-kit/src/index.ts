@@ -14,3 +14,4 @@ export * from "./service-keys.js";
 export * from "./signing-keys.js";
 export * from "./tls.js";
 export * from "./text.js";
+export * from "./client-key.js";
