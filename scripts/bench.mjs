@@ -61,6 +61,7 @@ async function startServers(databaseUrl, basePort) {
     AUTH_ADDR: `127.0.0.1:${basePort}`,
     VOTE_ADDR: `127.0.0.1:${basePort + 1}`,
     LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+    REGISTER_MAX_PER_PEER: "1000000",
   };
   const children = [];
   const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${basePort + 2}` });
