@@ -273,6 +273,11 @@ describe("TLS settings", () => {
     expect(loadTls({ TLS_CERT_FILE: "", TLS_KEY_FILE: "", TLS_CA_FILE: "" })).toBeUndefined();
   });
 
+  it("when SERVICE_CERT_NAMES is not account=name pairs, then start-up refuses with a config error", () => {
+    expect(readAuthConfig({ SERVICE_CERT_NAMES: " svc-vote=vote-a , svc-tally=tally-b" }).SERVICE_CERT_NAMES).toEqual(new Map([["svc-vote", "vote-a"], ["svc-tally", "tally-b"]]));
+    expect(() => readAuthConfig({ SERVICE_CERT_NAMES: "svc-vote" })).toThrow(/SERVICE_CERT_NAMES.*account=certificate-name/s);
+  });
+
   it("when a file is missing, not PEM, or the key does not match the certificate, then start-up says which", async () => {
     const other = await ca.issue("other", ["localhost"]);
     const files = await writePems({ "other.key": other.key, "junk.pem": "not a certificate\n" });
