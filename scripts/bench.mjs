@@ -69,6 +69,7 @@ async function startServers(databaseUrl, basePort) {
     LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
     // The follow streams all come from this machine's address.
     STREAM_MAX_PER_CALLER: String(STREAMS + 100),
+    REGISTER_MAX_PER_PEER: "1000000",
   };
   const children = [];
   const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${basePort + 2}` });

@@ -139,6 +139,7 @@ class Cluster {
       ARGON2_MEMORY_KIB: "1024",
       ARGON2_TIME_COST: "1",
       LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+      REGISTER_MAX_PER_PEER: "1000000",
     };
   }
 

@@ -141,6 +141,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ARGON2_TIME_COST: "1",
     // Every test user logs in from 127.0.0.1; suites that test this limit set it.
     LOGIN_MAX_ATTEMPTS_PER_PEER: "1000000",
+    REGISTER_MAX_PER_PEER: "1000000",
     VOTING_ADMIN_USERNAME: "admin",
     VOTING_ADMIN_PASSWORD: "admin-password",
     AUTH_PORT: "0",
@@ -149,11 +150,13 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     ...extraEnv,
   };
   const log = createLogger("test", "silent");
-  let auth = await startAuthServer(readAuthConfig(env), log);
+  // "vote-server:TLS_CERT_FILE" in env overrides TLS_CERT_FILE for vote-server only (each server its own certificate).
+  const of = (server: string) => ({ ...env, ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(`${server}:`)).map(([k, v]) => [k.slice(server.length + 1), v])) });
+  let auth = await startAuthServer(readAuthConfig(of("auth-server")), log);
   env.AUTH_ADDR = `127.0.0.1:${auth.port}`;
-  let vote = await startVoteServer(readVoteConfig(env), log);
+  let vote = await startVoteServer(readVoteConfig(of("vote-server")), log);
   env.VOTE_ADDR = `127.0.0.1:${vote.port}`;
-  let tally = await startTallyServer(readTallyConfig(env), log);
+  let tally = await startTallyServer(readTallyConfig(of("tally-server")), log);
   env.TALLY_ADDR = `127.0.0.1:${tally.port}`;
   const addrs = { auth: env.AUTH_ADDR, vote: env.VOTE_ADDR, tally: env.TALLY_ADDR };
   // A system started with TLS_* in extraEnv (see tls-certs.ts) is dialled over TLS, as the public does: no client certificate.
@@ -187,18 +190,18 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     },
     async restartTally() {
       await tally.stop();
-      tally = await startTallyServer(readTallyConfig({ ...env, TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);
+      tally = await startTallyServer(readTallyConfig({ ...of("tally-server"), TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);
     },
     async restartVote(pauseMs = 0) {
       await vote.stop();
       await new Promise((r) => setTimeout(r, pauseMs));
-      vote = await startVoteServer(readVoteConfig({ ...env, VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
+      vote = await startVoteServer(readVoteConfig({ ...of("vote-server"), VOTE_PORT: String(addrs.vote.split(":")[1]) }), log);
     },
     async stopAuth() {
       await auth.stop();
     },
     async startAuth() {
-      auth = await startAuthServer(readAuthConfig({ ...env, AUTH_PORT: String(auth.port) }), log);
+      auth = await startAuthServer(readAuthConfig({ ...of("auth-server"), AUTH_PORT: String(auth.port) }), log);
     },
     async stop() {
       for (const c of clients) c.close();

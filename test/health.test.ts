@@ -2,8 +2,9 @@
 // auth-server (keys, service token), so they say NOT_SERVING while it is away.
 import { expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
-import { healthV1 } from "@voting/api";
-import { describeOnStores, eventually } from "./harness.js";
+import { healthV1, voteV1 } from "@voting/api";
+import { Status, isServiceError } from "@voting/client";
+import { describeOnStores, eventually, uniqueName } from "./harness.js";
 
 const { SERVING, NOT_SERVING } = healthV1.HealthCheckResponse_ServingStatus;
 
@@ -31,4 +32,29 @@ describeOnStores("health follows auth-server", (system) => {
     const voter = await sys.user("voter");
     await expect(sys.client(voter.token).elections.getElection({ electionId: 1 })).resolves.toBeDefined();
   }, 60_000);
+});
+
+describeOnStores("health and results follow vote-server", (system) => {
+  it("when vote-server is down, then tally-server reports NOT_SERVING and GetResults says UNAVAILABLE (never INTERNAL), and both recover when it is back", async () => {
+    const sys = system();
+    const admin = sys.client(await sys.adminToken());
+    const { election } = await admin.elections.createElection({ title: uniqueName("Outage"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"], resultsWhileOpen: true });
+    await admin.elections.openElection({ electionId: election!.id });
+    const results = () => sys.client().tally.getResults({ electionId: election!.id }, { deadlineMs: 15_000 });
+    expect((await results()).result!.electionId).toBe(election!.id);
+    const restarting = sys.restartVote(10_000);
+    try {
+      await becomes(sys.addrs.tally, NOT_SERVING, "tally-server NOT_SERVING");
+      // Election details read just before the outage may serve one more result; then it refuses.
+      const refusal = await eventually(async () => {
+        const err = await results().then(() => undefined, (e: unknown) => e);
+        return err === undefined ? undefined : isServiceError(err) ? Status[err.code] : String(err);
+      }, 20_000, "GetResults refused");
+      expect(refusal).toBe("UNAVAILABLE");
+    } finally {
+      await restarting;
+    }
+    await becomes(sys.addrs.tally, SERVING, "tally-server SERVING");
+    await eventually(async () => ((await results()).result!.electionId === election!.id ? true : undefined), 20_000, "results again");
+  }, 90_000);
 });

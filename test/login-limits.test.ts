@@ -87,3 +87,52 @@ describeOnStores(
   },
   { LOGIN_MAX_ATTEMPTS_PER_PEER: "5" },
 );
+
+describeOnStores(
+  "login and register limits on a shared address (NAT)",
+  (system) => {
+    const from = fromAddresses(system, ["127.0.0.6", "127.0.0.7", "127.0.0.8"]);
+    const right = (c: VotingClient, u: { username: string; password: string }) => c.auth.login(u).then(
+      () => "ok",
+      (e: { code: number }) => e.code,
+    );
+
+    it("when a user logs in successfully more often than the per-address budget, then every login works", async () => {
+      const u = await system().user("voter");
+      const results = [];
+      for (let i = 0; i < 7; i++) results.push(await right(from("127.0.0.6"), u));
+      expect(results).toEqual(Array(7).fill("ok"));
+    });
+
+    it("when junk logins exhaust a shared address, then a user who logged in from there still gets in and still has its failures counted; a newcomer does not", async () => {
+      const nat = from("127.0.0.7");
+      const admin = await system().user("voter");
+      const newcomer = await system().user("voter");
+      expect(await right(nat, admin)).toBe("ok");
+      const junk = [];
+      for (let i = 0; i < 7; i++) junk.push(await wrong(nat, `nobody-${i}`));
+      expect(junk).toEqual([...Array(5).fill(Status.UNAUTHENTICATED), Status.RESOURCE_EXHAUSTED, Status.RESOURCE_EXHAUSTED]);
+      expect(await right(nat, admin)).toBe("ok");
+      expect(await wrong(nat, admin.username)).toBe(Status.UNAUTHENTICATED);
+      expect(await right(nat, newcomer)).toBe(Status.RESOURCE_EXHAUSTED);
+      expect(await right(from("127.0.0.6"), newcomer)).toBe("ok");
+    });
+
+    it("when one address registers too often, then RESOURCE_EXHAUSTED and no user is written; other addresses still register", async () => {
+      const c = from("127.0.0.8");
+      const register = (c: VotingClient) => c.auth.register({ username: uniqueName("reg"), password: "register-pw-1", role: authV1.Role.ROLE_VOTER }).then(
+        () => "ok",
+        (e: { code: number }) => e.code,
+      );
+      const results = [];
+      for (let i = 0; i < 4; i++) results.push(await register(c));
+      const before = await system().db.kysely.selectFrom("users").select((eb: any) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      results.push(await register(c));
+      const after = await system().db.kysely.selectFrom("users").select((eb: any) => eb.fn.countAll().as("n")).executeTakeFirstOrThrow();
+      expect(results).toEqual([...Array(4).fill("ok"), Status.RESOURCE_EXHAUSTED]);
+      expect(Number(after.n)).toBe(Number(before.n));
+      expect(await register(from("127.0.0.6"))).toBe("ok");
+    });
+  },
+  { LOGIN_MAX_ATTEMPTS_PER_PEER: "5", REGISTER_MAX_PER_PEER: "4" },
+);

@@ -83,10 +83,24 @@ export async function writePems(files: Record<string, string>): Promise<Record<s
   return out;
 }
 
-/** A CA and one server certificate for 127.0.0.1/localhost, and the TLS_* env that turns TLS on. */
+/**
+ * A CA, a certificate per server naming it (as scripts/make-certs.sh makes them) and
+ * 127.0.0.1/localhost, and the TLS_* env that turns TLS on. TLS_CERT_FILE is auth-server's;
+ * "vote-server:TLS_CERT_FILE" and the like give the others theirs (see the harness).
+ */
 export async function tlsEnv(): Promise<{ ca: TestCa; env: Record<string, string> }> {
   const ca = await makeCa();
-  const server = await ca.issue("voting-test-server", ["localhost", "127.0.0.1"]);
-  const files = await writePems({ "ca.pem": ca.cert, "server.pem": server.cert, "server.key": server.key });
-  return { ca, env: { TLS_CERT_FILE: files["server.pem"], TLS_KEY_FILE: files["server.key"], TLS_CA_FILE: files["ca.pem"] } };
+  const pems: Record<string, string> = { "ca.pem": ca.cert };
+  for (const name of ["auth-server", "vote-server", "tally-server"]) {
+    const server = await ca.issue(name, [name, "localhost", "127.0.0.1"]);
+    pems[`${name}.pem`] = server.cert;
+    pems[`${name}.key`] = server.key;
+  }
+  const files = await writePems(pems);
+  const env: Record<string, string> = { TLS_CERT_FILE: files["auth-server.pem"], TLS_KEY_FILE: files["auth-server.key"], TLS_CA_FILE: files["ca.pem"] };
+  for (const name of ["vote-server", "tally-server"]) {
+    env[`${name}:TLS_CERT_FILE`] = files[`${name}.pem`];
+    env[`${name}:TLS_KEY_FILE`] = files[`${name}.key`];
+  }
+  return { ca, env };
 }

@@ -176,6 +176,24 @@ describeOnStores(
       peer.close();
     });
 
+    it("when a vote-server certificate asks for a svc-tally token, then auth-server refuses (PERMISSION_DENIED) even with svc-tally's key", async () => {
+      const sys = system();
+      // The worst case: vote-server's host also holds svc-tally's private key.
+      const vote = await ca.issue("vote-server", ["vote-server", "localhost"]);
+      const tally = await ca.issue("tally-server", ["tally-server"]);
+      const asTally = () => signServiceAssertion(loadServicePrivateKey(sys.env.TALLY_SERVICE_KEY_FILE, "TALLY_SERVICE_KEY_FILE"), "svc-tally", sys.env.JWT_ISSUER ?? "voting-auth");
+      const asVote = () => signServiceAssertion(loadServicePrivateKey(sys.env.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE"), "svc-vote", sys.env.JWT_ISSUER ?? "voting-auth");
+      const fromVote = clientWith(sys, { tls: { ca: caPem, cert: Buffer.from(vote.cert), key: Buffer.from(vote.key) } });
+      await refusedWith(fromVote.auth.issueServiceToken({ assertion: await asTally() }), Status.PERMISSION_DENIED, /svc-tally.*tally-server/);
+      // Its own account still works, and tally-server's certificate gets svc-tally's token.
+      expect((await fromVote.auth.issueServiceToken({ assertion: await asVote() })).accessToken).not.toBe("");
+      fromVote.close();
+      const fromTally = clientWith(sys, { tls: { ca: caPem, cert: Buffer.from(tally.cert), key: Buffer.from(tally.key) } });
+      await refusedWith(fromTally.auth.issueServiceToken({ assertion: await asVote() }), Status.PERMISSION_DENIED);
+      expect((await fromTally.auth.issueServiceToken({ assertion: await asTally() })).accessToken).not.toBe("");
+      fromTally.close();
+    });
+
     it("when a public caller has no client certificate, then its user tokens work as before", async () => {
       const voter = await system().user("voter");
       const c = clientWith(system(), { tls: { ca: caPem }, token: voter.token });
@@ -253,6 +271,11 @@ describe("TLS settings", () => {
     expect(() => loadTls({ ...tlsSettings, TLS_CA_FILE: "" })).toThrow(ConfigError);
     expect(() => loadTls({ ...tlsSettings, TLS_KEY_FILE: "" })).toThrow(/TLS_CERT_FILE, TLS_KEY_FILE and TLS_CA_FILE together/);
     expect(loadTls({ TLS_CERT_FILE: "", TLS_KEY_FILE: "", TLS_CA_FILE: "" })).toBeUndefined();
+  });
+
+  it("when SERVICE_CERT_NAMES is not account=name pairs, then start-up refuses with a config error", () => {
+    expect(readAuthConfig({ SERVICE_CERT_NAMES: " svc-vote=vote-a , svc-tally=tally-b" }).SERVICE_CERT_NAMES).toEqual(new Map([["svc-vote", "vote-a"], ["svc-tally", "tally-b"]]));
+    expect(() => readAuthConfig({ SERVICE_CERT_NAMES: "svc-vote" })).toThrow(/SERVICE_CERT_NAMES.*account=certificate-name/s);
   });
 
   it("when a file is missing, not PEM, or the key does not match the certificate, then start-up says which", async () => {

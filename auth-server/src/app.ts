@@ -52,10 +52,11 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
         slowAfterFailuresPerUser: config.LOGIN_SLOW_AFTER_FAILURES_PER_USER,
         maxDelayMs: config.LOGIN_MAX_DELAY_MS,
         maxAttemptsPerPeer: config.LOGIN_MAX_ATTEMPTS_PER_PEER,
+        maxRegistersPerPeer: config.REGISTER_MAX_PER_PEER,
       }),
     });
     await users.ensureServiceAccounts();
-    const services = serviceTokens({ publicKeys: servicePublicKeys, issuer: config.JWT_ISSUER, users: userRepo, tokens, ledger: assertionLedger(db) });
+    const services = serviceTokens({ publicKeys: servicePublicKeys, issuer: config.JWT_ISSUER, users: userRepo, tokens, ledger: assertionLedger(db), certNames: config.SERVICE_CERT_NAMES });
     if (config.VOTING_ADMIN_USERNAME !== "" || config.VOTING_ADMIN_PASSWORD !== "") {
       const admin = await users.ensureAdmin(config.VOTING_ADMIN_USERNAME, config.VOTING_ADMIN_PASSWORD).catch((err: Error) => {
         throw new ConfigError(`admin bootstrap: ${err.message}`);

@@ -1,5 +1,16 @@
 import { commonSettings, int, port, readConfig, signingKeySettings, str } from "@voting/server-kit";
 
+/** "svc-vote=vote-server,svc-tally=tally-server" -> account -> certificate name. */
+export function parseCertNames(raw: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const item of raw.split(",").map((s) => s.trim()).filter(Boolean)) {
+    const m = /^([^=\s]+)=([^=\s]+)$/.exec(item);
+    if (!m) throw new Error(`"${item}" is not account=certificate-name`);
+    out.set(m[1], m[2]);
+  }
+  return out;
+}
+
 export const authSettings = {
   ...commonSettings,
   ...signingKeySettings,
@@ -7,6 +18,11 @@ export const authSettings = {
     doc: "JWKS of the service accounts' Ed25519 public keys (kid = account, e.g. svc-vote); `npm start` creates it",
     default: "data/keys/service-keys.jwks.json",
     parse: str,
+  },
+  SERVICE_CERT_NAMES: {
+    doc: "With TLS: account=name pairs; IssueServiceToken gives an account's token only to a client certificate whose CN or DNS SAN is that name",
+    default: "svc-vote=vote-server,svc-tally=tally-server",
+    parse: parseCertNames,
   },
   AUTH_SIGNING_KEY_FILE: { doc: "PEM file of Ed25519 keys (PKCS#8) that sign tokens: the first signs, all are published; re-read when it changes. Unset: keys sealed with the key-encryption key", default: "", parse: str },
   AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },
@@ -20,7 +36,8 @@ export const authSettings = {
   LOGIN_MAX_DELAY_MS: { doc: "Longest delay added to a login attempt for a username past that ceiling (100 ms, doubling)", default: "5000", parse: int(0, 60_000) },
   VOTING_ADMIN_USERNAME: { doc: "With VOTING_ADMIN_PASSWORD: the admin account that auth-server creates (or resets the password of) at start", default: "", parse: str },
   VOTING_ADMIN_PASSWORD: { doc: "Password of VOTING_ADMIN_USERNAME, 8 to 1024 characters", default: "", parse: str, secret: true },
-  LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address per minute", default: "300", parse: int(1, 1_000_000) },
+  LOGIN_MAX_ATTEMPTS_PER_PEER: { doc: "Login attempts per client address (IPv6: per /64) per minute; successful logins do not count, and an address is not held to it for a user who logged in from it in the last 7 days", default: "300", parse: int(1, 1_000_000) },
+  REGISTER_MAX_PER_PEER: { doc: "Register calls per client address (IPv6: per /64) per minute (each costs a password hash)", default: "30", parse: int(1, 1_000_000) },
 };
 
 export type AuthConfig = ReturnType<typeof readAuthConfig>;

@@ -5,6 +5,7 @@ import { once } from "node:events";
 import { RpcError } from "./errors.js";
 import { principalOf, type Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
+import { certificateNames, verifiedClientCertificate } from "./tls.js";
 
 export interface CallContext {
   /** The verified token's subject, when the caller sent one. */
@@ -14,6 +15,8 @@ export interface CallContext {
   peer: string;
   /** Aborted when the client cancels or the deadline passes. */
   signal: AbortSignal;
+  /** Names (CN, DNS SANs) of the caller's client certificate if it verified against the CA; undefined without TLS or certificate. */
+  certificateNames: string[] | undefined;
 }
 
 export interface StatusObject {
@@ -61,6 +64,10 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
     metadata: call.metadata,
     get peer() {
       return call.getPeer().replace(/:\d+$/, "");
+    },
+    get certificateNames() {
+      const cert = verifiedClientCertificate(call);
+      return cert && certificateNames(cert);
     },
     get signal() {
       if (!controller) {

@@ -15,3 +15,4 @@ export * from "./signing-keys.js";
 export * from "./tls.js";
 export * from "./text.js";
 export * from "./stream-limits.js";
+export * from "./client-key.js";

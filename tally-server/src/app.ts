@@ -2,7 +2,7 @@
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
+import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -15,10 +15,22 @@ import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book
 import { tallyAccess } from "./rpc/access.js";
 import { tallyServiceImpl } from "./rpc/tally-service.js";
 
-/** vote-server as the tally sees it, through the typed client. */
-function votePort(client: VotingClient): VotePort {
+/** vote-server not answering is UNAVAILABLE to our callers (and retried), not an internal error. */
+function unreachable(err: unknown): never {
+  if (isServiceError(err) && (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED)) {
+    throw new UnavailableError(`vote-server cannot be reached: ${err.details}`);
+  }
+  throw err;
+}
+
+/** vote-server as the tally sees it, through the typed client; `reachable` false (health says so) fails fast. */
+function votePort(client: VotingClient, reachable: () => boolean): VotePort {
+  const up = () => {
+    if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly");
+  };
   return {
     async getElection(id) {
+      up();
       try {
         const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
         if (!election) return undefined;
@@ -41,14 +53,15 @@ function votePort(client: VotingClient): VotePort {
         };
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
-        throw err;
+        unreachable(err);
       }
     },
     async listElections() {
+      up();
       const out: { id: number; state: ElectionInfo["state"] }[] = [];
       let pageToken = "";
       do {
-        const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 });
+        const page = await client.elections.listElections({ pageSize: 500, pageToken }, { deadlineMs: 5_000 }).catch(unreachable);
         for (const e of page.elections) {
           const state = stateName(e.state);
           if (state && state !== "draft") out.push({ id: e.id, state });
@@ -101,13 +114,14 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
   let keys: KeyRing | undefined;
   const closing = new AbortController();
+  let voteReachable = true;
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "tally_migrations", tallyMigrations({ dialect: db.dialect, log }));
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const book = tallyBook({
       repo: tallyRepository(db),
-      votes: votePort(peers.client),
+      votes: votePort(peers.client, () => voteReachable),
       log,
       onCounted: (id) => updates.changed(id),
       onChainBroken: (id, reason) => {
@@ -151,6 +165,11 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
       if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
       server!.setServing(ok, "auth");
+    });
+    await peers.watchVote(config.PEER_CHECK_EVERY_MS, (ok, err) => {
+      if (!ok) log.warn({ err }, "vote-server cannot be reached; NOT_SERVING until it can");
+      voteReachable = ok;
+      server!.setServing(ok, "vote");
     });
     log.info({ address: `${config.HOST}:${server.port}` }, "tally-server listening");
     const s = server;

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { status as Status } from "@grpc/grpc-js";
 import { delayFor, loginLimits } from "./login-limits.js";
 
-const settings = { maxFailuresPerUserAddress: 3, slowAfterFailuresPerUser: 5, maxDelayMs: 5_000, maxAttemptsPerPeer: 1_000 };
+const settings = { maxFailuresPerUserAddress: 3, slowAfterFailuresPerUser: 5, maxDelayMs: 5_000, maxAttemptsPerPeer: 1_000, maxRegistersPerPeer: 1_000 };
 
 function gate() {
   const slept: number[] = [];
@@ -37,5 +37,26 @@ describe("login limits", () => {
     expect(slept).toEqual([100, 200]);
     await g.admit("dave", "ipv4:10.9.9.9");
     expect(slept).toEqual([100, 200]);
+  });
+
+  it("when IPv6 callers share a /64, then they share the per-address budget and the per-pair counter; another /64 does not", async () => {
+    const g = loginLimits({ ...settings, maxAttemptsPerPeer: 2 }, async () => {});
+    await g.admit(undefined, "2001:db8:1:2::1");
+    await g.admit(undefined, "2001:db8:1:2::2");
+    await expect(g.admit(undefined, "2001:db8:1:2:abcd::3")).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+    await expect(g.admit(undefined, "2001:db8:1:3::1")).resolves.toBeUndefined();
+    const { g: pairs } = gate();
+    for (let i = 0; i < 3; i++) await fail(pairs, "dave", `2001:db8:9:9::${i + 1}`);
+    await expect(pairs.admit("dave", "2001:db8:9:9::ff")).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+  });
+
+  it("when a trusted address is past the per-address budget, then it still fails per (user, address) after too many wrong passwords", async () => {
+    const g = loginLimits({ ...settings, maxAttemptsPerPeer: 1 }, async () => {});
+    await g.admit("dave", "10.0.0.1");
+    await g.succeeded("dave", "10.0.0.1");
+    await g.admit(undefined, "10.0.0.1");
+    await expect(g.admit(undefined, "10.0.0.1")).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
+    for (let i = 0; i < 3; i++) await fail(g, "dave", "10.0.0.1");
+    await expect(g.admit("dave", "10.0.0.1")).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED });
   });
 });

@@ -4,8 +4,13 @@
 //  - per username across all addresses: after slowAfterFailuresPerUser failures in 15 min,
 //    each further attempt waits 100 ms, 200 ms, 400 ms, ... up to maxDelayMs (never a refusal),
 //    except from addresses that logged in as that user in the last 7 days;
-//  - per address: maxAttemptsPerPeer attempts per minute, whatever the username.
-import { ResourceExhaustedError } from "@voting/server-kit";
+//  - per address: maxAttemptsPerPeer attempts per minute, whatever the username; a success
+//    gives its attempt back, and an address that logged in as a user in the last 7 days is
+//    not held to it for that user (its failures there still count per pair), so junk from a
+//    shared address (NAT, proxy) cannot lock out those who log in from it;
+//  - per address: maxRegistersPerPeer registrations per minute (each costs a password hash).
+// Addresses are counted by clientKey: IPv4 as is, IPv6 by /64.
+import { clientKey, ResourceExhaustedError } from "@voting/server-kit";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 
 export interface LoginLimitSettings {
@@ -13,6 +18,7 @@ export interface LoginLimitSettings {
   slowAfterFailuresPerUser: number;
   maxDelayMs: number;
   maxAttemptsPerPeer: number;
+  maxRegistersPerPeer: number;
 }
 
 export const FAILURE_WINDOW_SECONDS = 15 * 60;
@@ -32,15 +38,18 @@ export interface LoginGate {
   admit(username: string | undefined, peer: string): Promise<void>;
   failed(username: string, peer: string): Promise<void>;
   succeeded(username: string, peer: string): Promise<void>;
+  /** Before hashing a new user's password: refuses past the address's registration budget. */
+  admitRegister(peer: string): Promise<void>;
 }
 
 export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), now = Date.now): LoginGate {
   const attemptsPerPeer = new RateLimiterMemory({ points: s.maxAttemptsPerPeer, duration: 60 });
+  const registersPerPeer = new RateLimiterMemory({ points: s.maxRegistersPerPeer, duration: 60 });
   const perPair = new RateLimiterMemory({ points: s.maxFailuresPerUserAddress, duration: FAILURE_WINDOW_SECONDS });
   const perUser = new RateLimiterMemory({ points: Number.MAX_SAFE_INTEGER, duration: FAILURE_WINDOW_SECONDS });
   // Insertion order is recency order (re-inserted on each success), so the oldest go first.
   const trusted = new Map<string, number>();
-  const pair = (username: string, peer: string) => `${username}\n${peer}`;
+  const pair = (username: string, peer: string) => `${username}\n${clientKey(peer)}`;
 
   const tooMany = (what: string) => (err: unknown) => {
     if (err instanceof RateLimiterRes) throw new ResourceExhaustedError(`too many ${what}; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`);
@@ -54,11 +63,12 @@ export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new P
 
   return {
     async admit(username, peer) {
-      await attemptsPerPeer.consume(peer).catch(tooMany("login attempts from this address"));
-      if (username === undefined) return;
-      const key = pair(username, peer);
+      const key = username === undefined ? undefined : pair(username, peer);
+      const trustedPair = key !== undefined && isTrusted(key);
+      if (!trustedPair) await attemptsPerPeer.consume(clientKey(peer)).catch(tooMany("login attempts from this address"));
+      if (username === undefined || key === undefined) return;
       await perPair.consume(key).catch(tooMany("failed logins for this user from this address"));
-      if (isTrusted(key)) return;
+      if (trustedPair) return;
       const failures = (await perUser.get(username))?.consumedPoints ?? 0;
       const ms = delayFor(failures, s);
       if (ms > 0) await sleep(ms);
@@ -68,10 +78,15 @@ export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new P
     },
     async succeeded(username, peer) {
       const key = pair(username, peer);
+      // admit took a point from the address unless the pair was trusted then.
+      if (!isTrusted(key)) await attemptsPerPeer.reward(clientKey(peer), 1);
       await perPair.delete(key);
       trusted.delete(key);
       trusted.set(key, now() + TRUSTED_ADDRESS_MS);
       if (trusted.size > MAX_TRUSTED_PAIRS) trusted.delete(trusted.keys().next().value!);
+    },
+    async admitRegister(peer) {
+      await registersPerPeer.consume(clientKey(peer)).catch(tooMany("registrations from this address"));
     },
   };
 }

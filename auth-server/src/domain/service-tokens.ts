@@ -1,6 +1,6 @@
 // Service tokens for client assertions (RFC 7523 style): a service proves it holds its
 // account's Ed25519 key by signing a short-lived JWT; each assertion is good once.
-import { ASSERTION_MAX_LIFETIME_SECONDS, CLOCK_TOLERANCE_SECONDS, TOKEN_ALGORITHM, UnauthenticatedError } from "@voting/server-kit";
+import { ASSERTION_MAX_LIFETIME_SECONDS, CLOCK_TOLERANCE_SECONDS, PermissionDeniedError, TOKEN_ALGORITHM, UnauthenticatedError } from "@voting/server-kit";
 import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from "jose";
 import type { KeyObject } from "node:crypto";
 import type { UserRepository } from "../db/user-repository.js";
@@ -19,11 +19,13 @@ export interface ServiceTokenDeps {
   users: UserRepository;
   tokens: TokenIssuer;
   ledger: AssertionLedger;
+  /** Account -> the name its client certificate must carry (CN or DNS SAN), when TLS is on. */
+  certNames: Map<string, string>;
 }
 
 const refused = (why: string) => new UnauthenticatedError(`client assertion refused: ${why}`);
 
-export function serviceTokens({ publicKeys, issuer, users, tokens, ledger }: ServiceTokenDeps) {
+export function serviceTokens({ publicKeys, issuer, users, tokens, ledger, certNames }: ServiceTokenDeps) {
   async function verify(assertion: string): Promise<{ account: string; jti: string; exp: number }> {
     let account: string | undefined;
     try {
@@ -58,8 +60,16 @@ export function serviceTokens({ publicKeys, issuer, users, tokens, ledger }: Ser
   }
 
   return {
-    async issue(assertion: string): Promise<{ accessToken: string; expiresAt: Date }> {
+    /** callerNames: the verified client certificate's names, or undefined without TLS. */
+    async issue(assertion: string, callerNames: string[] | undefined): Promise<{ accessToken: string; expiresAt: Date }> {
       const { account, jti, exp } = await verify(assertion);
+      // Any server of the CA could otherwise speak for any account whose key it got hold of.
+      if (callerNames !== undefined) {
+        const needed = certNames.get(account);
+        if (needed === undefined || !callerNames.includes(needed)) {
+          throw new PermissionDeniedError(`${account} needs a client certificate naming ${needed ?? "(no name configured in SERVICE_CERT_NAMES)"}`);
+        }
+      }
       if (!(await ledger.firstUse(`${account}:${jti}`, (exp + CLOCK_TOLERANCE_SECONDS) * 1000))) throw refused("already used (replay)");
       const user = await users.findByUsername(account);
       if (!user || user.role !== "service") throw refused("unknown service account");

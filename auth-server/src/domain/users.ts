@@ -54,11 +54,12 @@ export interface UserServiceDeps {
 export function userService({ users, hasher, tokens, limits }: UserServiceDeps) {
   return {
     /** `input.username` is canonical (checkUsername). */
-    async register(input: { username: string; password: string; role: Role }): Promise<User> {
+    async register(input: { username: string; password: string; role: Role; peer: string }): Promise<User> {
       if (!REGISTRABLE_ROLES.includes(input.role)) throw new InvalidArgumentError("role must be voter or candidate");
       if (isServiceName(input.username)) {
         throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
       }
+      await limits.admitRegister(input.peer);
       const passwordHash = await hasher.hash(input.password);
       try {
         return await users.insert({ username: input.username, passwordHash, role: input.role });

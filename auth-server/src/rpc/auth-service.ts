@@ -22,10 +22,10 @@ function caller(ctx: CallContext): Principal {
   return ctx.principal;
 }
 
-function parseRegister(req: authV1.RegisterRequest) {
+function parseRegister(req: authV1.RegisterRequest, peer: string) {
   const role = roleFromProto(req.role);
   if (role !== "voter" && role !== "candidate") throw new InvalidArgumentError("role must be ROLE_VOTER or ROLE_CANDIDATE");
-  return { username: checkUsername(checkText(req.username, "username")), password: checkPassword(req.password), role };
+  return { username: checkUsername(checkText(req.username, "username")), password: checkPassword(req.password), role, peer };
 }
 
 function parseLogin(req: authV1.LoginRequest, peer: string) {
@@ -45,7 +45,7 @@ function parseListUsers(req: authV1.ListUsersRequest) {
 
 export function authServiceImpl(users: UserService, tokens: TokenIssuer, services: ServiceTokens, log: Logger): authV1.AuthServiceServer {
   return {
-    register: unary(log, async (req: authV1.RegisterRequest) => ({ user: toProtoUser(await users.register(parseRegister(req))) })),
+    register: unary(log, async (req: authV1.RegisterRequest, ctx) => ({ user: toProtoUser(await users.register(parseRegister(req, ctx.peer))) })),
     login: unary(log, async (req: authV1.LoginRequest, ctx) => {
       const { user, tokens: pair } = await users.login(parseLogin(req, ctx.peer));
       return { user: toProtoUser(user), tokens: toProtoTokens(pair) };
@@ -63,10 +63,10 @@ export function authServiceImpl(users: UserService, tokens: TokenIssuer, service
       return { users: page.users.map(toProtoUser), nextPageToken: page.lastId === undefined ? "" : encodePageToken(page.lastId) };
     }),
     getJwks: unary(log, async () => ({ keys: tokens.publicKeys().map(toProtoJwk) })),
-    issueServiceToken: unary(log, async (req: authV1.IssueServiceTokenRequest) => {
+    issueServiceToken: unary(log, async (req: authV1.IssueServiceTokenRequest, ctx) => {
       if (req.assertion === "") throw new InvalidArgumentError("assertion is required");
       if (req.assertion.length > 4 * 1024) throw new InvalidArgumentError("assertion is too long");
-      const t = await services.issue(req.assertion);
+      const t = await services.issue(req.assertion, ctx.certificateNames);
       return { accessToken: t.accessToken, accessTokenExpireTime: t.expiresAt };
     }),
   };
