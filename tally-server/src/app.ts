@@ -1,4 +1,5 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
+import { setMaxListeners } from "node:events";
 import { tallyV1, voteV1 } from "@voting/api";
 import type { Method } from "@voting/election-core";
 import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
@@ -114,6 +115,8 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
   const db = openDatabase<TallyDb>(config.DATABASE_URL);
   let keys: KeyRing | undefined;
   const closing = new AbortController();
+  // Every open WatchResults listens for the shutdown; the stream limits bound how many.
+  setMaxListeners(0, closing.signal);
   let voteReachable = true;
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, voteAddr: config.VOTE_ADDR, account: "svc-tally", key, issuer: config.JWT_ISSUER, tls });
   try {
