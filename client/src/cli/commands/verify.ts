@@ -64,10 +64,13 @@ export const verify: CommandModule<GlobalArgs, Args> = {
       const entry = receiptRes.entry!;
       const { election } = await client.elections.getElection({ electionId: entry.electionId });
       const saved = await savedReceipt(entry.trackingCode);
-      // A sealed format 1 entry comes without its hash (docs/ballot-log.md).
-      if (saved && (saved.seq !== entry.seq || (entry.hash !== "" && saved.ballotHash !== entry.hash))) {
-        throw new RefusedError(`the log has this ballot at seq ${entry.seq} with hash ${entry.hash}, but your receipt says seq ${saved.seq}, hash ${saved.ballotHash}`);
-      }
+      // A sealed format 1 entry comes without its hash (docs/ballot-log.md). Checked after the
+      // proofs, so that a rewrite also shows its evidence.
+      const receiptMismatch = () => {
+        if (saved && (saved.seq !== entry.seq || (entry.hash !== "" && saved.ballotHash !== entry.hash))) {
+          throw new RefusedError(`the log has this ballot at seq ${entry.seq} with hash ${entry.hash}, but your receipt says seq ${saved.seq}, hash ${saved.ballotHash}`);
+        }
+      };
       const source = grpcLogSource(client, election!.id);
       source.count(receiptBytes(receiptRes));
       let served: Awaited<ReturnType<typeof source.checkpoint>>;
@@ -75,6 +78,7 @@ export const verify: CommandModule<GlobalArgs, Args> = {
         served = await source.checkpoint();
       } catch (err) {
         if (!hasNoLog(err)) throw err;
+        receiptMismatch();
         return legacy(args, client, election!, entry, saved);
       }
       const store = new CheckpointStore();
@@ -95,6 +99,7 @@ export const verify: CommandModule<GlobalArgs, Args> = {
         if (err instanceof SplitViewError) return failWithEvidence(args, err);
         throw err;
       }
+      receiptMismatch();
       const proof = await proveIncluded(source, index, leaf, latest);
       await store.save(origin, { size: latest.checkpoint.size, root: rootText(latest.checkpoint), note: latest.note }, "verify", true);
       const full = args.full ? await fullChain(client, election!, entry) : undefined;
@@ -125,6 +130,7 @@ export const verify: CommandModule<GlobalArgs, Args> = {
           `inclusion proven in the signed checkpoint of ${origin}, size ${latest.checkpoint.size}, root ${rootText(latest.checkpoint)} (${proof.length} hashes).`,
           consistent > 0 ? `the log only grew since the ${consistent} checkpoint${consistent === 1 ? "" : "s"} kept before: consistency proven.` : "no checkpoint of this log was kept before; this one is kept now.",
           full ? (full.chainChecked ? `the hash chain from the start to the head (seq ${full.headSeq}, ${full.headHash}) is intact.` : "the log's contents are sealed until the election closes: the chain was not recomputed.") : "",
+          full?.chainChecked && full.sealed ? "the ballots are sealed until the election closes; run verify --full again then to check that each opens its commitment." : "",
           `downloaded ${source.bytes} bytes in ${source.calls} answers, ${Math.round(ms)} ms.`,
         ]
           .filter(Boolean)
