@@ -2,7 +2,7 @@ import type { CommandModule } from "yargs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { entryBytes, leafHash } from "@voting/election-core";
-import type { voteV1 } from "@voting/api";
+import { voteV1 } from "@voting/api";
 import { isServiceError, Status, type VotingClient } from "../../client.js";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { readLog } from "../log-reader.js";
@@ -62,7 +62,8 @@ export const verify: CommandModule<GlobalArgs, Args> = {
     try {
       const receiptRes = await client.votes.getReceipt({ trackingCode: args.code });
       const entry = receiptRes.entry!;
-      const { election } = await client.elections.getElection({ electionId: entry.electionId });
+      const electionRes = await client.elections.getElection({ electionId: entry.electionId });
+      const { election } = electionRes;
       const saved = await savedReceipt(entry.trackingCode);
       // A sealed format 1 entry comes without its hash (docs/ballot-log.md). Checked after the
       // proofs, so that a rewrite also shows its evidence.
@@ -73,6 +74,7 @@ export const verify: CommandModule<GlobalArgs, Args> = {
       };
       const source = grpcLogSource(client, election!.id);
       source.count(receiptBytes(receiptRes));
+      source.count(voteV1.GetElectionResponse.encode(electionRes).finish().length);
       let served: Awaited<ReturnType<typeof source.checkpoint>>;
       try {
         served = await source.checkpoint();
