@@ -121,6 +121,23 @@ try {
   console.log(`verify at tree size ${second.treeSize} (1 kept checkpoint of size ${first.treeSize}): ${second.bytesDownloaded} bytes in ${second.calls} answers, ${second.inclusionProofHashes} proof hashes, ${second.ms} ms in the command, ${second.wallMs} ms wall`);
   const again = verify(codes[N - 1]);
   console.log(`verify of entry ${N - 1} at tree size ${again.treeSize} (kept: size ${second.treeSize}): ${again.bytesDownloaded} bytes, ${again.ms} ms in the command, ${again.wallMs} ms wall`);
+  // Each RPC alone, from a warm client: what a verify costs without Node start-up.
+  const median = async (f) => {
+    const ms = [];
+    for (let i = 0; i < 21; i++) {
+      const t0 = performance.now();
+      await f();
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b)[10].toFixed(2);
+  };
+  const leaf = Math.floor(HALF / 2) - 1;
+  console.log(
+    `warm client, median of 21 calls: GetReceipt ${await median(() => client.votes.getReceipt({ trackingCode: probe }))} ms, ` +
+      `GetCheckpoint ${await median(() => client.log.getCheckpoint({ electionId: id }))} ms, ` +
+      `GetInclusionProof ${await median(() => client.log.getInclusionProof({ electionId: id, treeSize: N, leafIndex: leaf }))} ms, ` +
+      `GetConsistencyProof ${await median(() => client.log.getConsistencyProof({ electionId: id, firstSize: HALF, secondSize: N }))} ms`,
+  );
   if (FULL) {
     const full = verify(probe, "--full");
     console.log(`verify --full at tree size ${full.treeSize} (proofs, then the whole log and its hash chain): ${full.bytesDownloaded} bytes counted for the proofs, ${full.wallMs} ms wall`);

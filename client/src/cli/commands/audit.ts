@@ -79,6 +79,8 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       const counted = new Map<string, number>();
       let hashAtCounted = published.countedThroughSeq === 0 ? e.logGenesisHash : "";
       const tree = logFormatOf(e) === 2 ? new MemoryTree() : undefined;
+      // The checkpoint before the log: the log downloaded after it covers at least its entries.
+      const served = tree ? await latestCheckpoint(args, client, e) : undefined;
       const log = await readLog(client, e, async (entry) => {
         tree?.appendLeafHash(leafHash(entryBytes(2, entry)));
         if (out && !out.write(`${outLine(logFormatOf(e), entry)}\n`)) await once(out, "drain");
@@ -97,7 +99,7 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       if (e.turnout !== e.ballotCount) {
         throw new RefusedError(`election ${e.id}: ${e.turnout} voters are recorded as having voted but the log holds ${e.ballotCount} ballots (first unmatched seq ${Math.min(e.turnout, e.ballotCount) + 1})`);
       }
-      const tlog = tree ? await checkTransparencyLog(args, client, e, tree) : undefined;
+      const tlog = tree && served ? await checkTransparencyLog(args, e, tree, served) : undefined;
       if (!tree && ((args.witnessKey ?? []).length > 0 || (args.minCosignatures ?? 0) > 0)) throw new RefusedError(`election ${e.id} has a log format 1 ballot log: it has no checkpoints for witnesses to cosign`);
       if (published.countedThroughSeq > log.headSeq) throw new RefusedError(`the published result counts ${published.countedThroughSeq} ballots but the log holds ${log.headSeq}`);
       if (published.logHeadHash !== hashAtCounted) {
@@ -183,14 +185,8 @@ async function collectWitnessNotes(args: Args, origin: string): Promise<{ from: 
   return out;
 }
 
-/**
- * The transparency log against the whole log just downloaded: the latest signed checkpoint's
- * root must be the recomputed root; every checkpoint kept (by this CLI or by the witnesses)
- * must be the root of the log's prefix of its size; and the final checkpoint must carry
- * cosignatures by enough of the given witnesses.
- */
-async function checkTransparencyLog(args: Args, client: VotingClient, e: voteV1.Election, tree: MemoryTree) {
-  const store = new CheckpointStore();
+/** The latest signed checkpoint; none from a vote-server that predates the transparency log. */
+async function latestCheckpoint(args: Args, client: VotingClient, e: voteV1.Election): Promise<logV1.GetCheckpointResponse | undefined> {
   const wanted = (args.witnessKey ?? []).length > 0 || (args.minCosignatures ?? 0) > 0 || (args.witnessDir ?? []).length > 0 || (args.witnessUrl ?? []).length > 0;
   let served: logV1.GetCheckpointResponse;
   try {
@@ -200,6 +196,17 @@ async function checkTransparencyLog(args: Args, client: VotingClient, e: voteV1.
     if (!wanted && isServiceError(err) && err.code === Status.UNIMPLEMENTED) return undefined;
     throw err;
   }
+  return served;
+}
+
+/**
+ * The transparency log against the whole log just downloaded: the latest signed checkpoint's
+ * root must be the recomputed root; every checkpoint kept (by this CLI or by the witnesses)
+ * must be the root of the log's prefix of its size; and the final checkpoint must carry
+ * cosignatures by enough of the given witnesses.
+ */
+async function checkTransparencyLog(args: Args, e: voteV1.Election, tree: MemoryTree, served: logV1.GetCheckpointResponse) {
+  const store = new CheckpointStore();
   const latest = await trustCheckpoint(store, { note: served.checkpoint?.note ?? "", logKey: served.verifierKey || undefined }, e.id, args.logKey);
   const { origin, size, rootHash } = latest.checkpoint;
   const closed = e.state === voteV1.ElectionState.ELECTION_STATE_CLOSED;
