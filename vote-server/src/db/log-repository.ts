@@ -14,6 +14,8 @@ export interface LogRepository {
   /** Hashes of these complete subtrees, in the order asked (one query); throws if one is missing. */
   readNodes(electionId: number, nodes: readonly NodeId[]): Promise<Buffer[]>;
   latestCheckpoint(electionId: number): Promise<StoredCheckpoint | undefined>;
+  /** The smallest checkpoint of at least this size: the first that includes leaf size - 1. */
+  firstCheckpointFrom(electionId: number, size: number): Promise<StoredCheckpoint | undefined>;
   /** Stores a checkpoint unless one of that size is stored already. */
   saveCheckpoint(electionId: number, c: StoredCheckpoint): Promise<void>;
   /** Format 2 elections whose head is past their latest checkpoint (or that have none). */
@@ -61,6 +63,17 @@ export function logRepository(db: Database<VoteDb>): LogRepository {
     readNodes: (electionId, nodes) => readNodesWith(k, electionId, nodes),
     async latestCheckpoint(electionId) {
       const r = await k.selectFrom("checkpoints").select(["tree_size", "note"]).where("election_id", "=", electionId).orderBy("tree_size", "desc").limit(1).executeTakeFirst();
+      return r && { size: Number(r.tree_size), note: r.note };
+    },
+    async firstCheckpointFrom(electionId, size) {
+      const r = await k
+        .selectFrom("checkpoints")
+        .select(["tree_size", "note"])
+        .where("election_id", "=", electionId)
+        .where("tree_size", ">=", size)
+        .orderBy("tree_size")
+        .limit(1)
+        .executeTakeFirst();
       return r && { size: Number(r.tree_size), note: r.note };
     },
     async saveCheckpoint(electionId, c) {
