@@ -375,8 +375,29 @@ describeOnStores("transparency log", (system) => {
     const c = checkNote(r.checkpoint!.note, r.verifierKey, `voting.example/election/${id}`);
     expect(c.size).toBe(0);
     expect(c.root.equals(sha256())).toBe(true);
-  });
-});
+  });},
+// Hundreds of proofs from one address in a few seconds: the rate limit has its own suite.
+{ VOTE_LOG_CALLS_PER_SECOND: "1000000", VOTE_LOG_CALL_BURST: "1000000" });
 
 // Keeps the import of logV1 meaningful for readers: requests are plain objects of these types.
 export type { logV1 };
+
+describeOnStores(
+  "transparency log call limits",
+  (system) => {
+    it("when one anonymous caller sends proof requests beyond its burst, then the excess is RESOURCE_EXHAUSTED and calls are served again once tokens refill", async () => {
+      const sys = system();
+      const { id } = await openElection(sys, true);
+      await castBallots(sys, id, 4, 4);
+      const anon = sys.client();
+      // The election's setup above made no LogService call: the caller's bucket is full (3).
+      const codes = [];
+      for (let i = 0; i < 10; i++) codes.push(await statusOf(anon.log.getInclusionProof({ electionId: id, leafIndex: i % 4 })));
+      expect(codes).toContain(Status.RESOURCE_EXHAUSTED);
+      expect(codes.slice(0, 3)).toEqual([Status.OK, Status.OK, Status.OK]);
+      expect(codes.every((c) => c === Status.OK || c === Status.RESOURCE_EXHAUSTED)).toBe(true);
+      await eventually(async () => ((await statusOf(anon.log.getCheckpoint({ electionId: id }))) === Status.OK ? true : undefined));
+    });
+  },
+  { VOTE_LOG_CALLS_PER_SECOND: "1", VOTE_LOG_CALL_BURST: "3" },
+);
