@@ -21,6 +21,7 @@ import { reconcile } from "./domain/reconciliation.js";
 import { logRepository } from "./db/log-repository.js";
 import { logSigner, transparencyLog, type LogKey } from "./domain/transparency-log.js";
 import { logServiceImpl } from "./rpc/log-service.js";
+import { callRateLimiter } from "./rpc/call-rate.js";
 
 /** The ring's current key as the raw seed and public key that signed notes use. */
 function logKeyOf(ring: KeyRing): LogKey {
@@ -122,7 +123,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
-    const logCalls = streamLimiter({ perCaller: config.VOTE_LOG_MAX_CALLS_PER_CALLER, perServer: Number.MAX_SAFE_INTEGER });
+    const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });
     // Checkpoints for logs that have none at their head (new elections, migrated logs, a crash
     // between commit and signing); each commit signs its own otherwise.
     const runCatchUp = () => tlog.catchUp().catch((err: unknown) => log.warn({ err }, "signing transparency log checkpoints failed"));

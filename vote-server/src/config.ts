@@ -30,11 +30,12 @@ export const voteSettings = {
   KEY_ENCRYPTION_KEY: signingKeySettings.KEY_ENCRYPTION_KEY,
   KEY_ENCRYPTION_KEY_FILE: signingKeySettings.KEY_ENCRYPTION_KEY_FILE,
   SIGNING_KEY_RELOAD_MS: signingKeySettings.SIGNING_KEY_RELOAD_MS,
-  VOTE_LOG_MAX_CALLS_PER_CALLER: {
-    doc: "LogService calls (checkpoints, proofs) one caller may have in flight (user id, or client address when anonymous, IPv6 by /64); more are RESOURCE_EXHAUSTED",
-    default: "16",
-    parse: int(1, 100_000),
+  VOTE_LOG_CALLS_PER_SECOND: {
+    doc: "LogService calls (checkpoints, proofs) per second one caller may make on average (user id, or client address when anonymous, IPv6 by /64); beyond it RESOURCE_EXHAUSTED; service accounts are exempt",
+    default: "20",
+    parse: int(1, 1_000_000),
   },
+  VOTE_LOG_CALL_BURST: { doc: "LogService calls one caller may make at once before VOTE_LOG_CALLS_PER_SECOND applies", default: "200", parse: int(1, 1_000_000) },
   VOTE_LINGER_MS: { doc: "How long a ballot waits for others to share its commit when none is running", default: "2", parse: int(0, 100) },
 };
 

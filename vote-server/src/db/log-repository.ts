@@ -2,7 +2,7 @@
 // Nodes are written by the ballot repository in the append transaction; this reads them.
 import { frontierNodes, type NodeId, type StoredNode } from "@voting/election-core";
 import { isUniqueViolation, type Database } from "@voting/server-kit";
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { VoteDb } from "./schema.js";
 
 export interface StoredCheckpoint {
@@ -14,6 +14,8 @@ export interface LogRepository {
   /** Hashes of these complete subtrees, in the order asked (one query); throws if one is missing. */
   readNodes(electionId: number, nodes: readonly NodeId[]): Promise<Buffer[]>;
   latestCheckpoint(electionId: number): Promise<StoredCheckpoint | undefined>;
+  /** The smallest checkpoint of at least this size: the first that includes leaf size - 1. */
+  firstCheckpointFrom(electionId: number, size: number): Promise<StoredCheckpoint | undefined>;
   /** Stores a checkpoint unless one of that size is stored already. */
   saveCheckpoint(electionId: number, c: StoredCheckpoint): Promise<void>;
   /** Format 2 elections whose head is past their latest checkpoint (or that have none). */
@@ -25,12 +27,10 @@ const key = (level: number, index: number) => `${level}/${index}`;
 /** Reads complete subtrees with one query, inside a transaction or not. */
 export async function readNodesWith(k: Kysely<VoteDb>, electionId: number, nodes: readonly NodeId[]): Promise<Buffer[]> {
   if (nodes.length === 0) return [];
-  const rows = await k
-    .selectFrom("tlog_nodes")
-    .select(["level", "idx", "hash"])
-    .where("election_id", "=", electionId)
-    .where((eb) => eb.or(nodes.map((n) => eb.and([eb("level", "=", n.level), eb("idx", "=", n.index)]))))
-    .execute();
+  // One primary-key lookup per node, in one statement: an OR of (level, idx) pairs makes
+  // SQLite scan the election's nodes.
+  const lookups = nodes.map((n) => sql`select level, idx, hash from tlog_nodes where election_id = ${electionId} and level = ${n.level} and idx = ${n.index}`);
+  const { rows } = await sql<{ level: number; idx: number; hash: Uint8Array }>`${sql.join(lookups, sql` union all `)}`.execute(k);
   const found = new Map(rows.map((r) => [key(Number(r.level), Number(r.idx)), Buffer.from(r.hash)]));
   return nodes.map((n) => {
     const h = found.get(key(n.level, n.index));
@@ -61,6 +61,17 @@ export function logRepository(db: Database<VoteDb>): LogRepository {
     readNodes: (electionId, nodes) => readNodesWith(k, electionId, nodes),
     async latestCheckpoint(electionId) {
       const r = await k.selectFrom("checkpoints").select(["tree_size", "note"]).where("election_id", "=", electionId).orderBy("tree_size", "desc").limit(1).executeTakeFirst();
+      return r && { size: Number(r.tree_size), note: r.note };
+    },
+    async firstCheckpointFrom(electionId, size) {
+      const r = await k
+        .selectFrom("checkpoints")
+        .select(["tree_size", "note"])
+        .where("election_id", "=", electionId)
+        .where("tree_size", ">=", size)
+        .orderBy("tree_size")
+        .limit(1)
+        .executeTakeFirst();
       return r && { size: Number(r.tree_size), note: r.note };
     },
     async saveCheckpoint(electionId, c) {

@@ -164,11 +164,11 @@ export function transparencyLog({ repo, signer, election }: LogDeps) {
       return { first: firstSize, second, path };
     },
 
-    /** Leaf index, latest checkpoint and inclusion proof for a receipt read back on a retry. */
+    /** Leaf index, first checkpoint that includes it and inclusion proof, for a receipt read back on a retry. */
     async receiptProof(e: Election, seq: number) {
       if (e.logFormat !== 2) return undefined;
-      const c = await latest(e.id);
-      if (c.size < seq) return undefined;
+      const c = await repo.firstCheckpointFrom(e.id, seq);
+      if (!c) return undefined;
       return { leafIndex: seq - 1, checkpoint: c.note, inclusionPath: await inclusionProofFrom(seq - 1, c.size, (nodes) => repo.readNodes(e.id, nodes)) };
     },
 

@@ -1,25 +1,21 @@
 import { logV1 } from "@voting/api";
-import { InvalidArgumentError, NotFoundError, streamCaller, unary, type CallContext, type Logger, type StreamLimiter } from "@voting/server-kit";
+import { InvalidArgumentError, NotFoundError, unary, type CallContext, type Logger } from "@voting/server-kit";
+import type { CallRateLimiter } from "./call-rate.js";
 import { resolveElectionId } from "../domain/elections.js";
 import { normalizeTrackingCode } from "../domain/receipts.js";
 import { leafData, type TransparencyLog } from "../domain/transparency-log.js";
 import { contentSealed, type VotingService } from "../domain/voting.js";
 import { toProtoEntry } from "./mapping.js";
 
-/** Public calls held to a few in flight per caller: proofs are cheap, but each is a store read. */
-function limited<Req, Res>(calls: StreamLimiter, fn: (req: Req, ctx: CallContext) => Promise<Res>) {
+/** Public calls, rate-limited per caller: proofs are cheap, but each is a store read. */
+function limited<Req, Res>(calls: CallRateLimiter, fn: (req: Req, ctx: CallContext) => Promise<Res>) {
   return async (req: Req, ctx: CallContext): Promise<Res> => {
-    const caller = streamCaller(ctx);
-    const release = caller === undefined ? undefined : calls.acquire(caller);
-    try {
-      return await fn(req, ctx);
-    } finally {
-      release?.();
-    }
+    calls.take(ctx);
+    return fn(req, ctx);
   };
 }
 
-export function logServiceImpl(voting: VotingService, tlog: TransparencyLog, calls: StreamLimiter, log: Logger): logV1.LogServiceServer {
+export function logServiceImpl(voting: VotingService, tlog: TransparencyLog, calls: CallRateLimiter, log: Logger): logV1.LogServiceServer {
   return {
     getCheckpoint: unary(
       log,
