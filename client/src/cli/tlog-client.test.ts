@@ -116,6 +116,26 @@ describe("proofs", () => {
     await expect(proveAllConsistent(log, [before], openLogCheckpoint(log.served, log.vkey))).resolves.toBe(1);
   });
 
+  it("when the log is cut back below a kept checkpoint and re-signed, then the missing proof is reported with both checkpoints", async () => {
+    const log = new FakeLog().add(20);
+    const before = kept(log);
+    log.leaves = log.leaves.slice(0, 15);
+    log.rewrite(14);
+    const err = await proveAllConsistent(log, [before], openLogCheckpoint(log.served, log.vkey)).catch((e) => e);
+    expect(err).toBeInstanceOf(SplitViewError);
+    expect(err.reason).toMatch(/cannot prove that its tree of size 15 is a prefix of its tree of size 20/);
+    expect([err.older, err.newer]).toEqual([before.note, log.served]);
+  });
+
+  it("when a lagging server serves an older checkpoint, then the kept newer one is proven consistent with it", async () => {
+    const log = new FakeLog().add(8);
+    const older = log.served;
+    log.add(8);
+    const newer = kept(log);
+    log.served = older;
+    await expect(proveAllConsistent(log, [newer], openLogCheckpoint(log.served, log.vkey))).resolves.toBe(1);
+  });
+
   it("when the server proves inclusion of another entry, then verify refuses", async () => {
     const log = new FakeLog().add(9);
     const latest = openLogCheckpoint(log.served, log.vkey);
