@@ -52,7 +52,11 @@ const insertBallot = sqlite.prepare("insert into ballots (election_id, seq, trac
 const insertNode = sqlite.prepare("insert into tlog_nodes (election_id, level, idx, hash) values (?, ?, ?, ?)");
 const setHead = sqlite.prepare("update elections set head_seq = ?, head_hash = ? where id = ?");
 const codes = [];
+// In transactions of 50,000, so the servers sharing the file are not locked out for long.
 function append(from, to) {
+  for (let at = from; at <= to; at += 50_000) appendChunk(at, Math.min(to, at + 49_999));
+}
+function appendChunk(from, to) {
   sqlite.transaction(() => {
     for (let seq = from; seq <= to; seq++) {
       const trackingCode = newTrackingCode();
