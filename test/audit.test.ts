@@ -23,7 +23,7 @@ afterAll(async () => {
 
 function voting(sys: System, ...args: string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, "cfg") };
+    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, "cfg", sys.store) };
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = "";
     let stderr = "";
@@ -93,7 +93,7 @@ describeOnStores(
       expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: the ballot of entry 5 does not open its commitment`));
     });
 
-    it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the signed checkpoint's root and the voter's receipt no longer matches", async () => {
+    it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the published head and on the signed checkpoint's root, and the voter's receipt no longer matches", async () => {
       const sys = system();
       const { id, receipts } = await closedElection(sys);
       const rows = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).orderBy("seq").execute();
@@ -109,6 +109,8 @@ describeOnStores(
       await sys.db.kysely.updateTable("elections").set({ head_hash: prev }).where("id", "=", id).execute();
       const r = await voting(sys, "audit", "--election", String(id));
       expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/the published result's log head at seq 12 is [0-9a-f]{64}, the log's is/);
+      // The insider did not re-sign the transparency log: its final checkpoint names the old root.
       expect(r.stderr).toMatch(/the signed checkpoint of .* \(size 12\) has root .*, but the log's entries give /);
       const fifth = receipts.find((x) => x.seq === 5)!;
       const { entry } = await sys.client().votes.getReceipt({ trackingCode: fifth.trackingCode });

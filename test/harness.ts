@@ -144,8 +144,6 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     AUTH_PORT: "0",
     VOTE_PORT: "0",
     TALLY_PORT: "0",
-    // Each system is a log of its own: the CLI pins a log's key per origin (trust on first use).
-    VOTE_LOG_NAME: `test-${randomBytes(4).toString("hex")}.example`,
     ...extraEnv,
   };
   const log = createLogger("test", "silent");

@@ -26,7 +26,7 @@ const log = createLogger("test", "silent");
 
 function voting(sys: System, ...args: string[]) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(dir, "cfg") };
+    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(dir, "cfg", sys.addrs.vote.replace(/\W/g, "-")) };
     const child = spawn(process.execPath, [BIN, ...args], { env });
     let stdout = "";
     let stderr = "";

@@ -11,6 +11,7 @@ import { failWithEvidence, trustCheckpoint } from "../log-trust.js";
 import { rootText, SplitViewError, type VerifiedCheckpoint } from "../tlog-check.js";
 import { WitnessDir } from "../witness-core.js";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
+import { terminalSafe } from "../format.js";
 import { methodName } from "../election-view.js";
 import { logFormatOf, readLog, type CheckedEntry } from "../log-reader.js";
 
@@ -95,32 +96,53 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       bar?.stop();
       if (log.problem) throw new RefusedError(`ballot log of election ${e.id} fails at seq ${log.problem.seq}: ${log.problem.reason}`);
       if (log.sealed) throw new RefusedError(`the ballot log of election ${e.id} is sealed until it closes`);
-      if (log.headSeq < e.ballotCount) throw new RefusedError(`ballot log of election ${e.id} fails at seq ${log.headSeq + 1}: the log ends at ${log.headSeq} but ${e.ballotCount} ballots were published`);
-      if (e.turnout !== e.ballotCount) {
-        throw new RefusedError(`election ${e.id}: ${e.turnout} voters are recorded as having voted but the log holds ${e.ballotCount} ballots (first unmatched seq ${Math.min(e.turnout, e.ballotCount) + 1})`);
-      }
-      const tlog = tree && served ? await checkTransparencyLog(args, e, tree, served) : undefined;
       if (!tree && ((args.witnessKey ?? []).length > 0 || (args.minCosignatures ?? 0) > 0)) throw new RefusedError(`election ${e.id} has a log format 1 ballot log: it has no checkpoints for witnesses to cosign`);
-      if (published.countedThroughSeq > log.headSeq) throw new RefusedError(`the published result counts ${published.countedThroughSeq} ballots but the log holds ${log.headSeq}`);
-      if (published.logHeadHash !== hashAtCounted) {
-        throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
-      }
-      const recount = tabulate(e.candidates, [...counted].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
-      const diff = difference(published, recount);
-      if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
-      let statement: string | undefined;
-      if (published.final) {
-        const { keys } = await client.tally.getJwks();
-        const { payload } = await jwtVerify(published.statement, createLocalJWKSet({ keys } as JSONWebKeySet), { algorithms: ["EdDSA"], typ: "voting-result+jwt", issuer: "voting-tally" }).catch(
-          (err: Error) => {
-            throw new RefusedError(`the signature of the final result statement of election ${e.id} does not verify: ${err.message}`);
-          },
-        );
-        if (payload.log_head_hash !== hashAtCounted || payload.ballot_count !== published.countedThroughSeq || JSON.stringify(payload.winners) !== JSON.stringify(recount.winners)) {
-          throw new RefusedError(`the signed final statement of election ${e.id} does not match the recount of the log`);
+      const resultChecks = async () => {
+        if (log.headSeq < e.ballotCount) throw new RefusedError(`ballot log of election ${e.id} fails at seq ${log.headSeq + 1}: the log ends at ${log.headSeq} but ${e.ballotCount} ballots were published`);
+        if (e.turnout !== e.ballotCount) {
+          throw new RefusedError(`election ${e.id}: ${e.turnout} voters are recorded as having voted but the log holds ${e.ballotCount} ballots (first unmatched seq ${Math.min(e.turnout, e.ballotCount) + 1})`);
         }
-        statement = "signature valid, matches the recount";
+        if (published.countedThroughSeq > log.headSeq) throw new RefusedError(`the published result counts ${published.countedThroughSeq} ballots but the log holds ${log.headSeq}`);
+        if (published.logHeadHash !== hashAtCounted) {
+          throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
+        }
+        const recount = tabulate(e.candidates, [...counted].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
+        const diff = difference(published, recount);
+        if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
+        let statement: string | undefined;
+        if (published.final) {
+          const { keys } = await client.tally.getJwks();
+          const { payload } = await jwtVerify(published.statement, createLocalJWKSet({ keys } as JSONWebKeySet), { algorithms: ["EdDSA"], typ: "voting-result+jwt", issuer: "voting-tally" }).catch(
+            (err: Error) => {
+              throw new RefusedError(`the signature of the final result statement of election ${e.id} does not verify: ${err.message}`);
+            },
+          );
+          if (payload.log_head_hash !== hashAtCounted || payload.ballot_count !== published.countedThroughSeq || JSON.stringify(payload.winners) !== JSON.stringify(recount.winners)) {
+            throw new RefusedError(`the signed final statement of election ${e.id} does not match the recount of the log`);
+          }
+          statement = "signature valid, matches the recount";
+        }
+        return { recount, statement };
+      };
+      // The result's checks and the transparency log's are independent: when both fail, both
+      // are reported, the log's evidence last (it prints the two signed checkpoints).
+      let checked: Awaited<ReturnType<typeof resultChecks>> | undefined;
+      let problem: RefusedError | undefined;
+      try {
+        checked = await resultChecks();
+      } catch (err) {
+        if (!(err instanceof RefusedError)) throw err;
+        problem = err;
       }
+      let tlog: Awaited<ReturnType<typeof checkTransparencyLog>> | undefined;
+      try {
+        tlog = tree && served ? await checkTransparencyLog(args, e, tree, served) : undefined;
+      } catch (err) {
+        if (problem) process.stderr.write(terminalSafe(`voting: ${problem.message}\n`));
+        throw err;
+      }
+      if (problem || !checked) throw problem;
+      const { recount, statement } = checked;
       const report = {
         electionId: e.id,
         method,
