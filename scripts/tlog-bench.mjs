@@ -100,6 +100,19 @@ for (const k of [0, 1, 2]) {
   if (!core.verifyConsistency(sizes[k], N, cproofs[k].path, rootM, topRoot)) throw new Error(`consistency proof from ${sizes[k]} does not verify`);
 }
 console.log(`GetConsistencyProof to ${N}: <= ${maxC} hashes = ${maxC * 32} bytes; ${cwall.toFixed(3)} ms wall, ${((cpu.user + cpu.system) / 1000 / SAMPLES).toFixed(3)} ms CPU per proof`);
+if (process.env.TLOG_BREAKDOWN) {
+  const lr = logRepository(db);
+  let t0 = performance.now();
+  for (let k = 0; k < SAMPLES; k++) await lr.latestCheckpoint(id);
+  console.log(`  latestCheckpoint: ${((performance.now() - t0) / SAMPLES).toFixed(3)} ms`);
+  t0 = performance.now();
+  for (const i of indices) await lr.readNodes(id, core.inclusionPlan(i, N).nodes);
+  console.log(`  readNodes (inclusion plan): ${((performance.now() - t0) / SAMPLES).toFixed(3)} ms`);
+  const plans = indices.map((i) => core.inclusionPlan(i, N));
+  t0 = performance.now();
+  for (let k = 0; k < SAMPLES; k++) core.inclusionPlan(indices[k], N);
+  console.log(`  plan: ${((performance.now() - t0) / SAMPLES).toFixed(3)} ms, nodes per plan ${Math.max(...plans.map((p) => p.nodes.length))}`);
+}
 console.log(`checkpoint note: ${Buffer.byteLength(top.note)} bytes`);
 await db.close();
 rmSync(dir, { recursive: true, force: true });

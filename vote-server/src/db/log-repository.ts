@@ -2,7 +2,7 @@
 // Nodes are written by the ballot repository in the append transaction; this reads them.
 import { frontierNodes, type NodeId, type StoredNode } from "@voting/election-core";
 import { isUniqueViolation, type Database } from "@voting/server-kit";
-import { sql, type Kysely } from "kysely";
+import { CompiledQuery, type Kysely } from "kysely";
 import type { VoteDb } from "./schema.js";
 
 export interface StoredCheckpoint {
@@ -27,10 +27,14 @@ const key = (level: number, index: number) => `${level}/${index}`;
 /** Reads complete subtrees with one query, inside a transaction or not. */
 export async function readNodesWith(k: Kysely<VoteDb>, electionId: number, nodes: readonly NodeId[]): Promise<Buffer[]> {
   if (nodes.length === 0) return [];
-  // One primary-key lookup per node, in one statement: an OR of (level, idx) pairs makes
-  // SQLite scan the election's nodes.
-  const lookups = nodes.map((n) => sql`select level, idx, hash from tlog_nodes where election_id = ${electionId} and level = ${n.level} and idx = ${n.index}`);
-  const { rows } = await sql<{ level: number; idx: number; hash: Uint8Array }>`${sql.join(lookups, sql` union all `)}`.execute(k);
+  // One primary-key lookup per node, in one statement built by hand (Kysely's compiler costs
+  // more than the lookups): an OR of (level, idx) pairs would make SQLite scan the election.
+  const one = "select level, idx, hash from tlog_nodes where election_id = ? and level = ? and idx = ?";
+  const query = CompiledQuery.raw(
+    nodes.map(() => one).join(" union all "),
+    nodes.flatMap((n) => [electionId, n.level, n.index]),
+  );
+  const { rows } = await k.executeQuery<{ level: number; idx: number; hash: Uint8Array }>(query);
   const found = new Map(rows.map((r) => [key(Number(r.level), Number(r.idx)), Buffer.from(r.hash)]));
   return nodes.map((n) => {
     const h = found.get(key(n.level, n.index));
