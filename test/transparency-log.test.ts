@@ -234,6 +234,8 @@ describeOnStores("transparency log", (system) => {
     const before = await castBallots(sys, id, 7, 7);
     const old = checkNote(before.reduce((a, b) => (a.seq > b.seq ? a : b)).checkpoint, vkey, origin);
     await sys.restartVote();
+    // The channel may need a moment to reconnect.
+    await eventually(() => sys.client().log.getCheckpoint({ electionId: id }));
     const after = await castBallots(sys, id, 6, 3);
     const anon = sys.client();
     const top = checkNote((await anon.log.getCheckpoint({ electionId: id })).checkpoint!.note, vkey, origin);
@@ -366,6 +368,37 @@ describeOnStores("transparency log", (system) => {
     expect(await count()).toEqual(before);
     const nodes = await sys.db.kysely.selectFrom("tlog_nodes").select("idx").where("election_id", "=", old!.id).execute();
     expect(nodes).toEqual([]);
+  });
+
+  it("when a store from before the transparency log holds a format 2 log, then the migration builds its tree and the first start signs a checkpoint of its whole log", async () => {
+    const sys = system();
+    const { id } = await openElection(sys, true);
+    await castBallots(sys, id, 5, 5);
+    // Back to the schema before migration 0005, with the log's entries in place.
+    const db = sys.db.kysely;
+    for (const t of ["tlog_nodes", "checkpoints", "vote_log_keys"]) await db.schema.dropTable(t).execute();
+    await db.deleteFrom("vote_migrations").where("name", "=", "0005-transparency-log").execute();
+    await sys.restartVote();
+    const anon = sys.client();
+    // The channel may need a moment to reconnect.
+    const r = await eventually(() => anon.log.getCheckpoint({ electionId: id }));
+    const c = checkNote(r.checkpoint!.note, r.verifierKey, `voting.example/election/${id}`);
+    expect(c.size).toBe(5);
+    // The root from the public entries alone, by RFC 9162's recursive definition.
+    const entries: voteV1.BallotLogEntry[] = [];
+    for await (const m of await anon.votes.streamBallots({ electionId: id })) entries.push(...(m as voteV1.StreamBallotsResponse).entries);
+    const mth = (leaves: Buffer[]): Buffer => {
+      if (leaves.length === 1) return leaves[0];
+      let k = 1;
+      while (k * 2 < leaves.length) k *= 2;
+      return nodeOf(mth(leaves.slice(0, k)), mth(leaves.slice(k)));
+    };
+    expect(mth(entries.map((e) => leafOf(indieEntryBytes(e)))).equals(c.root)).toBe(true);
+    // And ballots cast afterwards extend the same tree.
+    const [next] = await castBallots(sys, id, 1, 1);
+    const p = await anon.log.getConsistencyProof({ electionId: id, firstSize: 5, secondSize: 6 });
+    const top = checkNote(next.checkpoint, r.verifierKey, `voting.example/election/${id}`);
+    expect(indieConsistency(5, 6, p.consistencyPath.map((x) => Buffer.from(x)), c.root, top.root)).toBe(true);
   });
 
   it("when an election has no ballots yet, then its checkpoint is the signed empty tree", async () => {
