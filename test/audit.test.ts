@@ -18,7 +18,7 @@ afterAll(async () => {
   await rm(home, { recursive: true, force: true });
 });
 
-const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(home, "cfg")));
+const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(home, "cfg", sys.store)));
 
 /** A closed IRV election with 12 ballots, counted to the end. */
 async function closedElection(sys: System, resultsWhileOpen = true) {
@@ -55,7 +55,7 @@ describeOnStores(
         expect(opened).toBe(l.commitment);
       }
 
-      const v = await voting(sys, "verify", receipts[3].trackingCode);
+      const v = await voting(sys, "verify", receipts[3].trackingCode, "--full");
       expect(v.code).toBe(0);
       expect(v.stdout).toMatch(new RegExp(`at seq ${receipts[3].seq}`));
       expect(v.stdout).toMatch(/hash chain from the start to the head \(seq 12, [0-9a-f]{64}\) is intact/);
@@ -80,7 +80,7 @@ describeOnStores(
       expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: the ballot of entry 5 does not open its commitment`));
     });
 
-    it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the published head and the voter's receipt no longer matches", async () => {
+    it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the published head and on the signed checkpoint's root, and the voter's receipt no longer matches", async () => {
       const sys = system();
       const { id, receipts } = await closedElection(sys);
       const rows = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).orderBy("seq").execute();
@@ -97,6 +97,8 @@ describeOnStores(
       const r = await voting(sys, "audit", "--election", String(id));
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/the published result's log head at seq 12 is [0-9a-f]{64}, the log's is/);
+      // The insider did not re-sign the transparency log: its final checkpoint names the old root.
+      expect(r.stderr).toMatch(/the signed checkpoint of .* \(size 12\) has root .*, but the log's entries give /);
       const fifth = receipts.find((x) => x.seq === 5)!;
       const { entry } = await sys.client().votes.getReceipt({ trackingCode: fifth.trackingCode });
       expect(entry!.hash).not.toBe(fifth.ballotHash);
@@ -160,7 +162,7 @@ describeOnStores(
       await admin.elections.openElection({ electionId: election!.id });
       const v = await sys.user("voter");
       const { receipt } = await sys.client(v.token).votes.castVote({ electionId: election!.id, ballot: { choices: [1] } });
-      const r = await voting(sys, "verify", receipt!.trackingCode);
+      const r = await voting(sys, "verify", receipt!.trackingCode, "--full");
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/hash chain from the start to the head \(seq 1, [0-9a-f]{64}\) is intact/);
       expect(r.stdout).toMatch(/sealed until the election closes/);

@@ -1,5 +1,5 @@
 // docker-compose.yml ships no secret: the key-encryption key is made at first start, kept in
-// its own volume that only the two signing servers mount, unless the operator gives one.
+// its own volume that only the three signing servers mount, unless the operator gives one.
 import { expect, it } from "vitest";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -15,13 +15,13 @@ function service(name: string): string {
   return next < 0 ? rest : rest.slice(0, next + 1);
 }
 
-it("when compose is started without KEY_ENCRYPTION_KEY, then no key written in the file is used: a one-shot service makes one that only auth-server and tally-server mount, read-only", () => {
+it("when compose is started without KEY_ENCRYPTION_KEY, then no key written in the file is used: a one-shot service makes one that only auth-server, vote-server and tally-server mount, read-only", () => {
   expect(text).not.toMatch(/KEY_ENCRYPTION_KEY:-[^}]/);
   expect(text).toMatch(/KEY_ENCRYPTION_KEY_FILE: \/kek\/key-encryption-key/);
   expect(service("key-encryption-key")).toMatch(/randomBytes\(32\)/);
-  for (const name of ["auth-server", "tally-server"]) {
+  for (const name of ["auth-server", "vote-server", "tally-server"]) {
     expect(service(name)).toMatch(/- key-encryption-key:\/kek:ro\n/);
     expect(service(name)).toMatch(/key-encryption-key:\n\s+condition: service_completed_successfully/);
   }
-  for (const name of ["vote-server", "mysql", "certs", "service-keys"]) expect(service(name)).not.toMatch(/key-encryption-key/);
+  for (const name of ["mysql", "certs", "service-keys"]) expect(service(name)).not.toMatch(/key-encryption-key/);
 });

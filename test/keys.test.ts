@@ -21,7 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), "voting-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger("test", "silent");
 
-const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(dir, "cfg")));
+// One config directory per system: the CLI pins each log's key on first use.
+const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(dir, "cfg", sys.addrs.vote.replace(/\W/g, "-"))));
 
 const pemOf = (k: KeyObject) => k.export({ format: "pem", type: "pkcs8" }).toString();
 const newPem = () => pemOf(generateKeyPairSync("ed25519").privateKey);
@@ -239,10 +240,13 @@ describeOnStores(
 // Key files, written before the systems start; each store's system reads the same files.
 const authPems = [newPem(), newPem()];
 const tallyPem = newPem();
+const logPem = newPem();
 const authFile = join(dir, "auth.pem");
 const tallyFile = join(dir, "tally.pem");
+const logFile = join(dir, "log.pem");
 writeFileSync(authFile, authPems[0], { mode: 0o600 });
 writeFileSync(tallyFile, tallyPem, { mode: 0o600 });
+writeFileSync(logFile, logPem, { mode: 0o600 });
 const thumb = async (pem: string) => calculateJwkThumbprint(createPrivateKey(pem).export({ format: "jwk" }) as JWK);
 
 describeOnStores(
@@ -253,7 +257,9 @@ describeOnStores(
       await closedElection(sys);
       expect((await sys.client().tally.getJwks()).keys.map((k) => k.kid)).toEqual([await thumb(tallyPem)]);
       expect((await sys.client().auth.getJwks()).keys.map((k) => k.kid)).toEqual([await thumb(authPems[0])]);
-      await expectNoPrivateKeyIn(sys.db, [...authPems, tallyPem].map((p) => createPrivateKey(p)));
+      const logKey = (await sys.client().log.getCheckpoint({ electionId: 1 })).publicKey;
+      expect(Buffer.from(logKey).toString("base64url")).toBe(createPrivateKey(logPem).export({ format: "jwk" }).x);
+      await expectNoPrivateKeyIn(sys.db, [...authPems, tallyPem, logPem].map((p) => createPrivateKey(p)));
     });
 
     it("when the key file is replaced by a new key followed by the old one, then new tokens carry the new kid, old tokens still verify, and GetJwks lists both", async () => {
@@ -305,7 +311,7 @@ describeOnStores(
       }
     });
   },
-  { AUTH_SIGNING_KEY_FILE: authFile, TALLY_SIGNING_KEY_FILE: tallyFile, KEY_ENCRYPTION_KEY: "", SIGNING_KEY_RELOAD_MS: "200" },
+  { AUTH_SIGNING_KEY_FILE: authFile, TALLY_SIGNING_KEY_FILE: tallyFile, VOTE_LOG_KEY_FILE: logFile, KEY_ENCRYPTION_KEY: "", SIGNING_KEY_RELOAD_MS: "200" },
 );
 
 /** A fresh, empty database on the store. */

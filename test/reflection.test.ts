@@ -24,7 +24,7 @@ type Server = "auth" | "vote" | "tally";
 const HEALTH = "grpc.health.v1.Health";
 const votingServices: Record<Server, string[]> = {
   auth: ["voting.auth.v1.AuthService"],
-  vote: ["voting.vote.v1.ElectionService", "voting.vote.v1.VoteService"],
+  vote: ["voting.log.v1.LogService", "voting.vote.v1.ElectionService", "voting.vote.v1.VoteService"],
   tally: ["voting.tally.v1.TallyService"],
 };
 const servers = Object.keys(votingServices) as Server[];

@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 export * as authV1 from "./gen/voting/auth/v1/auth.js";
 export * as voteV1 from "./gen/voting/vote/v1/vote.js";
 export * as tallyV1 from "./gen/voting/tally/v1/tally.js";
+export * as logV1 from "./gen/voting/log/v1/log.js";
 
 /** Path of the FileDescriptorSet that `buf build` writes (with imports). */
 export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", import.meta.url));

@@ -1,7 +1,7 @@
 // The one typed, promise-based client of the three services. The CLI, the integration
 // tests and the servers' calls to each other all go through it.
 import { credentials, Metadata, status as Status, type CallOptions as GrpcCallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
-import { authV1, tallyV1, voteV1 } from "@voting/api";
+import { authV1, logV1, tallyV1, voteV1 } from "@voting/api";
 import { randomBytes } from "node:crypto";
 
 export { Status };
@@ -71,6 +71,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
   const electionStub = lazy(() => new voteV1.ElectionServiceClient(opts.voteAddr ?? "localhost:50052", creds, channelOptions));
   const voteStub = lazy(() => new voteV1.VoteServiceClient(opts.voteAddr ?? "localhost:50052", creds, channelOptions));
   const tallyStub = lazy(() => new tallyV1.TallyServiceClient(opts.tallyAddr ?? "localhost:50053", creds, channelOptions));
+  const logStub = lazy(() => new logV1.LogServiceClient(opts.voteAddr ?? "localhost:50052", creds, channelOptions));
 
   const metadataFor = async (call: CallOptions): Promise<Metadata> => {
     const md = new Metadata();
@@ -113,6 +114,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
   const e = electionStub.get;
   const v = voteStub.get;
   const t = tallyStub.get;
+  const l = logStub.get;
 
   return {
     auth: {
@@ -163,8 +165,17 @@ export function createVotingClient(opts: ClientOptions = {}) {
         stream(t(), t().watchResults)(tallyV1.WatchResultsRequest.fromPartial(req), c),
       getJwks: (c?: CallOptions) => unary(t(), t().getJwks)({}, c),
     },
+    // The transparency log of vote-server (docs/transparency-log.md); public.
+    log: {
+      getCheckpoint: (req: Partial2<logV1.GetCheckpointRequest>, c?: CallOptions) =>
+        unary(l(), l().getCheckpoint)(logV1.GetCheckpointRequest.fromPartial(req), c),
+      getInclusionProof: (req: Partial2<logV1.GetInclusionProofRequest>, c?: CallOptions) =>
+        unary(l(), l().getInclusionProof)(logV1.GetInclusionProofRequest.fromPartial(req), c),
+      getConsistencyProof: (req: Partial2<logV1.GetConsistencyProofRequest>, c?: CallOptions) =>
+        unary(l(), l().getConsistencyProof)(logV1.GetConsistencyProofRequest.fromPartial(req), c),
+    },
     close() {
-      for (const s of [authStub, electionStub, voteStub, tallyStub]) s.close();
+      for (const s of [authStub, electionStub, voteStub, tallyStub, logStub]) s.close();
     },
   };
 }

@@ -1,7 +1,8 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
-import { authV1, voteV1 } from "@voting/api";
+import { authV1, logV1, voteV1 } from "@voting/api";
 import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
+import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
@@ -17,6 +18,17 @@ import { voteServiceDefinition, voteServiceImpl } from "./rpc/vote-service.js";
 import { electionServiceImpl } from "./rpc/election-service.js";
 import { electionAdmin } from "./domain/election-admin.js";
 import { reconcile } from "./domain/reconciliation.js";
+import { logRepository } from "./db/log-repository.js";
+import { logSigner, transparencyLog, type LogKey } from "./domain/transparency-log.js";
+import { logServiceImpl } from "./rpc/log-service.js";
+import { callRateLimiter } from "./rpc/call-rate.js";
+
+/** The ring's current key as the raw seed and public key that signed notes use. */
+function logKeyOf(ring: KeyRing): LogKey {
+  const { privateKey } = ring.signer();
+  const jwk = privateKey.export({ format: "jwk" });
+  return { seed: Buffer.from(jwk.d!, "base64url"), publicKey: Buffer.from(createPublicKey(privateKey).export({ format: "jwk" }).x!, "base64url") };
+}
 
 /** Candidates who are registered users, asked of auth-server with the service account. */
 function authCandidates(client: VotingClient): CandidateSourcePort {
@@ -66,12 +78,35 @@ export interface RunningVoteServer extends RunningService {
 export async function startVoteServer(config: VoteConfig, log: Logger): Promise<RunningVoteServer> {
   const tls = loadTls(config);
   const key = loadServicePrivateKey(config.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE");
+  const kek = await readKek(config);
+  requireKeySource({ keyFile: config.VOTE_LOG_KEY_FILE, kek, fileSetting: "VOTE_LOG_KEY_FILE" });
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
+  let logKeys: KeyRing | undefined;
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
     const elections = electionRepository(db);
     await elections.ensure(defaultElection());
+    // The log key never rotates by itself: a new key makes every kept checkpoint unverifiable
+    // with the published one. Not a KeyTable of server-kit's (tokens, statements), hence the cast.
+    logKeys = await openKeyRing({
+      db,
+      table: "vote_log_keys" as KeyTable,
+      fileSetting: "VOTE_LOG_KEY_FILE",
+      keyFile: config.VOTE_LOG_KEY_FILE,
+      kek,
+      reloadMs: config.SIGNING_KEY_RELOAD_MS,
+      rotateHours: 0,
+      retainSeconds: Infinity,
+      log,
+    });
+    const ring = logKeys;
+    let cachedKey: { kid: string; key: LogKey } | undefined;
+    const signer = logSigner(config.VOTE_LOG_NAME, () => {
+      const kid = ring.signer().kid;
+      if (cachedKey?.kid !== kid) cachedKey = { kid, key: logKeyOf(ring) };
+      return cachedKey.key;
+    });
     // Every read of the ballot log goes through here, so its cost per append can be watched.
     const repo = ballotRepository(db);
     let logReads = 0;
@@ -85,11 +120,21 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       },
     );
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended });
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
+    const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
+    const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });
+    // Checkpoints for logs that have none at their head (new elections, migrated logs, a crash
+    // between commit and signing); each commit signs its own otherwise.
+    const runCatchUp = () => tlog.catchUp().catch((err: unknown) => log.warn({ err }, "signing transparency log checkpoints failed"));
+    await runCatchUp();
     const admin = electionAdmin(elections, (e) => voting.forget(e.id));
     // Scheduled openings and closings: checked now (catching up after a restart) and every second.
-    const runSchedule = () => admin.runSchedule().catch((err: unknown) => log.warn({ err }, "election schedule check failed"));
+    const runSchedule = () =>
+      admin
+        .runSchedule()
+        .catch((err: unknown) => log.warn({ err }, "election schedule check failed"))
+        .then(runCatchUp);
     await runSchedule();
     const scheduler = setInterval(runSchedule, 1_000);
 
@@ -99,7 +144,8 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       tls,
       services: [
         { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
-        { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log) },
+        { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log, tlog) },
+        { name: "voting.log.v1.LogService", definition: logV1.LogServiceService, implementation: logServiceImpl(voting, tlog, logCalls, log) },
       ],
       access: voteAccess,
       verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
@@ -136,11 +182,13 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         clearInterval(reconciler);
         feed.close();
         await server.shutdown();
+        logKeys?.close();
         peers.close();
         await db.close();
       },
     };
   } catch (err) {
+    logKeys?.close();
     peers.close();
     await db.close();
     throw err;

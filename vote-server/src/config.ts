@@ -1,4 +1,4 @@
-import { commonSettings, int, peerSettings, port, readConfig, str, streamSettings } from "@voting/server-kit";
+import { commonSettings, int, peerSettings, port, readConfig, signingKeySettings, str, streamSettings } from "@voting/server-kit";
 
 export const voteSettings = {
   ...commonSettings,
@@ -14,6 +14,28 @@ export const voteSettings = {
     default: "10000",
     parse: int(1, 1_000_000),
   },
+  VOTE_LOG_NAME: {
+    doc: "Name of this vote-server's transparency log: checkpoint origins are `<name>/election/<id>` (a host name; no spaces or `+`). Changing it starts new logs",
+    default: "voting.example",
+    parse: (raw: string) => {
+      if (!/^[!-*,-~]+$/.test(raw)) throw new Error("a log name is printable ASCII without spaces or +");
+      return raw;
+    },
+  },
+  VOTE_LOG_KEY_FILE: {
+    doc: "Ed25519 private key (PKCS#8 PEM) that signs the transparency log's checkpoints; empty: a key made once and kept sealed in the store under KEY_ENCRYPTION_KEY",
+    default: "",
+    parse: str,
+  },
+  KEY_ENCRYPTION_KEY: signingKeySettings.KEY_ENCRYPTION_KEY,
+  KEY_ENCRYPTION_KEY_FILE: signingKeySettings.KEY_ENCRYPTION_KEY_FILE,
+  SIGNING_KEY_RELOAD_MS: signingKeySettings.SIGNING_KEY_RELOAD_MS,
+  VOTE_LOG_CALLS_PER_SECOND: {
+    doc: "LogService calls (checkpoints, proofs) per second one caller may make on average (user id, or client address when anonymous, IPv6 by /64); beyond it RESOURCE_EXHAUSTED; service accounts are exempt",
+    default: "20",
+    parse: int(1, 1_000_000),
+  },
+  VOTE_LOG_CALL_BURST: { doc: "LogService calls one caller may make at once before VOTE_LOG_CALLS_PER_SECOND applies", default: "200", parse: int(1, 1_000_000) },
   VOTE_LINGER_MS: { doc: "How long a ballot waits for others to share its commit when none is running", default: "2", parse: int(0, 100) },
 };
 

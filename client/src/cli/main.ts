@@ -15,6 +15,7 @@ import { election } from "./commands/election.js";
 import { tabulate } from "./commands/tabulate.js";
 import { verify } from "./commands/verify.js";
 import { audit } from "./commands/audit.js";
+import { witness } from "./commands/witness.js";
 
 // Deprecation notices are for this program's developers, not its users; over TLS to an IP
 // address grpc-js sets the IP as server name, which Node reports as DEP0123 on every run.
@@ -73,6 +74,7 @@ try {
     .command(tabulate as never)
     .command(verify as never)
     .command(audit as never)
+    .command(witness as never)
     .demandCommand(1, "name a command")
     .strict()
     .help()

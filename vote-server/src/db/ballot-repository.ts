@@ -2,6 +2,8 @@ import { writeTransaction, type Database } from "@voting/server-kit";
 import type { VoteDb } from "./schema.js";
 import { toElection } from "./election-repository.js";
 import type { Election } from "../domain/elections.js";
+import type { StoredNode } from "@voting/election-core";
+import { insertNodes, readFrontier, type StoredCheckpoint } from "./log-repository.js";
 
 export interface LogRow {
   electionId: number;
@@ -25,17 +27,20 @@ export interface AppendPlan {
   participations: Participation[];
   entries: LogRow[];
   head: { seq: number; hash: string };
+  /** Format 2: the tree nodes the entries complete and the checkpoint of the new head. */
+  tlog?: { nodes: StoredNode[]; checkpoint: StoredCheckpoint };
 }
 
 export interface BallotRepository {
   /**
    * In one transaction that holds the election's log head: reads the head and the
-   * participations of these voters, lets `plan` decide, writes what it returns.
+   * participations of these voters (and, in format 2, the tree's right frontier), lets `plan`
+   * decide, writes what it returns.
    */
   append<T>(
     electionId: number,
     voterIds: number[],
-    plan: (election: Election, existing: Map<number, Participation>) => { plan: AppendPlan | undefined; result: T },
+    plan: (election: Election, existing: Map<number, Participation>, frontier: StoredNode[] | undefined) => { plan: AppendPlan | undefined; result: T },
   ): Promise<T>;
   readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
   /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
@@ -73,7 +78,9 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
             .execute();
           for (const r of rows) existing.set(Number(r.voter_id), { voterId: Number(r.voter_id), commitment: r.commitment, sealedReceipt: r.sealed_receipt });
         }
-        const { plan: p, result } = plan(toElection(row), existing);
+        const election = toElection(row);
+        const frontier = election.logFormat === 2 && election.state === "open" ? await readFrontier(trx, electionId, election.headSeq) : undefined;
+        const { plan: p, result } = plan(election, existing, frontier);
         if (!p || p.entries.length === 0) return result;
         await trx
           .insertInto("participations")
@@ -83,6 +90,10 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
           .insertInto("ballots")
           .values(p.entries.map((e) => ({ election_id: electionId, seq: e.seq, tracking_code: e.trackingCode, choices: e.choices, hash: e.hash, commitment: e.commitment, salt: e.salt })))
           .execute();
+        if (p.tlog) {
+          await insertNodes(trx, electionId, p.tlog.nodes);
+          await trx.insertInto("checkpoints").values({ election_id: electionId, tree_size: p.tlog.checkpoint.size, note: p.tlog.checkpoint.note }).execute();
+        }
         await trx.updateTable("elections").set({ head_seq: p.head.seq, head_hash: p.head.hash }).where("id", "=", electionId).execute();
         return result;
       });

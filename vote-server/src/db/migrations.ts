@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Migration } from "kysely";
 import { canonicalUsername, type Dialect } from "@voting/server-kit";
+import { CompactRange, entryBytes, leafHash } from "@voting/election-core";
 
 export function voteMigrations(dialect: Dialect): Record<string, Migration> {
   const idType = dialect === "sqlite" ? "integer" : "bigint";
@@ -87,6 +88,53 @@ export function voteMigrations(dialect: Dialect): Record<string, Migration> {
           } else {
             await db.updateTable("voter_rolls").set({ username: canonical }).where("election_id", "=", r.election_id).where("username", "=", r.username).execute();
             seen.add(`${r.election_id}\n${canonical}`);
+          }
+        }
+      },
+    },
+    // The transparency log (docs/transparency-log.md): complete subtrees of each format 2
+    // election's Merkle tree, its signed checkpoints, and the sealed log signing key. Format 1
+    // elections get no tree: their entry bytes hold the choices. Format 2 logs written before
+    // this migration get their nodes here; their first checkpoint is signed at the next start.
+    "0005-transparency-log": {
+      async up(db: Kysely<any>) {
+        await db.schema
+          .createTable("tlog_nodes")
+          .addColumn("election_id", "bigint", (c) => c.notNull())
+          .addColumn("level", "integer", (c) => c.notNull())
+          .addColumn("idx", "bigint", (c) => c.notNull())
+          .addColumn("hash", dialect === "sqlite" ? "blob" : sql`binary(32)`, (c) => c.notNull())
+          .addPrimaryKeyConstraint("tlog_nodes_pk", ["election_id", "level", "idx"])
+          .execute();
+        await db.schema
+          .createTable("checkpoints")
+          .addColumn("election_id", "bigint", (c) => c.notNull())
+          .addColumn("tree_size", "bigint", (c) => c.notNull())
+          .addColumn("note", "text", (c) => c.notNull())
+          .addPrimaryKeyConstraint("checkpoints_pk", ["election_id", "tree_size"])
+          .execute();
+        await db.schema
+          .createTable("vote_log_keys")
+          .addColumn("kid", "varchar(64)", (c) => c.primaryKey())
+          .addColumn("created_at", "bigint", (c) => c.notNull())
+          .addColumn("sealed_key", "text")
+          .execute();
+        const logs = await db.selectFrom("elections").select(["id"]).where("log_format", "=", 2).where("head_seq", ">", 0).execute();
+        for (const { id } of logs) {
+          const range = new CompactRange();
+          for (let after = 0; ; ) {
+            const rows = await db.selectFrom("ballots").select(["seq", "tracking_code", "commitment"]).where("election_id", "=", id).where("seq", ">", after).orderBy("seq").limit(5000).execute();
+            if (rows.length === 0) break;
+            const nodes = rows.flatMap((r) =>
+              range.append(leafHash(entryBytes(2, { electionId: Number(id), seq: Number(r.seq), trackingCode: r.tracking_code, commitment: r.commitment }))),
+            );
+            for (let i = 0; i < nodes.length; i += 1000) {
+              await db
+                .insertInto("tlog_nodes")
+                .values(nodes.slice(i, i + 1000).map((n) => ({ election_id: id, level: n.level, idx: n.index, hash: n.hash })))
+                .execute();
+            }
+            after = Number(rows[rows.length - 1].seq);
           }
         }
       },

@@ -53,10 +53,27 @@ export interface ParticipationsTable {
   sealed_receipt: string;
 }
 
+/** Complete subtrees of an election's Merkle tree (docs/transparency-log.md): level 0 are the leaves. */
+export interface TlogNodesTable {
+  election_id: number;
+  level: number;
+  idx: number;
+  hash: Buffer;
+}
+
+/** Signed checkpoints of an election's log, one per tree size. */
+export interface CheckpointsTable {
+  election_id: number;
+  tree_size: number;
+  note: string;
+}
+
 export interface VoteDb {
   elections: ElectionsTable;
   candidates: CandidatesTable;
   voter_rolls: VoterRollsTable;
   ballots: BallotsTable;
   participations: ParticipationsTable;
+  tlog_nodes: TlogNodesTable;
+  checkpoints: CheckpointsTable;
 }

@@ -7,6 +7,8 @@ import { randomInt } from "node:crypto";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
 import { takesBallots, type Election } from "./elections.js";
 import { ballotCommitment, newSalt, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
+import { BatchTree, type LogSigner } from "./transparency-log.js";
+import type { StoredNode } from "@voting/election-core";
 
 export interface CastRequest {
   electionId: number;
@@ -30,6 +32,8 @@ export interface BallotBoxOptions {
   lingerMs: number;
   /** Called after entries are committed, with the new head seq. */
   onAppended(electionId: number, headSeq: number): void;
+  /** Signs the checkpoint of each commit (format 2), which the receipts of its ballots carry. */
+  signer?: LogSigner;
 }
 
 function shuffle<T>(items: T[]): T[] {
@@ -53,7 +57,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
   const queues = new Map<number, Pending[]>();
   const running = new Set<number>();
 
-  function plan(batch: Pending[], election: Election, existing: Map<number, Participation>) {
+  function plan(batch: Pending[], election: Election, existing: Map<number, Participation>, frontier: StoredNode[] | undefined) {
     const outcomes = new Map<Pending, Outcome>();
     if (!takesBallots(election, Date.now())) {
       const error = new FailedPreconditionError(`election ${election.id} is ${election.state === "open" ? "past its closing time" : election.state}, not open`);
@@ -77,6 +81,9 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
     let { headSeq: seq, headHash: hash } = election;
     const format = election.logFormat;
     const entries: AppendPlan["entries"] = [];
+    // Format 2: the entries' leaves join the election's Merkle tree in this same transaction.
+    const tree = format === 2 && frontier && opts.signer ? new BatchTree(seq, frontier) : undefined;
+    const receipts: Receipt[] = [];
     for (const p of accepted) {
       seq += 1;
       const trackingCode = newTrackingCode();
@@ -87,13 +94,22 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
       hash = chainHash(format, hash, { electionId: election.id, seq, trackingCode, commitment, choices: p.choices });
       const receipt: Receipt = { electionId: election.id, seq, ballotHash: hash, trackingCode };
       entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash, commitment, salt });
+      tree?.append({ electionId: election.id, seq, trackingCode, commitment });
       inBatch.get(p.voterId)!.sealedReceipt = sealReceipt(p.idempotencyKey, p.voterId, receipt);
+      receipts.push(receipt);
       outcomes.set(p, { ok: true, receipt });
+    }
+    let tlog: AppendPlan["tlog"];
+    if (tree && entries.length > 0) {
+      // One checkpoint per commit: every receipt of the batch carries it with its proof.
+      const checkpoint = { size: seq, note: opts.signer!.sign(election.id, seq, tree.root()) };
+      tlog = { nodes: tree.nodes, checkpoint };
+      for (const r of receipts) Object.assign(r, { leafIndex: r.seq - 1, checkpoint: checkpoint.note, inclusionPath: tree.inclusionPath(r.seq - 1) });
     }
     for (const p of duplicates) outcomes.set(p, retryOutcome(p, inBatch.get(p.voterId)!));
     // Participation rows are written in voter-id order, not in the order of the log.
     const participations = [...inBatch.values()].sort((a, b) => a.voterId - b.voterId);
-    return { plan: { participations, entries, head: { seq, hash } }, result: outcomes };
+    return { plan: { participations, entries, head: { seq, hash }, tlog }, result: outcomes };
   }
 
   async function drain(electionId: number): Promise<void> {
@@ -106,7 +122,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         const voterIds = [...new Set(batch.map((p) => p.voterId))];
         let outcomes: Map<Pending, Outcome>;
         try {
-          outcomes = await repo.append(electionId, voterIds, (election, existing) => plan(batch, election, existing));
+          outcomes = await repo.append(electionId, voterIds, (election, existing, frontier) => plan(batch, election, existing, frontier));
         } catch (err) {
           const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key");
           (error as Error & { cause?: unknown }).cause = err;

@@ -7,6 +7,10 @@ export interface Receipt {
   seq: number;
   ballotHash: string;
   trackingCode: string;
+  /** Format 2: the leaf, the first checkpoint that includes it and the inclusion proof. */
+  leafIndex?: number;
+  checkpoint?: string;
+  inclusionPath?: Buffer[];
 }
 
 const CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

@@ -12,4 +12,7 @@ export const voteAccess: AccessTable = {
   "/voting.vote.v1.VoteService/CastVote": ["voter"],
   "/voting.vote.v1.VoteService/GetReceipt": "public",
   "/voting.vote.v1.VoteService/StreamBallots": "public",
+  "/voting.log.v1.LogService/GetCheckpoint": "public",
+  "/voting.log.v1.LogService/GetInclusionProof": "public",
+  "/voting.log.v1.LogService/GetConsistencyProof": "public",
 };

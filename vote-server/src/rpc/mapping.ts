@@ -41,6 +41,9 @@ export const toProtoReceipt = (r: Receipt): voteV1.Receipt => ({
   seq: r.seq,
   ballotHash: r.ballotHash,
   trackingCode: r.trackingCode,
+  leafIndex: r.leafIndex ?? 0,
+  checkpoint: r.checkpoint ?? "",
+  inclusionPath: r.inclusionPath ?? [],
 });
 
 export function toProtoEntry(r: LogRow, sealed = false): voteV1.BallotLogEntry {

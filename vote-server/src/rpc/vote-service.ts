@@ -5,6 +5,7 @@ import { resolveElectionId } from "../domain/elections.js";
 import type { LogBatch, LogFeed } from "../domain/log-feed.js";
 import { normalizeTrackingCode } from "../domain/receipts.js";
 import { contentSealed, type VotingService } from "../domain/voting.js";
+import type { TransparencyLog } from "../domain/transparency-log.js";
 import { toProtoEntry, toProtoReceipt } from "./mapping.js";
 
 const MAX_CHOICES = 100;
@@ -41,12 +42,15 @@ export const voteServiceDefinition = (() => {
   return { ...def, streamBallots: { ...def.streamBallots, responseSerialize } };
 })();
 
-export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger): voteV1.VoteServiceServer {
+export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger, tlog?: TransparencyLog): voteV1.VoteServiceServer {
   const messageOf = messages();
   return {
     castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
       if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token");
-      return { receipt: toProtoReceipt(await voting.cast(ctx.principal, parseCastVote(req))) };
+      let receipt = await voting.cast(ctx.principal, parseCastVote(req));
+      // A retry's receipt comes from its sealed copy, which holds no proof: add a fresh one.
+      if (receipt.checkpoint === undefined && tlog) receipt = { ...receipt, ...(await tlog.receiptProof(await voting.election(receipt.electionId), receipt.seq)) };
+      return { receipt: toProtoReceipt(receipt) };
     }),
     getReceipt: unary(log, async (req: voteV1.GetReceiptRequest, ctx) => {
       const code = normalizeTrackingCode(req.trackingCode);

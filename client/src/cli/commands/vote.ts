@@ -3,6 +3,11 @@ import { createHash, randomBytes } from "node:crypto";
 import { currentSession, newClient, print, RefusedError, tokenSubject, UsageError, type GlobalArgs } from "../context.js";
 import { pendingKey, saveReceipt, setPendingKey } from "../session-store.js";
 import { isServiceError, Status, type VotingClient } from "../../client.js";
+import type { voteV1 } from "@voting/api";
+import { CheckpointStore } from "../checkpoint-store.js";
+import { trustCheckpoint } from "../log-trust.js";
+import { rootText } from "../tlog-check.js";
+import { terminalSafe } from "../format.js";
 
 const OUTCOME_UNKNOWN = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.CANCELLED, Status.UNKNOWN, Status.INTERNAL]);
 
@@ -30,6 +35,25 @@ async function resolveCandidates(client: VotingClient, electionId: number, refs:
     return found[0].id;
   });
 }
+
+/**
+ * Keeps the receipt's checkpoint (its log signature checked) so that later verifies prove
+ * the log consistent with it. The ballot is cast either way: trouble here is only a warning.
+ */
+async function keepReceiptCheckpoint(client: VotingClient, receipt: voteV1.Receipt): Promise<void> {
+  try {
+    const store = new CheckpointStore();
+    // The first use of a log: learn its key from the server (trust on first use).
+    const pinned = await store.pinnedKey(noteOriginSafe(receipt.checkpoint));
+    const logKey = pinned ? undefined : (await client.log.getCheckpoint({ electionId: receipt.electionId })).verifierKey;
+    const cp = await trustCheckpoint(store, { note: receipt.checkpoint, logKey }, receipt.electionId);
+    await store.save(cp.checkpoint.origin, { size: cp.checkpoint.size, root: rootText(cp.checkpoint), note: cp.note }, "receipt");
+  } catch (err) {
+    process.stderr.write(terminalSafe(`voting: warning: the receipt's checkpoint was not kept: ${(err as Error).message}\n`));
+  }
+}
+
+const noteOriginSafe = (note: string) => note.split("\n")[0];
 
 const list = (raw: string, what: string) => {
   const parts = raw.split(",").map((p) => p.trim()).filter((p) => p !== "");
@@ -83,11 +107,13 @@ export const vote: CommandModule<GlobalArgs, Args> = {
         if (!isServiceError(err) || !OUTCOME_UNKNOWN.has(err.code)) await setPendingKey(ballotId, undefined);
         throw err;
       }
-      await saveReceipt(receipt!);
+      const saved = { ...receipt!, inclusionPath: receipt!.inclusionPath.map((h) => Buffer.from(h).toString("base64")) };
+      await saveReceipt(saved);
       await setPendingKey(ballotId, undefined);
+      if (receipt!.checkpoint) await keepReceiptCheckpoint(client, receipt!);
       print(
         args,
-        receipt,
+        saved,
         `ballot recorded in election ${receipt!.electionId} at log position ${receipt!.seq}\ntracking code: ${receipt!.trackingCode}\nballot hash:   ${receipt!.ballotHash}`,
       );
     } finally {

@@ -404,6 +404,23 @@ export interface Receipt {
   ballotHash: string;
   /** Random code (128 bits) that finds the entry with GetReceipt. */
   trackingCode: string;
+  /**
+   * Leaf index of the entry in the election's transparency log (seq - 1). Log format 2
+   * only; see docs/transparency-log.md.
+   */
+  leafIndex: number;
+  /**
+   * The first signed checkpoint that includes the ballot (voting.log.v1.Checkpoint note
+   * text: origin, tree size, root hash, signature). Keep it: later checkpoints must be
+   * consistent with it. Empty for log format 1.
+   */
+  checkpoint: string;
+  /**
+   * Inclusion proof of leaf_index in the tree of checkpoint (RFC 9162 section 2.1.3):
+   * 32-byte hashes from the leaf's sibling up. Empty for log format 1 and for a
+   * one-entry tree.
+   */
+  inclusionPath: Buffer[];
 }
 
 /** GetReceiptRequest carries a tracking code. */
@@ -2470,7 +2487,7 @@ export const CastVoteResponse: MessageFns<CastVoteResponse> = {
 };
 
 function createBaseReceipt(): Receipt {
-  return { electionId: 0, seq: 0, ballotHash: "", trackingCode: "" };
+  return { electionId: 0, seq: 0, ballotHash: "", trackingCode: "", leafIndex: 0, checkpoint: "", inclusionPath: [] };
 }
 
 export const Receipt: MessageFns<Receipt> = {
@@ -2486,6 +2503,15 @@ export const Receipt: MessageFns<Receipt> = {
     }
     if (message.trackingCode !== "") {
       writer.uint32(34).string(message.trackingCode);
+    }
+    if (message.leafIndex !== 0) {
+      writer.uint32(40).uint64(message.leafIndex);
+    }
+    if (message.checkpoint !== "") {
+      writer.uint32(50).string(message.checkpoint);
+    }
+    for (const v of message.inclusionPath) {
+      writer.uint32(58).bytes(v!);
     }
     return writer;
   },
@@ -2535,6 +2561,30 @@ export const Receipt: MessageFns<Receipt> = {
             message.trackingCode = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.leafIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.checkpoint = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.inclusionPath.push(Buffer.from(reader.bytes()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2565,6 +2615,17 @@ export const Receipt: MessageFns<Receipt> = {
         : isSet(object.tracking_code)
         ? globalThis.String(object.tracking_code)
         : "",
+      leafIndex: isSet(object.leafIndex)
+        ? globalThis.Number(object.leafIndex)
+        : isSet(object.leaf_index)
+        ? globalThis.Number(object.leaf_index)
+        : 0,
+      checkpoint: isSet(object.checkpoint) ? globalThis.String(object.checkpoint) : "",
+      inclusionPath: globalThis.Array.isArray(object?.inclusionPath)
+        ? object.inclusionPath.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : globalThis.Array.isArray(object?.inclusion_path)
+        ? object.inclusion_path.map((e: any) => Buffer.from(bytesFromBase64(e)))
+        : [],
     };
   },
 
@@ -2582,6 +2643,15 @@ export const Receipt: MessageFns<Receipt> = {
     if (message.trackingCode !== "") {
       obj.trackingCode = message.trackingCode;
     }
+    if (message.leafIndex !== 0) {
+      obj.leafIndex = Math.round(message.leafIndex);
+    }
+    if (message.checkpoint !== "") {
+      obj.checkpoint = message.checkpoint;
+    }
+    if (message.inclusionPath?.length) {
+      obj.inclusionPath = message.inclusionPath.map((e) => base64FromBytes(e));
+    }
     return obj;
   },
 
@@ -2594,6 +2664,9 @@ export const Receipt: MessageFns<Receipt> = {
     message.seq = object.seq ?? 0;
     message.ballotHash = object.ballotHash ?? "";
     message.trackingCode = object.trackingCode ?? "";
+    message.leafIndex = object.leafIndex ?? 0;
+    message.checkpoint = object.checkpoint ?? "";
+    message.inclusionPath = object.inclusionPath?.map((e) => e) || [];
     return message;
   },
 };
