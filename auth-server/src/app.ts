@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, openDatabase, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, openDatabase, serverMetrics, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
@@ -73,11 +73,15 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       verifier: createTokenVerifier({ keys: (header) => tokens.keyFor(header.kid), issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
+      metrics: serverMetrics(),
+      metricsHost: config.METRICS_HOST,
+      metricsPort: config.AUTH_METRICS_PORT,
     });
     log.info({ address: `${config.HOST}:${server.port}` }, "auth-server listening");
     const ring = keys;
     return {
       port: server.port,
+      metricsPort: server.metricsPort,
       async stop() {
         await server.shutdown();
         ring.close();

@@ -1,4 +1,4 @@
-import { commonSettings, int, port, readConfig, signingKeySettings, str } from "@voting/server-kit";
+import { commonSettings, metricsPortSetting, int, port, readConfig, signingKeySettings, str } from "@voting/server-kit";
 
 /** "svc-vote=vote-server,svc-tally=tally-server" -> account -> certificate name. */
 export function parseCertNames(raw: string): Map<string, string> {
@@ -26,6 +26,7 @@ export const authSettings = {
   },
   AUTH_SIGNING_KEY_FILE: { doc: "PEM file of Ed25519 keys (PKCS#8) that sign tokens: the first signs, all are published; re-read when it changes. Unset: keys sealed with the key-encryption key", default: "", parse: str },
   AUTH_PORT: { doc: "auth-server port", default: "50051", parse: port },
+  AUTH_METRICS_PORT: metricsPortSetting("auth-server"),
   ACCESS_TOKEN_TTL_SECONDS: { doc: "Access-token lifetime", default: "900", parse: int(30, 86_400) },
   REFRESH_TOKEN_TTL_SECONDS: { doc: "Refresh-token lifetime", default: "604800", parse: int(60, 90 * 86_400) },
   ARGON2_MEMORY_KIB: { doc: "argon2id memory cost in KiB (OWASP minimum 19456)", default: "19456", parse: int(1024, 4 * 1024 * 1024) },

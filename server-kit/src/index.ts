@@ -16,3 +16,4 @@ export * from "./tls.js";
 export * from "./text.js";
 export * from "./stream-limits.js";
 export * from "./client-key.js";
+export * from "./metrics.js";

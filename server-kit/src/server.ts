@@ -7,6 +7,7 @@ import { createReflection } from "./reflection.js";
 import { serverCredentials, type TlsMaterial } from "./tls.js";
 import { tolerantDeserializers } from "./handlers.js";
 import type { Logger } from "./logger.js";
+import { serveMetrics, type MetricsEndpoint, type ServerMetrics } from "./metrics.js";
 
 export interface ServiceBinding {
   /** Full name, e.g. "voting.vote.v1.VoteService". */
@@ -32,16 +33,23 @@ export interface StartServerOptions {
   limits?: ServerLimits;
   /** Serve TLS, and accept service tokens only from callers with a client certificate of the CA. */
   tls?: TlsMaterial;
+  /** RPC counts and latencies go here; served on metricsHost:metricsPort when that port is set. */
+  metrics?: ServerMetrics;
+  metricsHost?: string;
+  metricsPort?: number;
 }
 
 /** A started service, as its composition root hands it to main.ts and tests. */
 export interface RunningService {
   port: number;
+  /** Bound port of the /metrics endpoint, when METRICS_PORT is set. */
+  metricsPort?: number;
   stop(): Promise<void>;
 }
 
 export interface RunningServer {
   port: number;
+  metricsPort?: number;
   /**
    * Records whether one condition (e.g. "auth", "reconciliation") lets the server do its job;
    * health says SERVING only while every condition is ok.
@@ -53,7 +61,7 @@ export interface RunningServer {
 
 const HEALTH_CHECK = /^\/grpc\.health\./;
 
-function accessLog(log: Logger): ServerInterceptor {
+function accessLog(log: Logger, metrics?: ServerMetrics): ServerInterceptor {
   return (method, call) => {
     // Orchestrators poll health every few seconds; keep those lines out of the info log.
     const level = HEALTH_CHECK.test(method.path) ? "debug" : "info";
@@ -62,6 +70,7 @@ function accessLog(log: Logger): ServerInterceptor {
       sendStatus(status, next) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         log[level]({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
+        metrics?.rpc(method.path, status.code, ms / 1e3);
         next(status);
       },
     });
@@ -78,9 +87,10 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.keepalive_timeout_ms": 20_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-    interceptors: [accessLog(opts.log), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
+    interceptors: [accessLog(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
   for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
+  for (const s of opts.services) for (const m of Object.values(s.definition)) opts.metrics?.known.add(m.path);
 
   const statuses = (status: ServingStatus) => Object.fromEntries(["", ...opts.services.map((s) => s.name)].map((n) => [n, status]));
   const health = new HealthImplementation(statuses("SERVING"));
@@ -91,6 +101,16 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     server.bindAsync(`${opts.host}:${opts.port}`, serverCredentials(opts.tls), (err, p) => (err ? reject(err) : resolve(p))),
   );
 
+  let endpoint: MetricsEndpoint | undefined;
+  if (opts.metrics && opts.metricsPort !== undefined) {
+    try {
+      endpoint = await serveMetrics(opts.metrics.registry, opts.metricsHost || opts.host, opts.metricsPort);
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+  }
+
   const failing = new Set<string>();
   const setServing = (serving: boolean, condition = "server") => {
     if (serving) failing.delete(condition);
@@ -100,6 +120,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
 
   return {
     port,
+    metricsPort: endpoint?.port,
     setServing,
     async shutdown(graceMs = 5_000) {
       setServing(false, "shutdown");
@@ -113,6 +134,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
           resolve();
         });
       });
+      await endpoint?.close();
     },
   };
 }

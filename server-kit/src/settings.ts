@@ -19,6 +19,7 @@ export const commonSettings = {
   GRPC_MAX_CONCURRENT_STREAMS: { doc: "Concurrent calls per client connection", default: "256", parse: int(1, 100_000) },
   TLS_CERT_FILE: { doc: "PEM certificate (chain) the server presents to callers, and to its peers as its client certificate; TLS is on when this, TLS_KEY_FILE and TLS_CA_FILE are set", default: "", parse: str },
   TLS_KEY_FILE: { doc: "PEM private key of TLS_CERT_FILE", default: "", parse: str },
+  METRICS_HOST: { doc: "Address the servers' Prometheus `/metrics` endpoints bind to (plain HTTP, no auth); empty: HOST", default: "", parse: str },
   TLS_CA_FILE: { doc: "PEM CA that peers' server certificates and services' client certificates must chain to; a private CA that signs only this system's servers", default: "", parse: str },
 } satisfies Record<string, Setting<unknown>>;
 
@@ -32,6 +33,13 @@ export const peerSettings = {
 } satisfies Record<string, Setting<unknown>>;
 
 export { port };
+
+/** A server's `/metrics` port setting (AUTH_METRICS_PORT, ...): empty means no endpoint. */
+export const metricsPortSetting = (server: string) => ({
+  doc: `Port of ${server}'s Prometheus \`/metrics\` HTTP endpoint (0: any free port); empty: none`,
+  default: "",
+  parse: (raw: string): number | undefined => (raw === "" ? undefined : port(raw)),
+});
 
 /** Where the signing servers (auth, tally) get their keys; see "Keys" in README.md. */
 export const signingKeySettings = {

@@ -15,6 +15,7 @@ import { resultsOf, type ElectionResult } from "./domain/results.js";
 import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book.js";
 import { tallyAccess } from "./rpc/access.js";
 import { tallyServiceImpl } from "./rpc/tally-service.js";
+import { tallyMetrics } from "./metrics.js";
 
 /** vote-server not answering is UNAVAILABLE to our callers (and retried), not an internal error. */
 function unreachable(err: unknown): never {
@@ -122,11 +123,14 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
   try {
     await migrate(db, "tally_migrations", tallyMigrations({ dialect: db.dialect, log }));
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
+    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
+    const metrics = tallyMetrics(() => streams.open());
     const book = tallyBook({
       repo: tallyRepository(db),
       votes: votePort(peers.client, () => voteReachable),
       log,
       onCounted: (id) => updates.changed(id),
+      onApplied: metrics.applied,
       onChainBroken: (id, reason) => {
         log.error({ electionId: id, reason }, "ballot log hash chain is broken; counting stopped");
         server?.setServing(false, "ballot-chain");
@@ -147,7 +151,6 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
-    const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     server = await startGrpcServer({
       host: config.HOST,
       port: config.TALLY_PORT,
@@ -163,6 +166,9 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
+      metrics: metrics.server,
+      metricsHost: config.METRICS_HOST,
+      metricsPort: config.TALLY_METRICS_PORT,
     });
     const running = book.run(closing.signal);
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
@@ -179,6 +185,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     const ring = keys;
     return {
       port: s.port,
+      metricsPort: s.metricsPort,
       async stop() {
         closing.abort();
         await s.shutdown();

@@ -22,6 +22,7 @@ import { logRepository } from "./db/log-repository.js";
 import { logSigner, transparencyLog, type LogKey } from "./domain/transparency-log.js";
 import { logServiceImpl } from "./rpc/log-service.js";
 import { callRateLimiter } from "./rpc/call-rate.js";
+import { voteMetrics } from "./metrics.js";
 
 /** The ring's current key as the raw seed and public key that signed notes use. */
 function logKeyOf(ring: KeyRing): LogKey {
@@ -120,7 +121,8 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       },
     );
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer });
+    const metrics = voteMetrics(() => ({ streams: streams.open(), ...feed.stats(), logReads }));
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
     const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });
@@ -151,6 +153,9 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       verifier: createTokenVerifier({ keys: peers.keys, issuer: config.JWT_ISSUER, audience: config.JWT_AUDIENCE }),
       log,
       limits: { maxReceiveMessageBytes: config.GRPC_MAX_RECEIVE_BYTES, maxConcurrentStreams: config.GRPC_MAX_CONCURRENT_STREAMS },
+      metrics: metrics.server,
+      metricsHost: config.METRICS_HOST,
+      metricsPort: config.VOTE_METRICS_PORT,
     });
     // Reconciliation: a mismatch between the log and the turnout means the store was changed
     // behind the service's back; say so in the health status and the log until it is gone.
@@ -176,6 +181,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     log.info({ address: `${config.HOST}:${server.port}` }, "vote-server listening");
     return {
       port: server.port,
+      metricsPort: server.metricsPort,
       streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, tails: feed.stats().tails, logReads }),
       async stop() {
         clearInterval(scheduler);

@@ -1,4 +1,4 @@
-import { commonSettings, int, peerSettings, port, readConfig, signingKeySettings, str, streamSettings } from "@voting/server-kit";
+import { commonSettings, metricsPortSetting, int, peerSettings, port, readConfig, signingKeySettings, str, streamSettings } from "@voting/server-kit";
 
 export const voteSettings = {
   ...commonSettings,
@@ -6,6 +6,7 @@ export const voteSettings = {
   ...streamSettings,
   VOTE_SERVICE_KEY_FILE: { doc: "Ed25519 private key (PKCS#8 PEM) with which vote-server signs client assertions as svc-vote; `npm start` creates it", default: "data/keys/svc-vote.pem", parse: str },
   VOTE_PORT: { doc: "vote-server port", default: "50052", parse: port },
+  VOTE_METRICS_PORT: metricsPortSetting("vote-server"),
   VOTE_BATCH_MAX: { doc: "Most ballots committed in one transaction (group commit)", default: "500", parse: int(1, 5000) },
   VOTE_RECONCILE_EVERY_MS: { doc: "How often vote-server checks that every election's log length equals its turnout", default: "5000", parse: int(100, 3_600_000) },
   VOTE_STREAM_PAGE_ENTRIES: { doc: "Most ballot log entries per StreamBallots message and per log read", default: "1000", parse: int(1, 10_000) },

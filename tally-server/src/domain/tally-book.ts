@@ -36,6 +36,8 @@ export interface TallyBookOptions {
   log: Logger;
   onCounted(electionId: number): void;
   onChainBroken(electionId: number, reason: string): void;
+  /** Called after each tally transaction with its entries and the seconds from receiving them to the commit (metrics). */
+  onApplied?(entries: number, seconds: number): void;
   /** Least time between two tally transactions of one election. */
   minApplyIntervalMs?: number;
 }
@@ -52,7 +54,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApplyIntervalMs = 25 }: TallyBookOptions) {
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
@@ -125,6 +127,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, minApply
           const started = Date.now();
           outcome = await applyBatch(id, info.logFormat, state, entries);
           if (outcome !== "applied") break;
+          onApplied?.(entries.length, (Date.now() - started) / 1e3);
           backoff = 200;
           // Let entries gather for a moment: fewer, larger tally transactions leave the
           // store's write lock to vote-server most of the time.

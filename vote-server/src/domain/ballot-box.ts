@@ -34,6 +34,8 @@ export interface BallotBoxOptions {
   onAppended(electionId: number, headSeq: number): void;
   /** Signs the checkpoint of each commit (format 2), which the receipts of its ballots carry. */
   signer?: LogSigner;
+  /** Called after each commit with the ballots it handled and the log entries it appended (metrics). */
+  onCommitted?(batchSize: number, appended: number): void;
 }
 
 function shuffle<T>(items: T[]): T[] {
@@ -121,14 +123,20 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         const batch = queue.splice(0, opts.batchMax);
         const voterIds = [...new Set(batch.map((p) => p.voterId))];
         let outcomes: Map<Pending, Outcome>;
+        let appendedEntries = 0;
         try {
-          outcomes = await repo.append(electionId, voterIds, (election, existing, frontier) => plan(batch, election, existing, frontier));
+          outcomes = await repo.append(electionId, voterIds, (election, existing, frontier) => {
+            const planned = plan(batch, election, existing, frontier);
+            appendedEntries = planned.plan?.entries.length ?? 0;
+            return planned;
+          });
         } catch (err) {
           const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key");
           (error as Error & { cause?: unknown }).cause = err;
           for (const p of batch) p.reject(error);
           continue;
         }
+        opts.onCommitted?.(batch.length, appendedEntries);
         let appended = false;
         for (const p of batch) {
           const o = outcomes.get(p)!;

@@ -1,0 +1,24 @@
+// tally-server's Prometheus metrics, beside the RPC metrics every server records.
+import { Counter, Gauge, Histogram, serverMetrics } from "@voting/server-kit";
+
+export function tallyMetrics(openWatches: () => number) {
+  const server = serverMetrics();
+  const registers = [server.registry];
+  // Measured from receiving a batch of entries on StreamBallots to committing its counts: the
+  // tally's own share of the lag, not the time since vote-server committed the ballots.
+  const lag = new Histogram({
+    name: "tally_apply_seconds",
+    help: "Seconds from receiving a batch of ballot log entries to committing its counts",
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers,
+  });
+  const counted = new Counter({ name: "tally_ballots_counted_total", help: "Ballot log entries counted", registers });
+  new Gauge({ name: "tally_watch_streams", help: "Open WatchResults calls", registers, collect() { this.set(openWatches()); } });
+  return {
+    server,
+    applied(entries: number, seconds: number) {
+      lag.observe(seconds);
+      counted.inc(entries);
+    },
+  };
+}
