@@ -92,6 +92,8 @@ export interface System {
   /** Registers and logs in; returns the user and an access token. */
   user(role: "voter" | "candidate", name?: string): Promise<{ id: number; username: string; password: string; token: string }>;
   restartTally(): Promise<void>;
+  /** Bound `/metrics` ports of the servers started with AUTH/VOTE/TALLY_METRICS_PORT. */
+  metricsPorts(): { auth?: number; vote?: number; tally?: number };
   /** Stops vote-server and starts it again on the same port and database, after pauseMs. */
   restartVote(pauseMs?: number): Promise<void>;
   /** Stops auth-server; startAuth starts it again on the same port and database. */
@@ -188,6 +190,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       const login = await anonymous.auth.login({ username, password });
       return { id: r.user!.id, username, password, token: login.tokens!.accessToken };
     },
+    metricsPorts: () => ({ auth: auth.metricsPort, vote: vote.metricsPort, tally: tally.metricsPort }),
     async restartTally() {
       await tally.stop();
       tally = await startTallyServer(readTallyConfig({ ...of("tally-server"), TALLY_PORT: String(addrs.tally.split(":")[1]) }), log);

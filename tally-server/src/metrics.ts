@@ -13,7 +13,7 @@ export function tallyMetrics(openWatches: () => number) {
     registers,
   });
   const counted = new Counter({ name: "tally_ballots_counted_total", help: "Ballot log entries counted", registers });
-  new Gauge({ name: "tally_watch_streams", help: "Open WatchResults calls", registers, collect() { this.set(openWatches()); } });
+  new Gauge({ name: "tally_watch_streams", help: "Open WatchResults calls of users and anonymous callers (service accounts not counted)", registers, collect() { this.set(openWatches()); } });
   return {
     server,
     applied(entries: number, seconds: number) {

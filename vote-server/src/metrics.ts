@@ -21,7 +21,7 @@ export function voteMetrics(stats: () => FollowStats) {
   // Read on scrape from the live counts, so nothing is recorded on the hot path.
   const gauge = (name: string, help: string, read: (s: FollowStats) => number) =>
     new Gauge({ name, help, registers, collect() { this.set(read(stats())); } });
-  gauge("vote_follow_streams", "Open StreamBallots calls", (s) => s.streams);
+  gauge("vote_follow_streams", "Open StreamBallots calls of users and anonymous callers (service accounts, e.g. tally-server, not counted)", (s) => s.streams);
   gauge("vote_follow_followers", "Readers of the ballot log feed (following StreamBallots calls)", (s) => s.followers);
   gauge("vote_follow_tails", "Log tails, each with a poll timer", (s) => s.tails);
   let reported = 0;
