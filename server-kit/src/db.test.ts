@@ -56,17 +56,17 @@ describe("writeTransaction retries", () => {
 });
 
 describe("driver error classification", () => {
-  it("when the error is a deadlock, serialization failure, lock wait timeout or Galera not ready, then it is a retryable conflict", () => {
+  it("when the error is a deadlock, serialization failure or Galera not ready, then it is a retryable conflict", () => {
     expect(isRetryableConflict(deadlock())).toBe(true);
-    expect(isRetryableConflict({ errno: 1205, code: "ER_LOCK_WAIT_TIMEOUT" })).toBe(true);
+    expect(isRetryableConflict({ errno: 1205, code: "ER_LOCK_WAIT_TIMEOUT" })).toBe(false); // already waited 50 s
     expect(isRetryableConflict({ errno: 1047, code: "ER_UNKNOWN_COM_ERROR" })).toBe(true);
     expect(isRetryableConflict({ sqlState: "40001" })).toBe(true);
     expect(isRetryableConflict({ errno: 1062, code: "ER_DUP_ENTRY" })).toBe(false);
     expect(isRetryableConflict(new Error("boom"))).toBe(false);
   });
 
-  it("when the connection is refused, lost, the pool is closed or full, or SQLite stays busy, then it is an outage", () => {
-    for (const e of [{ code: "ECONNREFUSED" }, { code: "PROTOCOL_CONNECTION_LOST", fatal: true }, { code: "ETIMEDOUT" }, { code: "ER_CON_COUNT_ERROR", errno: 1040 }, new Error("Pool is closed."), new Error("Queue limit reached."), { code: "SQLITE_BUSY" }]) {
+  it("when the connection is refused, lost, the pool is closed or full, a lock wait times out, or SQLite stays busy, then it is an outage", () => {
+    for (const e of [{ code: "ECONNREFUSED" }, { code: "PROTOCOL_CONNECTION_LOST", fatal: true }, { code: "ETIMEDOUT" }, { code: "ER_CON_COUNT_ERROR", errno: 1040 }, new Error("Pool is closed."), new Error("Queue limit reached."), { code: "ER_LOCK_WAIT_TIMEOUT", errno: 1205 }, { code: "SQLITE_BUSY" }]) {
       expect(isDatabaseOutage(e)).toBe(true);
     }
     expect(isDatabaseOutage({ code: "ER_PARSE_ERROR", errno: 1064 })).toBe(false);

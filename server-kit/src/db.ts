@@ -77,11 +77,12 @@ function driverError(err: unknown): { code?: string; errno?: number; sqlState?: 
   return typeof e === "object" && e !== null ? (e as object) : undefined;
 }
 
-const OUTAGE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "ER_CON_COUNT_ERROR", "SQLITE_BUSY"]);
+const OUTAGE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "ER_CON_COUNT_ERROR", "ER_LOCK_WAIT_TIMEOUT", "SQLITE_BUSY"]);
 
 /**
  * Whether err means the database cannot serve us now (connection refused or lost, no free
- * connection, a Galera node not ready, SQLite still locked after the busy wait), as opposed
+ * connection, a Galera node not ready, a row lock held past innodb_lock_wait_timeout, SQLite
+ * still locked after the busy wait), as opposed
  * to a query that is wrong.
  */
 export function isDatabaseOutage(err: unknown): boolean {
@@ -97,8 +98,9 @@ export function isDatabaseOutage(err: unknown): boolean {
 export function isRetryableConflict(err: unknown): boolean {
   const e = driverError(err);
   if (!e) return false;
-  // 1213 deadlock, 1205 lock wait timeout (the transaction is rolled back whole below), 1047 Galera not ready.
-  return e.errno === 1213 || e.errno === 1205 || e.errno === 1047 || e.sqlState === "40001" || e.code === "ER_LOCK_DEADLOCK" || e.code === "ER_LOCK_WAIT_TIMEOUT";
+  // 1213 deadlock, 1047 Galera not ready. Not 1205 (lock wait timeout): it has already waited
+  // innodb_lock_wait_timeout (50 s by default), so it is answered UNAVAILABLE at once.
+  return e.errno === 1213 || e.errno === 1047 || e.sqlState === "40001" || e.code === "ER_LOCK_DEADLOCK";
 }
 
 function mapOutage(err: unknown): unknown {
