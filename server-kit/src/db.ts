@@ -170,8 +170,9 @@ export async function migrate<DB>(db: Database<DB>, table: string, migrations: R
   }
 }
 
-/** A holder that has not released the lock by then is presumed dead (migrations take seconds). */
-const MIGRATION_LEASE_MS = 10 * 60_000;
+/** A holder refreshes its lock row this often; one not refreshed for the lease is presumed dead. */
+const MIGRATION_HEARTBEAT_MS = 10_000;
+const MIGRATION_LEASE_MS = 2 * 60_000;
 
 /**
  * One migrator at a time across every replica and every cluster node: the lock is a row,
@@ -196,7 +197,12 @@ async function takeMigrationLock(db: Database<any>, lockTable: string): Promise<
     }
     await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
   }
+  const heartbeat = setInterval(() => {
+    sql`update ${sql.table(lockTable)} set taken_at = ${Date.now()} where id = 1 and holder = ${holder}`.execute(k).catch(() => undefined);
+  }, MIGRATION_HEARTBEAT_MS);
+  heartbeat.unref();
   return async () => {
+    clearInterval(heartbeat);
     await sql`delete from ${sql.table(lockTable)} where id = 1 and holder = ${holder}`.execute(k);
   };
 }
