@@ -132,5 +132,20 @@ for (const store of stores) {
         await db.close();
       }
     });
+
+    it("when a crashed migrator left its lock row past the lease, then a vote-server takes it over and starts", async () => {
+      const stale = await freshDatabase(store);
+      const db = openDatabase<any>(stale.url);
+      try {
+        await sql`create table vote_migrations_mutex (id integer primary key, holder varchar(32) not null, taken_at bigint not null)`.execute(db.kysely);
+        await sql`insert into vote_migrations_mutex values (1, ${"crashed"}, ${Date.now() - 3 * 60_000})`.execute(db.kysely);
+        const vote = await startVoteServer(readVoteConfig({ ...sys!.env, DATABASE_URL: stale.url, VOTE_PORT: "0" }), log);
+        started.push(vote);
+        expect((await sql<{ n: number }>`select count(*) as n from vote_migrations_mutex`.execute(db.kysely)).rows[0].n).toBe(0);
+      } finally {
+        await db.close();
+        await stale.drop();
+      }
+    });
   });
 }
