@@ -1,11 +1,13 @@
 // Storage plumbing shared by the services: one Kysely instance over MySQL/MariaDB
 // (mysql2) or SQLite (better-sqlite3), migrations, and write transactions that behave
 // the same on both.
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type Migration } from "kysely";
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Migration, type QueryResult, type TransactionSettings } from "kysely";
 import { createPool } from "mysql2";
 import BetterSqlite3 from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { randomBytes } from "node:crypto";
+import { UnavailableError } from "./errors.js";
 
 export type Dialect = "mysql" | "sqlite";
 
@@ -47,7 +49,7 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     file.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
-    const kysely = new Kysely<DB>({ dialect: new SqliteDialect({ database: file }) });
+    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file })) });
     return { kysely, dialect, close: () => kysely.destroy() };
   }
   const pool = createPool({
@@ -58,8 +60,96 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     timezone: "Z",
     charset: "utf8mb4",
   });
-  const kysely = new Kysely<DB>({ dialect: new MysqlDialect({ pool }) });
+  const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool })) });
   return { kysely, dialect, close: () => kysely.destroy() };
+}
+
+/** The database could not be reached (or stayed locked); the call may be retried as is. */
+export class DatabaseUnavailableError extends UnavailableError {
+  constructor(override readonly cause: unknown) {
+    super("the database cannot be reached; retry");
+  }
+}
+
+/** The driver's own error, looking through DatabaseUnavailableError. */
+function driverError(err: unknown): { code?: string; errno?: number; sqlState?: string; message?: string; fatal?: boolean } | undefined {
+  const e = err instanceof DatabaseUnavailableError ? err.cause : err;
+  return typeof e === "object" && e !== null ? (e as object) : undefined;
+}
+
+const OUTAGE_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "PROTOCOL_CONNECTION_LOST", "PROTOCOL_SEQUENCE_TIMEOUT", "ER_CON_COUNT_ERROR", "ER_LOCK_WAIT_TIMEOUT", "SQLITE_BUSY"]);
+
+/**
+ * Whether err means the database cannot serve us now (connection refused or lost, no free
+ * connection, a Galera node not ready, a row lock held past innodb_lock_wait_timeout, SQLite
+ * still locked after the busy wait), as opposed
+ * to a query that is wrong.
+ */
+export function isDatabaseOutage(err: unknown): boolean {
+  if (err instanceof DatabaseUnavailableError) return true;
+  const e = driverError(err);
+  if (!e) return false;
+  if (e.code && OUTAGE_CODES.has(e.code)) return true;
+  if (e.errno === 1040 || e.errno === 1047) return true; // too many connections; WSREP not ready
+  return /^(Pool is closed|Queue limit reached)/.test(e.message ?? "") || (e.fatal === true && e.errno === undefined);
+}
+
+/** Whether err is a deadlock or serialization failure, after which the whole transaction may run again. */
+export function isRetryableConflict(err: unknown): boolean {
+  const e = driverError(err);
+  if (!e) return false;
+  // 1213 deadlock, 1047 Galera not ready. Not 1205 (lock wait timeout): it has already waited
+  // innodb_lock_wait_timeout (50 s by default), so it is answered UNAVAILABLE at once.
+  return e.errno === 1213 || e.errno === 1047 || e.sqlState === "40001" || e.code === "ER_LOCK_DEADLOCK";
+}
+
+function mapOutage(err: unknown): unknown {
+  return !(err instanceof DatabaseUnavailableError) && isDatabaseOutage(err) ? new DatabaseUnavailableError(err) : err;
+}
+
+async function mapped<T>(p: Promise<T>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    throw mapOutage(err);
+  }
+}
+
+/** The one place where driver outage errors become DatabaseUnavailableError (every query, transaction and migration goes through it). */
+function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createIntrospector: (db) => dialect.createIntrospector(db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createDriver: (): Driver => {
+      const driver = dialect.createDriver();
+      const conns = new WeakMap<DatabaseConnection, DatabaseConnection>();
+      const inner = (c: DatabaseConnection) => conns.get(c) ?? c;
+      return {
+        init: () => mapped(driver.init()),
+        destroy: () => driver.destroy(),
+        acquireConnection: async () => {
+          const conn = await mapped(driver.acquireConnection());
+          const wrapped: DatabaseConnection = {
+            executeQuery: <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0]) => mapped(conn.executeQuery<R>(q)) as Promise<QueryResult<R>>,
+            streamQuery: async function* <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0], chunkSize?: number) {
+              try {
+                yield* conn.streamQuery<R>(q, chunkSize);
+              } catch (err) {
+                throw mapOutage(err);
+              }
+            },
+          };
+          conns.set(wrapped, conn);
+          return wrapped;
+        },
+        beginTransaction: (c, settings: TransactionSettings) => mapped(driver.beginTransaction(inner(c), settings)),
+        commitTransaction: (c) => mapped(driver.commitTransaction(inner(c))),
+        rollbackTransaction: (c) => mapped(driver.rollbackTransaction(inner(c))),
+        releaseConnection: (c) => driver.releaseConnection(inner(c)),
+      };
+    },
+  };
 }
 
 /** Applies migrations in name order, once each, recorded in `<table>` (one per service). */
@@ -70,16 +160,82 @@ export async function migrate<DB>(db: Database<DB>, table: string, migrations: R
     migrationTableName: table,
     migrationLockTableName: `${table}_lock`,
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === "Error");
-  if (error) throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message}`);
+  const release = await takeMigrationLock(db, `${table}_mutex`);
+  try {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === "Error");
+    if (error) throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${(error as Error).message}`);
+  } finally {
+    await release();
+  }
+}
+
+/** A holder refreshes its lock row this often; one not refreshed for the lease is presumed dead. */
+const MIGRATION_HEARTBEAT_MS = 10_000;
+const MIGRATION_LEASE_MS = 2 * 60_000;
+
+/**
+ * One migrator at a time across every replica and every cluster node: the lock is a row,
+ * and inserting it is a replicated write that only one node's insert can win (on Galera the
+ * loser fails certification or hits the key), unlike GET_LOCK, which is per node.
+ */
+async function takeMigrationLock(db: Database<any>, lockTable: string): Promise<() => Promise<void>> {
+  const k = db.kysely;
+  const holder = randomBytes(12).toString("hex");
+  for (let wait = 5; ; wait = Math.min(wait * 2, 200)) {
+    try {
+      // busy_timeout 0: a holder in this very process must not be waited for synchronously.
+      if (db.dialect === "sqlite") await sql`pragma busy_timeout = 0`.execute(k);
+      await sql`create table if not exists ${sql.table(lockTable)} (id integer primary key, holder varchar(32) not null, taken_at bigint not null)`.execute(k);
+      await sql`delete from ${sql.table(lockTable)} where id = 1 and taken_at < ${Date.now() - MIGRATION_LEASE_MS}`.execute(k);
+      await sql`insert into ${sql.table(lockTable)} (id, holder, taken_at) values (1, ${holder}, ${Date.now()})`.execute(k);
+      break;
+    } catch (err) {
+      if (!isUniqueViolation(err) && !isRetryableConflict(err) && driverError(err)?.code !== "SQLITE_BUSY") throw err;
+    } finally {
+      if (db.dialect === "sqlite") await sql`pragma busy_timeout = ${sql.raw(String(BUSY_TIMEOUT_MS))}`.execute(k);
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait * (0.5 + Math.random())));
+  }
+  const heartbeat = setInterval(() => {
+    sql`update ${sql.table(lockTable)} set taken_at = ${Date.now()} where id = 1 and holder = ${holder}`.execute(k).catch(() => undefined);
+  }, MIGRATION_HEARTBEAT_MS);
+  heartbeat.unref();
+  return async () => {
+    clearInterval(heartbeat);
+    await sql`delete from ${sql.table(lockTable)} where id = 1 and holder = ${holder}`.execute(k);
+  };
+}
+
+export const CONFLICT_ATTEMPTS = 5;
+
+/**
+ * Runs attempt until it succeeds, at most CONFLICT_ATTEMPTS times while it fails with a
+ * deadlock or serialization failure, sleeping 5-100 ms (full jitter) between tries.
+ */
+export async function retryConflicts<T>(attempt: () => Promise<T>, attempts = CONFLICT_ATTEMPTS): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= attempts || !isRetryableConflict(err)) throw err;
+    }
+    const cap = Math.min(100, 5 * 2 ** i);
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.random() * (cap - 5)));
+  }
 }
 
 /**
- * Runs fn in one transaction. On SQLite it starts with BEGIN IMMEDIATE, so a transaction
- * that reads then writes never fails on lock upgrade when another process wrote between.
+ * Runs fn in one transaction, again from the start (bounded) after a deadlock or
+ * serialization failure: fn must read what it decides on inside the transaction. On SQLite
+ * it starts with BEGIN IMMEDIATE, so a transaction that reads then writes never fails on
+ * lock upgrade when another process wrote between.
  */
 export async function writeTransaction<DB, T>(db: Database<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  return retryConflicts(() => transactionOnce(db, fn));
+}
+
+async function transactionOnce<DB, T>(db: Database<DB>, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   if (db.dialect === "mysql") return db.kysely.transaction().execute(fn);
   return db.kysely.connection().execute(async (conn) => {
     await beginImmediate(conn);
@@ -109,7 +265,7 @@ async function beginImmediate(conn: Kysely<any>): Promise<void> {
       await sql`begin immediate`.execute(conn);
       return;
     } catch (err) {
-      if ((err as { code?: string }).code !== "SQLITE_BUSY" || Date.now() > deadline) throw err;
+      if (driverError(err)?.code !== "SQLITE_BUSY" || Date.now() > deadline) throw err;
     } finally {
       await sql`pragma busy_timeout = ${sql.raw(String(BUSY_TIMEOUT_MS))}`.execute(conn);
     }
