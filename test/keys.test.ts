@@ -21,6 +21,20 @@ const dir = mkdtempSync(join(tmpdir(), "voting-keys-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const log = createLogger("test", "silent");
 
+/** An admin access token as an insider would mint it with `key`. */
+function forgedAdminToken(key: KeyObject | CryptoKey | Uint8Array, kid: string): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  return new SignJWT({ role: "admin", name: "admin" })
+    .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
+    .setSubject("1")
+    .setIssuer("voting-auth")
+    .setAudience("voting")
+    .setIssuedAt(now)
+    .setExpirationTime(now + 600)
+    .setJti(randomUUID())
+    .sign(key);
+}
+
 // One config directory per system: the CLI pins each log's key on first use.
 const voting = (sys: System, ...args: string[]) => runCli(args, cliEnv(sys, join(dir, "cfg", sys.addrs.vote.replace(/\W/g, "-"))));
 
@@ -184,17 +198,8 @@ describeOnStores(
         }
       }
       await sleep(1_000); // several reloads of the key set
-      const now = Math.floor(Date.now() / 1000);
       for (const { kid, key } of keys) {
-        const token = await new SignJWT({ role: "admin", name: "admin" })
-          .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-          .setSubject("1")
-          .setIssuer("voting-auth")
-          .setAudience("voting")
-          .setIssuedAt(now)
-          .setExpirationTime(now + 600)
-          .setJti(randomUUID())
-          .sign(key);
+        const token = await forgedAdminToken(key, kid);
         const c = sys.client(token);
         await expect(c.elections.createElection({ title: "forged", method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] })).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
         await expect(c.auth.listUsers({})).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
@@ -363,18 +368,6 @@ describeOnStores("plaintext keys of an older store", (system, store) => {
     return { fresh, key: key.privateKey, kid };
   }
   const env = (url: string, extra: Record<string, string>) => ({ DATABASE_URL: url, LOG_LEVEL: "silent", SERVICE_PUBLIC_KEYS_FILE: ensureServiceKeyFiles(mkdtempSync(join(tmpdir(), "voting-keys-"))).publicKeysFile, ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: "0", ...extra });
-  const legacyToken = (key: KeyObject, kid: string) => {
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({ role: "admin", name: "admin" })
-      .setProtectedHeader({ alg: "EdDSA", kid, typ: "at+jwt" })
-      .setSubject("1")
-      .setIssuer("voting-auth")
-      .setAudience("voting")
-      .setIssuedAt(now)
-      .setExpirationTime(now + 600)
-      .setJti(randomUUID())
-      .sign(key);
-  };
 
   for (const source of ["a key-encryption key", "key files"] as const) {
     it(`when it is opened with ${source}, then the old key is dropped as compromised: not in the store, the file or the JWKS, and a token it signs is refused`, async () => {
@@ -390,7 +383,7 @@ describeOnStores("plaintext keys of an older store", (system, store) => {
         expect(published).toHaveLength(1);
         expect(published).not.toContain(kid);
         expect((await db.kysely.selectFrom("auth_signing_keys").select("kid").execute()).map((r) => r.kid)).not.toContain(kid);
-        await expect(createVotingClient({ authAddr: `127.0.0.1:${auth.port}`, token: await legacyToken(key, kid) }).auth.listUsers({})).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
+        await expect(createVotingClient({ authAddr: `127.0.0.1:${auth.port}`, token: await forgedAdminToken(key, kid) }).auth.listUsers({})).rejects.toMatchObject({ code: Status.UNAUTHENTICATED });
         await expectNoPrivateKeyIn(db, [key]);
       } finally {
         c.close();

@@ -10,12 +10,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { mkdtemp, readdir, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { voteV1 } from "@voting/client";
 import { CompactRange, ed25519Signer, entryBytes, leafHash, signCheckpoint } from "@voting/election-core";
-import { describeOnStores, eventually, uniqueName, type System } from "./harness.js";
+import { cliEnv, describeOnStores, eventually, runCli, uniqueName, VOTING_BIN, type System } from "./harness.js";
 
-const BIN = fileURLToPath(new URL("../client/bin/voting.js", import.meta.url));
 
 // The log key as a file, so the test plays the operator who holds it.
 const keyDir = mkdtempSync(join(tmpdir(), "voting-logkey-"));
@@ -34,20 +32,8 @@ afterAll(async () => {
   await rm(keyDir, { recursive: true, force: true });
 });
 
-type Run = { code: number | null; stdout: string; stderr: string };
-
 /** Runs the CLI as one person: each has a config directory of their own. */
-function voting(sys: System, who: string, ...args: string[]) {
-  return new Promise<Run>((resolve) => {
-    const env = { ...process.env, AUTH_ADDR: sys.addrs.auth, VOTE_ADDR: sys.addrs.vote, TALLY_ADDR: sys.addrs.tally, VOTING_CONFIG_DIR: join(home, sys.store, who) };
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const voting = (sys: System, who: string, ...args: string[]) => runCli(args, cliEnv(sys, join(home, sys.store, who)));
 
 const sha = (...parts: (string | Buffer)[]) => parts.reduce((h, p) => h.update(p), createHash("sha256")).digest("hex");
 
@@ -212,7 +198,7 @@ describeOnStores(
       expect(w.code).toBe(0);
       const vkey = JSON.parse(w.stdout.split("\n")[0]).vkey;
       const env = { ...process.env, VOTING_CONFIG_DIR: join(home, sys.store, "served") };
-      const server = spawn(process.execPath, [BIN, "witness", "serve", "--dir", dir, "--port", "0", "--json"], { env });
+      const server = spawn(process.execPath, [VOTING_BIN, "witness", "serve", "--dir", dir, "--port", "0", "--json"], { env });
       try {
         const url = await new Promise<string>((resolve, reject) => {
           server.stdout.once("data", (d) => resolve(JSON.parse(String(d)).url));

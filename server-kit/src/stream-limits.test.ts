@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { status as Status } from "@grpc/grpc-js";
-import { addressKey, streamCaller, streamLimiter } from "./stream-limits.js";
+import { clientKey } from "./client-key.js";
+import { streamCaller, streamLimiter } from "./stream-limits.js";
 import type { CallContext } from "./handlers.js";
 
 const call = (principal?: CallContext["principal"], peer = "ipv4:10.0.0.1") => {
@@ -38,12 +39,12 @@ describe("stream limiter", () => {
   });
 
   it("when anonymous callers come from one IPv6 /64, then they count as one address", () => {
-    expect(addressKey("127.0.0.1")).toBe("127.0.0.1");
-    expect(addressKey("ipv4:10.1.2.3")).toBe("10.1.2.3");
-    expect(addressKey("::ffff:10.1.2.3")).toBe("10.1.2.3");
-    expect(addressKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
-    expect(addressKey("[2001:db8:1:2:bbbb:cccc:dddd:eeee]")).toBe("2001:db8:1:2::/64");
-    expect(addressKey("2001:db8::5")).toBe("2001:db8:0:0::/64");
-    expect(addressKey("::1")).toBe("0:0:0:0::/64");
+    expect(clientKey("127.0.0.1")).toBe("127.0.0.1");
+    expect(clientKey("ipv4:10.1.2.3")).toBe("10.1.2.3");
+    expect(clientKey("::ffff:10.1.2.3")).toBe("10.1.2.3");
+    expect(clientKey("2001:db8:1:2:aaaa::1")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("[2001:db8:1:2:bbbb:cccc:dddd:eeee]")).toBe("2001:db8:1:2::/64");
+    expect(clientKey("2001:db8::5")).toBe("2001:db8:0:0::/64");
+    expect(clientKey("::1")).toBe("0:0:0:0::/64");
   });
 });

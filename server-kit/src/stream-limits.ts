@@ -2,6 +2,7 @@
 // starts and given back when the call is really over (ended, cancelled or cut), so a
 // stream whose status is stuck behind an unread buffer still counts against its caller.
 import { int, type Setting } from "./config.js";
+import { clientKey } from "./client-key.js";
 import { ResourceExhaustedError } from "./errors.js";
 import type { CallContext, Send } from "./handlers.js";
 
@@ -21,29 +22,10 @@ export interface StreamLimits {
 
 type StreamFn<Req, Res> = (req: Req, ctx: CallContext, send: Send<Res>) => Promise<void>;
 
-/**
- * The client address a limit is kept for: IPv4 as is (also when IPv4-mapped), IPv6 by its
- * /64, since one subscriber usually holds a whole /64 and could otherwise rotate addresses.
- */
-export function addressKey(peer: string): string {
-  const addr = peer.replace(/^ipv[46]:/, "").replace(/^\[|\]$/g, "").replace(/%.*$/, "");
-  const v4 = /(?:^|:)(\d{1,3}(?:\.\d{1,3}){3})$/.exec(addr);
-  if (v4) return v4[1];
-  if (!addr.includes(":")) return addr;
-  const [head, tail] = addr.split("::");
-  const left = head ? head.split(":") : [];
-  const right = tail ? tail.split(":") : [];
-  const groups = tail === undefined ? left : [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill("0"), ...right];
-  return `${groups
-    .slice(0, 4)
-    .map((g) => parseInt(g || "0", 16).toString(16))
-    .join(":")}::/64`;
-}
-
 /** Who a stream counts against: the user, else the client address; undefined for services. */
 export function streamCaller(ctx: Pick<CallContext, "principal" | "peer">): string | undefined {
   if (ctx.principal?.role === "service") return undefined;
-  return ctx.principal ? `user:${ctx.principal.userId}` : `peer:${addressKey(ctx.peer)}`;
+  return ctx.principal ? `user:${ctx.principal.userId}` : `peer:${clientKey(ctx.peer)}`;
 }
 
 export function streamLimiter(limits: StreamLimits) {
