@@ -1,8 +1,7 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
 import { setMaxListeners } from "node:events";
-import { tallyV1, voteV1 } from "@voting/api";
+import { isServiceError, methodName, stateName, Status, tallyV1, voteV1, type VotingClient } from "@voting/api";
 import type { Method } from "@voting/election-core";
-import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
 import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";

@@ -1,6 +1,5 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
-import { authV1, logV1, voteV1 } from "@voting/api";
-import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
+import { authV1, isServiceError, logV1, roleName, Status, voteV1, type VotingClient } from "@voting/api";
 import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
 import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";

@@ -1,6 +1,5 @@
 // The edge of auth-server: parses requests, calls the domain, maps results to proto.
-import { authV1 } from "@voting/api";
-import { roleEnum, roleName } from "@voting/client";
+import { authV1, roleEnum, roleName } from "@voting/api";
 import { checkText, decodePageToken, encodePageToken, InvalidArgumentError, toProtoJwk, UnauthenticatedError, unary, type CallContext, type Logger, type Principal } from "@voting/server-kit";
 import { checkPassword, checkUsername, type Role, type User, type UserService } from "../domain/users.js";
 import type { TokenIssuer, TokenPair } from "../domain/tokens.js";

@@ -1,7 +1,6 @@
 // Reads an election's public ballot log and checks its hash chain as it goes.
 import { chainHash, entryProblem, type LogEntryContent, type LogFormat } from "@voting/election-core";
-import type { voteV1 } from "@voting/api";
-import type { VotingClient } from "../client.js";
+import type { voteV1, VotingClient } from "@voting/api";
 
 export interface CheckedEntry extends LogEntryContent {
   hash: string;

@@ -3,7 +3,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
-import { isServiceError } from "../client.js";
+import { isServiceError } from "@voting/api";
 import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
 import { terminalSafe } from "./format.js";
 import { register } from "./commands/register.js";

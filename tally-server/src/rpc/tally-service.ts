@@ -1,7 +1,6 @@
-import type { tallyV1 } from "@voting/api";
+import { toProtoResult, type tallyV1 } from "@voting/api";
 import { serverStream, toProtoJwk, unary, type Logger, type StreamLimiter } from "@voting/server-kit";
 import type { JWK } from "jose";
-import { toProtoResult } from "@voting/client";
 import type { ElectionResult } from "../domain/results.js";
 
 const DEFAULT_ELECTION_ID = 1;

@@ -1,8 +1,7 @@
 // Proto <-> domain mapping for vote-server, in one place.
-import { voteV1 } from "@voting/api";
+import { methodEnum, methodName, stateEnum, stateName, voteV1 } from "@voting/api";
 import { parseChoicesKey } from "@voting/election-core";
 import type { LogRow } from "../db/ballot-repository.js";
-import { methodEnum, methodName, stateEnum, stateName } from "@voting/client";
 import type { Candidate, CandidateSource, Election } from "../domain/elections.js";
 import type { Receipt } from "../domain/receipts.js";
 

@@ -1,6 +1,6 @@
 // The tally library's explained result as the proto ElectionResult, in one place: tally-server
 // publishes it and `voting tabulate --json` prints the same structure.
-import { tallyV1 } from "@voting/api";
+import * as tallyV1 from "../gen/voting/tally/v1/tally.js";
 import type { TallyResult } from "@voting/election-core";
 
 const KIND: Record<string, tallyV1.TransferKind> = {

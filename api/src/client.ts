@@ -1,7 +1,10 @@
-// The one typed, promise-based client of the three services. The CLI, the integration
-// tests and the servers' calls to each other all go through it.
+// The one typed, promise-based client of the three services. The CLI (client/ re-exports it),
+// the integration tests and the servers' calls to each other all go through it.
 import { credentials, Metadata, status as Status, type CallOptions as GrpcCallOptions, type ChannelCredentials, type ClientReadableStream, type ClientUnaryCall, type ServiceError } from "@grpc/grpc-js";
-import { authV1, logV1, tallyV1, voteV1 } from "@voting/api";
+import * as authV1 from "./gen/voting/auth/v1/auth.js";
+import * as logV1 from "./gen/voting/log/v1/log.js";
+import * as tallyV1 from "./gen/voting/tally/v1/tally.js";
+import * as voteV1 from "./gen/voting/vote/v1/vote.js";
 import { randomBytes } from "node:crypto";
 
 export { Status };
