@@ -17,3 +17,4 @@ export * from "./text.js";
 export * from "./stream-limits.js";
 export * from "./client-key.js";
 export * from "./metrics.js";
+export * from "./run-main.js";
