@@ -24,4 +24,11 @@ describe("package structure", () => {
     const offenders = sourceFiles(join(root, pkg, "src")).filter((f) => importsOf(f).some((m) => m === "@voting/client" || m.startsWith("@voting/client/")));
     expect(offenders).toEqual([]);
   });
+
+  it("when domain code fails, then it throws domain errors: no domain folder nor server-kit's errors.ts imports gRPC or the contract", () => {
+    const domainFiles = ["auth-server", "vote-server", "tally-server"].flatMap((pkg) => sourceFiles(join(root, pkg, "src", "domain")));
+    expect(domainFiles.length).toBeGreaterThan(10);
+    const offenders = [...domainFiles, join(root, "server-kit", "src", "errors.ts")].filter((f) => importsOf(f).some((m) => m.startsWith("@grpc/") || m === "@voting/api"));
+    expect(offenders).toEqual([]);
+  });
 });

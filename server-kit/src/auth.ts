@@ -2,7 +2,8 @@
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { RpcError, UnauthenticatedError } from "./errors.js";
+import { DomainError, UnauthenticatedError } from "./errors.js";
+import { statusOf } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
@@ -67,7 +68,7 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<{ u
 }
 
 function tokenError(err: unknown): Error {
-  if (err instanceof RpcError) return err;
+  if (err instanceof DomainError) return err;
   if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired");
   if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)");
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid");
@@ -153,7 +154,7 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
                 forward(metadata);
               },
               (err: unknown) =>
-                err instanceof RpcError ? reject(err.code, err.message) : reject(Status.UNAUTHENTICATED, "token could not be verified"),
+                err instanceof DomainError ? call.sendStatus(statusOf(err)) : reject(Status.UNAUTHENTICATED, "token could not be verified"),
             );
           },
         });

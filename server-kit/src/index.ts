@@ -3,6 +3,7 @@ export * from "./logger.js";
 export * from "./config.js";
 export * from "./settings.js";
 export * from "./handlers.js";
+export * from "./rpc-status.js";
 export * from "./auth.js";
 export * from "./jwks.js";
 export * from "./server.js";
