@@ -11,6 +11,7 @@ export * as logV1 from "./gen/voting/log/v1/log.js";
 export * as healthV1 from "./gen/grpc/health/v1/health.js";
 export * from "./mapping/enums.js";
 export * from "./mapping/results.js";
+export * from "./mapping/error-details.js";
 export * from "./client.js";
 
 /** Path of the FileDescriptorSet that `buf build` writes (with imports). */

@@ -67,9 +67,12 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
 /** The database could not be reached (or stayed locked); the call may be retried as is. */
 export class DatabaseUnavailableError extends UnavailableError {
   constructor(override readonly cause: unknown) {
-    super("the database cannot be reached; retry");
+    super("the database cannot be reached; retry", { reason: "DATABASE_UNAVAILABLE", retryAfterMs: DATABASE_RETRY_MS, cause });
   }
 }
+
+/** The retry hint sent with DATABASE_UNAVAILABLE: about one connection attempt or failover. */
+export const DATABASE_RETRY_MS = 1_000;
 
 /** The driver's own error, looking through DatabaseUnavailableError. */
 function driverError(err: unknown): { code?: string; errno?: number; sqlState?: string; message?: string; fatal?: boolean } | undefined {
@@ -107,11 +110,12 @@ function mapOutage(err: unknown): unknown {
   return !(err instanceof DatabaseUnavailableError) && isDatabaseOutage(err) ? new DatabaseUnavailableError(err) : err;
 }
 
-async function mapped<T>(p: Promise<T>): Promise<T> {
+/** Runs a driver call and maps its outage errors, thrown or rejected: Kysely's SQLite connection throws synchronously. */
+function mapped<T>(call: () => Promise<T>): Promise<T> {
   try {
-    return await p;
+    return call().catch((err: unknown) => Promise.reject(mapOutage(err)));
   } catch (err) {
-    throw mapOutage(err);
+    return Promise.reject(mapOutage(err));
   }
 }
 
@@ -126,12 +130,12 @@ function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
       const conns = new WeakMap<DatabaseConnection, DatabaseConnection>();
       const inner = (c: DatabaseConnection) => conns.get(c) ?? c;
       return {
-        init: () => mapped(driver.init()),
+        init: () => mapped(() => driver.init()),
         destroy: () => driver.destroy(),
         acquireConnection: async () => {
-          const conn = await mapped(driver.acquireConnection());
+          const conn = await mapped(() => driver.acquireConnection());
           const wrapped: DatabaseConnection = {
-            executeQuery: <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0]) => mapped(conn.executeQuery<R>(q)) as Promise<QueryResult<R>>,
+            executeQuery: <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0]) => mapped(() => conn.executeQuery<R>(q)) as Promise<QueryResult<R>>,
             streamQuery: async function* <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0], chunkSize?: number) {
               try {
                 yield* conn.streamQuery<R>(q, chunkSize);
@@ -143,9 +147,9 @@ function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
           conns.set(wrapped, conn);
           return wrapped;
         },
-        beginTransaction: (c, settings: TransactionSettings) => mapped(driver.beginTransaction(inner(c), settings)),
-        commitTransaction: (c) => mapped(driver.commitTransaction(inner(c))),
-        rollbackTransaction: (c) => mapped(driver.rollbackTransaction(inner(c))),
+        beginTransaction: (c, settings: TransactionSettings) => mapped(() => driver.beginTransaction(inner(c), settings)),
+        commitTransaction: (c) => mapped(() => driver.commitTransaction(inner(c))),
+        rollbackTransaction: (c) => mapped(() => driver.rollbackTransaction(inner(c))),
         releaseConnection: (c) => driver.releaseConnection(inner(c)),
       };
     },

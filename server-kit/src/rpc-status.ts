@@ -1,6 +1,9 @@
-// The rpc edge's one mapping from domain errors to gRPC statuses. Anything that is not a
-// DomainError becomes INTERNAL "internal error", logged with its stack, never sent.
-import { status as Status, type Metadata } from "@grpc/grpc-js";
+// The rpc edge's one mapping from domain errors to gRPC statuses with their details
+// (ErrorInfo always, BadRequest for a field at fault, RetryInfo where waiting helps, in the
+// grpc-status-details-bin trailer). Anything that is not a DomainError becomes INTERNAL
+// "internal error", logged with its stack, never sent.
+import { Metadata, status as Status } from "@grpc/grpc-js";
+import { encodeErrorDetails, STATUS_DETAILS_KEY } from "@voting/api";
 import { DomainError, type ErrorKind } from "./errors.js";
 import type { Logger } from "./logger.js";
 
@@ -22,8 +25,16 @@ export interface StatusObject {
   metadata?: Metadata;
 }
 
+/** UNAVAILABLE always invites a retry; this is the hint when the error names no delay. */
+export const DEFAULT_RETRY_DELAY_MS = 1_000;
+
 export function statusOf(err: DomainError): StatusObject {
-  return { code: CODE[err.kind], details: err.message };
+  const code = CODE[err.kind];
+  const retryDelayMs = err.retryAfterMs ?? (err.kind === "unavailable" ? DEFAULT_RETRY_DELAY_MS : undefined);
+  const fieldViolations = err.kind === "invalid-argument" && err.field ? [{ field: err.field, description: err.message }] : [];
+  const metadata = new Metadata();
+  metadata.set(STATUS_DETAILS_KEY, encodeErrorDetails({ code, message: err.message, reason: err.reason, metadata: err.metadata, fieldViolations, retryDelayMs }));
+  return { code, details: err.message, metadata };
 }
 
 export function toStatus(err: unknown, log: Logger): StatusObject {

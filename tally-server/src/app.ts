@@ -19,7 +19,7 @@ import { tallyMetrics } from "./metrics.js";
 /** vote-server not answering is UNAVAILABLE to our callers (and retried), not an internal error. */
 function unreachable(err: unknown): never {
   if (isServiceError(err) && (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED)) {
-    throw new UnavailableError(`vote-server cannot be reached: ${err.details}`);
+    throw new UnavailableError(`vote-server cannot be reached: ${err.details}`, { reason: "PEER_UNAVAILABLE" });
   }
   throw err;
 }
@@ -27,7 +27,7 @@ function unreachable(err: unknown): never {
 /** vote-server as the tally sees it, through the typed client; `reachable` false (health says so) fails fast. */
 function votePort(client: VotingClient, reachable: () => boolean): VotePort {
   const up = () => {
-    if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly");
+    if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly", { reason: "PEER_UNAVAILABLE" });
   };
   return {
     async getElection(id) {

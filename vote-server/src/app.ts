@@ -34,7 +34,7 @@ function logKeyOf(ring: KeyRing): LogKey {
 function authCandidates(client: VotingClient): CandidateSourcePort {
   const unavailable = (err: unknown) => {
     if (err instanceof Error && !isServiceError(err)) throw err;
-    throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`);
+    throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`, { reason: "PEER_UNAVAILABLE" });
   };
   return {
     async roleOf(userId) {

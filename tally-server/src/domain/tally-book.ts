@@ -83,8 +83,8 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
         const stored = await repo.load(id);
         if (stored) return stored;
         const info = await electionInfo(id);
-        if (!info) throw new NotFoundError(`election ${id} not found`);
-        if (info.state === "draft") throw new FailedPreconditionError(`election ${id} is a draft; it has no ballots yet`);
+        if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
+        if (info.state === "draft") throw new FailedPreconditionError(`election ${id} is a draft; it has no ballots yet`, { reason: "ELECTION_NOT_OPEN", metadata: { electionId: String(id) } });
         return { lastSeq: 0, lastHash: info.genesisHash, ballots: new Map<string, number>() };
       })()
         .then((s) => (states.set(id, s), s))
@@ -121,7 +121,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       try {
         const state = await snapshot(id);
         const info = await electionInfo(id);
-        if (!info) throw new NotFoundError(`election ${id} not found`);
+        if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
         let outcome: "applied" | "stale" | "broken" = "applied";
         for await (const entries of votes.streamBallots(id, state.lastSeq, signal)) {
           const started = Date.now();
@@ -184,7 +184,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
 
     async result(id: number): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
       const info = await electionInfo(id);
-      if (!info) throw new NotFoundError(`election ${id} not found`);
+      if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
       const s = await snapshot(id);
       // Someone asked before discovery found it: follow it now.
       ensureFollowing(id);
