@@ -105,7 +105,8 @@ export interface System {
 let counter = 0;
 export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
 
-export async function startSystem(store: Store, extraEnv: Record<string, string> = {}): Promise<System> {
+/** `mysqlBase`: the MySQL/MariaDB server to use instead of mysqlServerUrl() (e.g. a private one). */
+export async function startSystem(store: Store, extraEnv: Record<string, string> = {}, opts: { mysqlBase?: string } = {}): Promise<System> {
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
   // Each system has its own service keys (client assertions of svc-vote and svc-tally).
@@ -115,7 +116,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
-    const base = await mysqlServerUrl();
+    const base = opts.mysqlBase ?? (await mysqlServerUrl());
     if (!base) throw new Error("no MySQL server");
     const name = `voting_test_${randomBytes(6).toString("hex")}`;
     const admin = await mysql.createConnection({ uri: base });
