@@ -84,7 +84,12 @@ case "$cmd" in
     mkdir -p "$dir"
     echo "${3:-23300}" >"$dir/baseport"
     for n in 1 2 3; do mkdir -p "$dir/node$n"; write_config "$n"; done
-    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/node1/data" --auth-root-authentication-method=normal --skip-test-db >"$dir/node1/install.log" 2>&1
+    chown -R "$run_as" "$dir"
+    if [[ $run_as == mysql ]] && ! su -s /bin/sh mysql -c "test -x '$dir'" 2>/dev/null; then
+      echo "the mysql user cannot reach $dir: every directory above it must be searchable (chmod o+x)" >&2; exit 1
+    fi
+    mariadb-install-db --no-defaults "${user_opt[@]}" --datadir="$dir/node1/data" --auth-root-authentication-method=normal --skip-test-db >"$dir/node1/install.log" 2>&1 \
+      || { cat "$dir/node1/install.log" >&2; exit 1; }
     # The joiners get node 1's data by state transfer; they start from the same empty system tables.
     for n in 2 3; do cp -a "$dir/node1/data" "$dir/node$n/data"; done
     chown -R "$run_as" "$dir"

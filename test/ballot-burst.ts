@@ -36,27 +36,31 @@ export function votersFor(users: { id: number; token: string }[], candidates: nu
 }
 
 /**
- * Casts every voter's ballot with `clients.length` calls in flight, one client per worker (so
- * each worker's retry count belongs to its ballot); a ballot that fails with a transient error
- * is sent again with the same key until giveUpMs. onAck sees the count of acknowledgements.
+ * Casts every voter's ballot with one call in flight per worker; each worker has its own
+ * clients (so their retry counts belong to its ballot), and a ballot that fails with a
+ * transient error is sent again with the same key, through the worker's next client (another
+ * replica, as a load balancer would), until giveUpMs. onAck sees the count of acknowledgements.
  */
-export async function castBurst(opts: { voters: Voter[]; electionId: number; clients: VotingClient[]; giveUpMs: number; onAck?(acks: number): void }): Promise<BurstResult> {
+export async function castBurst(opts: { voters: Voter[]; electionId: number; workers: VotingClient[][]; giveUpMs: number; onAck?(acks: number): void }): Promise<BurstResult> {
   const out: BurstResult = { receipts: new Map(), retried: 0, resent: 0, slowestMs: 0, errors: [] };
   const end = Date.now() + opts.giveUpMs;
   let next = 0;
   await Promise.all(
-    opts.clients.map(async (client) => {
+    opts.workers.map(async (clients) => {
+      const retries = () => clients.reduce((n, c) => n + c.retryStats().retries, 0);
+      let turn = 0;
       while (next < opts.voters.length) {
         const i = next++;
         const v = opts.voters[i];
-        const before = client.retryStats().retries;
+        const before = retries();
         const started = Date.now();
         for (let sends = 1; ; sends++) {
+          const client = clients[turn++ % clients.length];
           try {
             const { receipt } = await client.votes.castVote({ electionId: opts.electionId, ballot: { choices: [v.choice] }, idempotencyKey: v.key }, { token: v.token, deadlineMs: 10_000 });
             out.receipts.set(i, receipt!);
             if (sends > 1) out.resent++;
-            if (sends > 1 || client.retryStats().retries > before) out.retried++;
+            if (sends > 1 || retries() > before) out.retried++;
             out.slowestMs = Math.max(out.slowestMs, Date.now() - started);
             opts.onAck?.(out.receipts.size);
             break;
