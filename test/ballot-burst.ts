@@ -4,6 +4,7 @@
 import { expect } from "vitest";
 import { checkChain } from "@voting/election-core";
 import { isServiceError, newIdempotencyKey, Status, type VotingClient, voteV1 } from "@voting/client";
+import { cliEnv, eventually, runCli, type System } from "./harness.js";
 
 export interface Voter {
   id: number;
@@ -55,7 +56,7 @@ export async function castBurst(opts: { voters: Voter[]; electionId: number; wor
         const before = retries();
         const started = Date.now();
         for (let sends = 1; ; sends++) {
-          const client = clients[turn++ % clients.length];
+          const client = clients[turn % clients.length];
           try {
             const { receipt } = await client.votes.castVote({ electionId: opts.electionId, ballot: { choices: [v.choice] }, idempotencyKey: v.key }, { token: v.token, deadlineMs: 10_000 });
             out.receipts.set(i, receipt!);
@@ -69,6 +70,7 @@ export async function castBurst(opts: { voters: Voter[]; electionId: number; wor
               out.errors.push(`voter ${i}: ${codeName(err)} ${(err as Error).message}`);
               break;
             }
+            turn++; // the next try, and the worker's next ballots, go to its next client
             await sleep(250);
           }
         }
@@ -105,6 +107,21 @@ export function expectLogMatchesReceipts(entries: Entry[], election: voteV1.Elec
     const e = entries[r.seq - 1];
     expect({ seq: e?.seq, hash: e?.hash, trackingCode: e?.trackingCode, choices: e?.choices }, `receipt of voter ${i}`).toEqual({ seq: r.seq, hash: r.ballotHash, trackingCode: r.trackingCode, choices: [voters[i].choice] });
   }
+}
+
+/** The final result equals a recount of the log, and `voting audit` of the (closed) election passes. */
+export async function expectTallyAndAuditPass(sys: System, electionId: number, entries: Entry[], cliConfigDir: string): Promise<void> {
+  const recount = new Map<number, number>();
+  for (const e of entries) recount.set(e.choices[0], (recount.get(e.choices[0]) ?? 0) + 1);
+  const reader = sys.client();
+  const result = await eventually(async () => {
+    const r = (await reader.tally.getResults({ electionId })).result!;
+    return r.final ? r : undefined;
+  }, 60_000, "final result");
+  expect(new Map(result.candidates.filter((c) => Number(c.votes) > 0).map((c) => [c.candidateId, Number(c.votes)]))).toEqual(recount);
+  const audit = await runCli(["audit", "--election", String(electionId), "--json"], cliEnv(sys, cliConfigDir));
+  expect(audit.stderr).toBe("");
+  expect(JSON.parse(audit.stdout)).toMatchObject({ electionId, ballots: entries.length, turnout: entries.length, final: true, ok: true });
 }
 
 export const percent = (part: number, whole: number) => `${((100 * part) / Math.max(1, whole)).toFixed(1)}%`;

@@ -9,9 +9,9 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { healthV1 } from "@voting/api";
 import { createVotingClient, voteV1, type VotingClient } from "@voting/client";
-import { cliEnv, eventually, runCli, startSystem, uniqueName, type System } from "./harness.js";
+import { eventually, startSystem, uniqueName, type System } from "./harness.js";
 import { canRunMariaDb, startPrivateMariaDb, type PrivateMariaDb } from "./private-mariadb.js";
-import { castBurst, expectLogMatchesReceipts, percent, readLog, votersFor } from "./ballot-burst.js";
+import { castBurst, expectLogMatchesReceipts, expectTallyAndAuditPass, percent, readLog, votersFor } from "./ballot-burst.js";
 
 if (!canRunMariaDb) console.warn("\n*** database fault suite (test/db-outage.test.ts) SKIPPED: no /usr/sbin/mariadbd and mariadb-install-db ***\n");
 
@@ -103,16 +103,6 @@ describe.skipIf(!canRunMariaDb)("when the database stops, crashes and restarts [
     expectLogMatchesReceipts(entries, closed, voters, burst.receipts);
     expect(closed.integrityAlarms).toEqual([]);
 
-    const recount = new Map<number, number>();
-    for (const e of entries) recount.set(e.choices[0], (recount.get(e.choices[0]) ?? 0) + 1);
-    const result = await eventually(async () => {
-      const r = (await reader.tally.getResults({ electionId })).result!;
-      return r.final ? r : undefined;
-    }, 30_000, "final result");
-    expect(new Map(result.candidates.filter((c) => Number(c.votes) > 0).map((c) => [c.candidateId, Number(c.votes)]))).toEqual(recount);
-
-    const audit = await runCli(["audit", "--election", String(electionId), "--json"], cliEnv(s, join(home, "cfg")));
-    expect(audit.stderr).toBe("");
-    expect(JSON.parse(audit.stdout)).toMatchObject({ electionId, ballots: 300, turnout: 300, final: true, ok: true });
+    await expectTallyAndAuditPass(s, electionId, entries, join(home, "cfg"));
   }, 120_000);
 });

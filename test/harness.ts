@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe } from "vitest";
@@ -215,6 +216,19 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await cleanup();
     },
   };
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */

@@ -2,10 +2,10 @@
 // directory, so a test can stop, SIGKILL and restart the database under real servers.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import mysql from "mysql2/promise";
+import { freePort } from "./harness.js";
 
 export const MARIADBD = "/usr/sbin/mariadbd";
 const INSTALL_DB = "/usr/bin/mariadb-install-db";
@@ -18,18 +18,6 @@ const running = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const c of running) c.kill("SIGKILL");
 });
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 export interface PrivateMariaDb {
   port: number;

@@ -16,9 +16,9 @@ import { healthV1 } from "@voting/api";
 import { createVotingClient, voteV1, type VotingClient } from "@voting/client";
 import { createLogger } from "@voting/server-kit";
 import { readVoteConfig, startVoteServer, type RunningVoteServer } from "@voting/vote-server";
-import { cliEnv, eventually, runCli, startSystem, uniqueName, type System } from "../harness.js";
+import { eventually, startSystem, uniqueName, type System } from "../harness.js";
 import { canRunMariaDb } from "../private-mariadb.js";
-import { castBurst, expectLogMatchesReceipts, percent, readLog, votersFor } from "../ballot-burst.js";
+import { castBurst, expectLogMatchesReceipts, expectTallyAndAuditPass, percent, readLog, votersFor } from "../ballot-burst.js";
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL("../../scripts/galera-cluster.sh", import.meta.url));
@@ -108,16 +108,6 @@ describe.skipIf(!canRunGalera)("two vote-server replicas on a three-node Galera 
     // The rejoined node serves the same log.
     expect(await readLog(readerB, electionId)).toEqual(entries);
 
-    const recount = new Map<number, number>();
-    for (const e of entries) recount.set(e.choices[0], (recount.get(e.choices[0]) ?? 0) + 1);
-    const result = await eventually(async () => {
-      const r = (await readerA.tally.getResults({ electionId })).result!;
-      return r.final ? r : undefined;
-    }, 60_000, "final result");
-    expect(new Map(result.candidates.filter((c) => Number(c.votes) > 0).map((c) => [c.candidateId, Number(c.votes)]))).toEqual(recount);
-    const home = join(dir, "cli");
-    const audit = await runCli(["audit", "--election", String(electionId), "--json"], cliEnv(s, home));
-    expect(audit.stderr).toBe("");
-    expect(JSON.parse(audit.stdout)).toMatchObject({ electionId, ballots: 300, turnout: 300, final: true, ok: true });
+    await expectTallyAndAuditPass(s, electionId, entries, join(dir, "cli"));
   }, 600_000);
 });
