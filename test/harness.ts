@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe } from "vitest";
@@ -105,7 +106,8 @@ export interface System {
 let counter = 0;
 export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
 
-export async function startSystem(store: Store, extraEnv: Record<string, string> = {}): Promise<System> {
+/** `mysqlBase`: the MySQL/MariaDB server to use instead of mysqlServerUrl() (e.g. a private one). */
+export async function startSystem(store: Store, extraEnv: Record<string, string> = {}, opts: { mysqlBase?: string } = {}): Promise<System> {
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
   // Each system has its own service keys (client assertions of svc-vote and svc-tally).
@@ -115,7 +117,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
-    const base = await mysqlServerUrl();
+    const base = opts.mysqlBase ?? (await mysqlServerUrl());
     if (!base) throw new Error("no MySQL server");
     const name = `voting_test_${randomBytes(6).toString("hex")}`;
     const admin = await mysql.createConnection({ uri: base });
@@ -214,6 +216,19 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await cleanup();
     },
   };
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */

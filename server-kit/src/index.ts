@@ -8,6 +8,8 @@ export * from "./auth.js";
 export * from "./jwks.js";
 export * from "./server.js";
 export * from "./db.js";
+export * from "./db-health.js";
+export * from "./alarms.js";
 export * from "./shutdown.js";
 export { createReflection, splitDescriptorSet } from "./reflection.js";
 export * from "./peers.js";

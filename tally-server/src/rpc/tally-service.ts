@@ -18,6 +18,7 @@ export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult
       embargoed: r.embargoed,
       final: r.final,
       statement: r.statement,
+      integrityAlarms: r.integrityAlarms,
     },
     r.totalBallots,
   );

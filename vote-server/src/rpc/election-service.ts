@@ -35,10 +35,11 @@ const electionId = (id: number) => {
   return id;
 };
 
-export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger): voteV1.ElectionServiceServer {
+/** alarmsOf: the integrity alarms raised about an election (reconciliation), shown in its status. */
+export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger, alarmsOf: (id: number) => string[] = () => []): voteV1.ElectionServiceServer {
   const view = async (id: number) => {
     const v = await voting.getElection(id);
-    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout) };
+    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout, alarmsOf(v.election.id)) };
   };
   return {
     createElection: unary(log, async (req: voteV1.CreateElectionRequest) => view((await admin.create(parseCreateElection(req))).id)),
@@ -48,7 +49,7 @@ export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin,
       const page = await voting.listElections({ ...q, limit: q.limit + 1 });
       const shown = page.slice(0, q.limit);
       return {
-        elections: shown.map((e) => toProtoElection(e)),
+        elections: shown.map((e) => toProtoElection(e, [], 0, 0, alarmsOf(e.id))),
         nextPageToken: page.length > q.limit ? encodePageToken(shown[shown.length - 1].id) : "",
       };
     }),
