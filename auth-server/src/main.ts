@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-import { ConfigError, createLogger, onShutdownSignal } from "@voting/server-kit";
+import { ConfigError, createLogger, onShutdownSignal, startTracing } from "@voting/server-kit";
 import { startAuthServer } from "./app.js";
 import { readAuthConfig } from "./config.js";
 
 const log = createLogger("auth-server");
 try {
   const config = readAuthConfig();
+  startTracing("auth-server");
   const running = await startAuthServer(config, createLogger("auth-server", config.LOG_LEVEL));
   onShutdownSignal(running.stop);
 } catch (err) {
