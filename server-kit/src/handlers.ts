@@ -94,7 +94,9 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
       return callLog(log, call.metadata);
     },
     get upstream() {
-      return { deadline: call.getDeadline(), signal: this.signal, requestId: requestIdOf(call.metadata) };
+      const ctx = this;
+      // The signal is made only when a peer call reads it.
+      return { deadline: call.getDeadline(), requestId: requestIdOf(call.metadata), get signal() { return ctx.signal; } };
     },
   };
 }

@@ -38,21 +38,21 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
     throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`);
   };
   return {
-    async roleOf(userId) {
+    async roleOf(userId, upstream) {
       try {
-        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000 });
+        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000, ...upstream });
         return user && roleName(user.role);
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
         return unavailable(err);
       }
     },
-    async listCandidates() {
+    async listCandidates(upstream) {
       const out = [];
       let pageToken = "";
       try {
         do {
-          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000 });
+          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000, ...upstream });
           out.push(...page.users.map((u) => ({ id: u.id, name: u.username })));
           pageToken = page.nextPageToken;
         } while (pageToken !== "");
