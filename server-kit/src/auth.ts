@@ -146,10 +146,11 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
                 if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
                   return reject(Status.UNAUTHENTICATED, "a service token is accepted only with a service's client certificate (mTLS)");
                 }
+                // Set before the role check so that the access log names whoever was refused.
+                principals.set(metadata, principal);
                 if (typeof rule !== "string" && !rule.includes(principal.role)) {
                   return reject(Status.PERMISSION_DENIED, `role ${principal.role} may not call ${path.slice(path.lastIndexOf("/") + 1)}`);
                 }
-                principals.set(metadata, principal);
                 forward(metadata);
               },
               (err: unknown) =>
