@@ -3,6 +3,7 @@
 // with the call they were made for.
 import { afterAll, expect, it } from "vitest";
 import mysql from "mysql2/promise";
+import { sql } from "kysely";
 import { credentials, Metadata, type ServiceError } from "@grpc/grpc-js";
 import { SpanKind } from "@opentelemetry/api";
 import { InMemorySpanExporter, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
@@ -111,6 +112,26 @@ describeOnStores(
       expect(err.code).toBe(Status.PERMISSION_DENIED);
       expect(err.metadata.get("x-request-id")).toEqual(["refused-call-1"]);
       expect(rpcLines("refused-call-1")[0]).toMatchObject({ principal: expect.stringMatching(/^admin:\d+$/), code: Status.PERMISSION_DENIED });
+    });
+
+    it("when a scheduled opening fails, then the cause is logged with the election", async () => {
+      const admin = system().client(await system().adminToken());
+      const { election } = await admin.elections.createElection({ title: uniqueName("Lonely"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["Only"], opensAt: new Date() });
+      const line = await eventually(async () => lines.find((l) => l.electionId === election!.id && l.action === "open"), 5_000, "the failed opening logged");
+      expect(line).toMatchObject({ level: 50, err: { message: expect.stringContaining("needs at least 2") } });
+    });
+
+    it("when a ballot commit fails, then its cause is logged and the voter gets UNAVAILABLE", async () => {
+      const cand = await system().user("candidate");
+      const voter = await system().user("voter");
+      await sql`alter table ballots rename to ballots_away`.execute(system().db.kysely);
+      try {
+        await expect(system().client(voter.token).votes.castVote({ ballot: { choices: [cand.id] } })).rejects.toMatchObject({ code: Status.UNAVAILABLE });
+      } finally {
+        await sql`alter table ballots_away rename to ballots`.execute(system().db.kysely);
+      }
+      const failed = lines.filter((l) => l.msg?.toString().startsWith("ballot commit failed")).at(-1);
+      expect(failed).toMatchObject({ level: 50, electionId: 1, ballots: 1, err: { message: expect.stringMatching(/ballots/) } });
     });
 
     // MariaDB holds a table lock for as long as the test likes, so auth-server stays slow but up.
