@@ -7,6 +7,7 @@ import * as tallyV1 from "./gen/voting/tally/v1/tally.js";
 import * as voteV1 from "./gen/voting/vote/v1/vote.js";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_RETRY, retrier, type RetryPolicy } from "./retry.js";
+import { clientSpan, injectTraceContext } from "./tracing.js";
 
 export { Status };
 export type { ServiceError };
@@ -52,6 +53,10 @@ export type TokenSource = () => Promise<string | undefined>;
 
 export interface CallOptions {
   deadlineMs?: number;
+  /** The call ends by then at the latest: a server passes its caller's deadline (Infinity: none). */
+  deadline?: Date | number;
+  /** Sent as x-request-id; servers put it on their log lines and pass it on to their peers. */
+  requestId?: string;
   /** Overrides the client's token for this call. */
   token?: string;
   signal?: AbortSignal;
@@ -88,6 +93,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
     const md = new Metadata();
     const token = call.token ?? (typeof opts.token === "function" ? await opts.token() : opts.token);
     if (token) md.set("authorization", `Bearer ${token}`);
+    if (call.requestId) md.set("x-request-id", call.requestId);
     return md;
   };
 
@@ -96,11 +102,13 @@ export function createVotingClient(opts: ClientOptions = {}) {
   const unary = <Req, Res>(stub: object, method: UnaryMethod<Req, Res>, safe = false) =>
     async (req: Req, call: CallOptions = {}): Promise<Res> => {
       const md = await metadataFor(call);
-      const deadline = Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
+      const deadline = Math.min(Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS), Number(call.deadline ?? Infinity));
       const once = () => new Promise<Res>((resolve, reject) => {
+        const span = clientSpan((method as { path?: string }).path, md);
         const cancel = () => c.cancel();
         const c = method.call(stub, req, md, { deadline, waitForReady: opts.waitForReady }, (err, res) => {
           call.signal?.removeEventListener("abort", cancel);
+          span?.(err?.code ?? Status.OK, err?.details);
           if (err) reject(err);
           else resolve(res as Res);
         });
@@ -113,7 +121,9 @@ export function createVotingClient(opts: ClientOptions = {}) {
   const stream = <Req, Res>(stub: object, method: StreamMethod<Req, Res>) =>
     async (req: Req, call: CallOptions = {}): Promise<ClientReadableStream<Res>> => {
       const md = await metadataFor(call);
-      const options = { ...(call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {}), waitForReady: opts.waitForReady };
+      injectTraceContext(md);
+      const until = Math.min(call.deadlineMs ? Date.now() + call.deadlineMs : Infinity, Number(call.deadline ?? Infinity));
+      const options = { ...(until !== Infinity ? { deadline: until } : {}), waitForReady: opts.waitForReady };
       const s = method.call(stub, req, md, options);
       if (call.signal) {
         const cancel = () => s.cancel();

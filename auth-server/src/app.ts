@@ -41,6 +41,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      onPurgeFailed: (err) => log.warn({ err }, "purging expired refresh-token families failed; retried on a later login"),
     }, refreshFamilyRepository(db));
     const userRepo = userRepository(db);
     const users = userService({

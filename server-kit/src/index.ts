@@ -21,3 +21,5 @@ export * from "./stream-limits.js";
 export * from "./client-key.js";
 export * from "./metrics.js";
 export * from "./run-main.js";
+export * from "./tracing.js";
+export { callFields, principalLabel, requestIdOf, REQUEST_ID_HEADER } from "./call-log.js";

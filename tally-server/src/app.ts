@@ -30,10 +30,10 @@ function votePort(client: VotingClient, reachable: () => boolean): VotePort {
     if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly", { reason: "PEER_UNAVAILABLE" });
   };
   return {
-    async getElection(id) {
+    async getElection(id, upstream) {
       up();
       try {
-        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
+        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000, ...upstream });
         if (!election) return undefined;
         const method = methodName(election.method);
         const state = stateName(election.state);

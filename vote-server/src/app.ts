@@ -37,21 +37,21 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
     throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`, { reason: "PEER_UNAVAILABLE" });
   };
   return {
-    async roleOf(userId) {
+    async roleOf(userId, upstream) {
       try {
-        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000 });
+        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000, ...upstream });
         return user && roleName(user.role);
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
         return unavailable(err);
       }
     },
-    async listCandidates() {
+    async listCandidates(upstream) {
       const out = [];
       let pageToken = "";
       try {
         do {
-          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000 });
+          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000, ...upstream });
           out.push(...page.users.map((u) => ({ id: u.id, name: u.username })));
           pageToken = page.nextPageToken;
         } while (pageToken !== "");
@@ -121,7 +121,9 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     );
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const metrics = voteMetrics(() => ({ streams: streams.open(), ...feed.stats(), logReads }));
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed });
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed,
+      onCommitFailed: (electionId, ballots, err) => log.error({ err, electionId, ballots }, "ballot commit failed; its ballots were answered UNAVAILABLE"),
+    });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
     const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });
@@ -131,9 +133,16 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     await runCatchUp();
     const admin = electionAdmin(elections, (e) => voting.forget(e.id));
     // Scheduled openings and closings: checked now (catching up after a restart) and every second.
+    const scheduleFailures = new Map<number, string>();
     const runSchedule = () =>
       admin
-        .runSchedule()
+        .runSchedule(Date.now(), (electionId, action, err) => {
+          // Tried every second: say it once per election and reason.
+          const reason = `${action}: ${(err as Error).message}`;
+          if (scheduleFailures.get(electionId) === reason) return;
+          scheduleFailures.set(electionId, reason);
+          log.error({ err, electionId, action }, `scheduled ${action} of an election failed; tried again every second`);
+        })
         .catch((err: unknown) => log.warn({ err }, "election schedule check failed"))
         .then(runCatchUp);
     await runSchedule();

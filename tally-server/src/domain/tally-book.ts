@@ -2,7 +2,7 @@
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
 import { checkChain, choicesKey, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
-import { FailedPreconditionError, NotFoundError, type Logger } from "@voting/server-kit";
+import { FailedPreconditionError, NotFoundError, type Logger, type Upstream } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 
 export interface ElectionInfo {
@@ -22,8 +22,8 @@ export interface ElectionInfo {
 export type Entry = LogEntryContent & { hash: string };
 
 export interface VotePort {
-  /** undefined when vote-server has no such election. */
-  getElection(id: number): Promise<ElectionInfo | undefined>;
+  /** undefined when vote-server has no such election; `upstream`: the call asking, whose deadline the lookup keeps. */
+  getElection(id: number, upstream?: Upstream): Promise<ElectionInfo | undefined>;
   /** Elections that have a ballot log (open or closed), with their state. */
   listElections(): Promise<{ id: number; state: ElectionInfo["state"] }[]>;
   /** Batches of consecutive entries after afterSeq, following new ones until signal aborts. */
@@ -62,10 +62,10 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
 
   // Last state seen of each election, by discovery or by a lookup; a change means a new result.
   const seenState = new Map<number, string>();
-  const electionInfo = (id: number): Promise<ElectionInfo | undefined> => {
+  const electionInfo = (id: number, upstream?: Upstream): Promise<ElectionInfo | undefined> => {
     const hit = infoCache.get(id);
     if (hit && Date.now() - hit.at < 1_000) return hit.info;
-    const info = votes.getElection(id).then((i) => {
+    const info = votes.getElection(id, upstream).then((i) => {
       if (i && !seenState.has(id)) seenState.set(id, i.state);
       return i;
     });
@@ -182,8 +182,8 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       infoCache.delete(id);
     },
 
-    async result(id: number): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
-      const info = await electionInfo(id);
+    async result(id: number, upstream?: Upstream): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
+      const info = await electionInfo(id, upstream);
       if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
       const s = await snapshot(id);
       // Someone asked before discovery found it: follow it now.
