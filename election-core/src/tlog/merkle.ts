@@ -21,7 +21,6 @@ export function leafHash(leaf: Uint8Array): Buffer {
   return sha256Once("sha256", b.subarray(0, 1 + leaf.length), "buffer");
 }
 
-
 /** Hash of an interior node: SHA-256(0x01 || left || right). */
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   const n = 1 + left.length + right.length;
