@@ -99,6 +99,24 @@ export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryCon
   return sha256Once("sha256", b.subarray(0, n), "hex");
 }
 
+/**
+ * chainHash, and the entry's transparency-log leaf hash (RFC 9162: SHA-256(0x00 || entry
+ * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both.
+ */
+export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): { hash: string; leaf: Buffer } {
+  const text = entryText(format, e);
+  const b = room(32 + text.length * 3);
+  if (b.write(prevHashHex, 0, "hex") !== 32) {
+    const bytes = Buffer.from(text, "utf8");
+    return { hash: createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(bytes).digest("hex"), leaf: sha256Once("sha256", Buffer.concat([Buffer.of(0), bytes]), "buffer") };
+  }
+  const n = 32 + b.write(text, 32, "utf8");
+  const hash = sha256Once("sha256", b.subarray(0, n), "hex");
+  // The byte before the entry bytes becomes the leaf prefix.
+  b[31] = 0;
+  return { hash, leaf: sha256Once("sha256", b.subarray(31, n), "buffer") };
+}
+
 /** Key of a ballot in a multiset of identical ballots. */
 export function choicesKey(choices: readonly number[]): string {
   return choices.join(",");
