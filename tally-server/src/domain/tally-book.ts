@@ -44,6 +44,9 @@ export interface TallyBookOptions {
   maxPendingEntries?: number;
 }
 
+/** Entries waiting at once beyond which the tally is catching up rather than following live votes. */
+const BACKLOG_ENTRIES = 1_000;
+
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
     if (ms <= 0 || signal.aborted) return resolve();
@@ -108,6 +111,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
     let head = { seq: state.lastSeq, hash: state.lastHash };
     let since = 0;
     let lastStart = 0;
+    let lastTook = 0;
     let inflight: Promise<void> | undefined;
     let timer: NodeJS.Timeout | undefined;
     const c = { stale: false, error: undefined as unknown, add, drain, room };
@@ -137,6 +141,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
           stop();
         })
         .finally(() => {
+          lastTook = Date.now() - lastStart;
           inflight = undefined;
           kick();
         });
@@ -145,7 +150,10 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
 
     function kick() {
       if (inflight || timer || entries === 0 || c.stale || c.error !== undefined) return;
-      const wait = lastStart + minApplyIntervalMs - Date.now();
+      // Behind by a page or more (a backlog, not live ballots): transactions, each mostly a
+      // sync to disk, take at most a quarter of the time, so they grow with what waits.
+      const interval = entries >= BACKLOG_ENTRIES ? Math.max(minApplyIntervalMs, 3 * lastTook) : minApplyIntervalMs;
+      const wait = lastStart + interval - Date.now();
       if (wait > 0) timer = setTimeout(() => ((timer = undefined), kick()), wait);
       else void commit();
     }
