@@ -16,12 +16,18 @@ import { methodName } from "../election-view.js";
 import { logFormatOf, readLog, type CheckedEntry } from "../log-reader.js";
 
 /** One `--out` line: format 2 entries carry their commitment and its opening. */
-const outLine = (format: 1 | 2, e: CheckedEntry) =>
-  JSON.stringify(
+function outLine(format: 1 | 2, e: CheckedEntry): string {
+  // The common line without JSON.stringify of an object: by now commitment, salt and hash are
+  // checked hex and the choices numbers; the tracking code alone needs quoting.
+  if (format === 2 && e.choices && e.salt) {
+    return `{"electionId":${e.electionId},"seq":${e.seq},"trackingCode":${JSON.stringify(e.trackingCode)},"commitment":"${e.commitment}","choices":[${e.choices.join(",")}],"salt":"${e.salt}","hash":"${e.hash}"}`;
+  }
+  return JSON.stringify(
     format === 2
       ? { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.choices, salt: e.salt, hash: e.hash }
       : { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.choices, hash: e.hash },
   );
+}
 
 interface Args extends GlobalArgs {
   election: number;
