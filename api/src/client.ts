@@ -78,7 +78,13 @@ export type VotingClient = ReturnType<typeof createVotingClient>;
 
 export function createVotingClient(opts: ClientOptions = {}) {
   const creds = opts.credentials ?? (opts.tls ? tlsCredentials(opts.tls) : credentials.createInsecure());
-  const channelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc.keepalive_time_ms": 60_000 };
+  const channelOptions = {
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    "grpc.keepalive_time_ms": 60_000,
+    // HTTP/2's default 64 KiB window holds a quarter of one StreamBallots page: a reader of a
+    // long log would wait for a window update every 250 entries.
+    "grpc-node.flow_control_window": 8 * 1024 * 1024,
+  };
   const lazy = <T extends { close(): void }>(make: () => T) => {
     let instance: T | undefined;
     return { get: () => (instance ??= make()), close: () => instance?.close() };
