@@ -89,6 +89,7 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
     strictTransportSecurity: config.https ? undefined : false,
   });
 
+  const tokens = new WeakMap<FastifyReply, string>();
   const web: Web = {
     client,
     sessions,
@@ -101,7 +102,12 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
       if (!session) throw new SignInNeeded("Sign in first.");
       return { call: { token: await sessions.token(session) }, session };
     },
-    csrf: (reply) => reply.generateCsrf(),
+    // One token per response: a second generateCsrf on a first visit would make a second secret.
+    csrf(reply) {
+      let t = tokens.get(reply);
+      if (!t) tokens.set(reply, (t = reply.generateCsrf()));
+      return t;
+    },
     render(req, reply, title, body, extra = {}) {
       const s = web.session(req);
       const text = page({ title, user: s && { username: s.username, role: s.role }, csrf: web.csrf(reply), ...extra }, body);
