@@ -1,6 +1,9 @@
 // The web server's settings, from the environment once (every variable is in README.md).
 import { readFileSync } from "node:fs";
 
+/** Every variable the web server reads (README.md documents each; test/readme.test.ts checks). */
+export const WEB_ENV = ["WEB_PORT", "WEB_HOST", "HOST", "AUTH_ADDR", "VOTE_ADDR", "TALLY_ADDR", "VOTING_CA_FILE", "WEB_TLS_CERT_FILE", "WEB_TLS_KEY_FILE", "WEB_SECURE_COOKIES", "LOG_LEVEL"] as const;
+
 export interface WebConfig {
   host: string;
   port: number;

@@ -1,3 +1,3 @@
 export { buildWebApp } from "./app.js";
-export { readWebConfig, type WebConfig } from "./config.js";
+export { readWebConfig, WEB_ENV, type WebConfig } from "./config.js";
 export { startWebServer } from "./server.js";
