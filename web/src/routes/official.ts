@@ -23,7 +23,9 @@ export function officialRoutes(app: FastifyInstance, web: Web): void {
   const { client } = web;
 
   app.get("/admin", async (req, reply) => {
-    await web.asUser(req);
+    const { session } = await web.asUser(req);
+    // The services decide (PERMISSION_DENIED); this only spares others a form they cannot use.
+    if (session.role !== "admin") throw new FormError("Only officials (admins) run elections.");
     const list = await allElections(client);
     const csrf = web.csrf(reply);
     return web.render(req, reply, "Run elections", html`<h2>Elections</h2>
