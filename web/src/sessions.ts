@@ -14,6 +14,8 @@ export interface Session {
   /** Receipts of the ballots cast in this session, by tracking code, for the receipt page and its download. */
   receipts: Map<string, voteV1.Receipt>;
   lastUsed: number;
+  /** A refresh under way, shared by concurrent requests (a refresh token is spent once). */
+  refreshing?: Promise<string>;
 }
 
 const MAX_SESSIONS = 100_000;
@@ -57,6 +59,10 @@ export class SessionStore {
   /** The session's access token, refreshed when it is about to expire. */
   async token(s: Session): Promise<string> {
     if (s.accessExpires - Date.now() > 30_000) return s.accessToken;
+    return (s.refreshing ??= this.refresh(s).finally(() => (s.refreshing = undefined)));
+  }
+
+  private async refresh(s: Session): Promise<string> {
     const { tokens } = await this.client.auth.refreshToken({ refreshToken: s.refreshToken });
     s.accessToken = tokens!.accessToken;
     s.accessExpires = tokens!.accessTokenExpireTime?.getTime() ?? 0;
