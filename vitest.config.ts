@@ -14,6 +14,7 @@ export default defineConfig({
       "@voting/auth-server": src("auth-server"),
       "@voting/vote-server": src("vote-server"),
       "@voting/tally-server": src("tally-server"),
+      "@voting/web": src("web"),
     },
   },
   test: {
