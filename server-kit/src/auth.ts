@@ -1,8 +1,9 @@
 // Access tokens: verification with an algorithm allow-list, and the server interceptor
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
-import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { JWTVerifyGetKey } from "jose";
 import { RpcError, UnauthenticatedError } from "./errors.js";
+import { lookUpKey, verifyJwt, type JwtCheck, type VerifiedJwt } from "./jwt.js";
 import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
@@ -46,46 +47,53 @@ export interface TokenCheck {
 
 /** Verifies a JWT strictly: EdDSA only, typ, iss and aud exact, exp with 60 s leeway. */
 export async function verifyToken(token: string, check: TokenCheck): Promise<{ userId: number; role: Role; username: string; jti: string }> {
-  try {
-    const { payload } = await jwtVerify(token, check.keys, {
-      algorithms: [TOKEN_ALGORITHM],
-      issuer: check.issuer,
-      audience: check.audience,
-      typ: check.type,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
-      requiredClaims: ["sub", "exp", "iat", "jti"],
-    });
-    const userId = Number(payload.sub);
-    const role = payload.role as Role;
-    if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string") {
-      throw new UnauthenticatedError("token claims are malformed");
-    }
-    return { userId, role, username: payload.name, jti: payload.jti as string };
-  } catch (err) {
-    throw tokenError(err);
-  }
+  return claimsOf(await verifyJwt(token, jwtCheck(check)));
 }
 
-function tokenError(err: unknown): Error {
-  if (err instanceof RpcError) return err;
-  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired");
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)");
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid");
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key");
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const claim = err.claim === "typ" ? "type" : err.claim;
-    return new UnauthenticatedError(`token ${claim} is not accepted here`);
+const jwtCheck = (check: TokenCheck): JwtCheck => ({ ...check, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, requiredClaims: ["sub", "exp", "iat", "jti"] });
+
+function claimsOf({ payload }: VerifiedJwt): { userId: number; role: Role; username: string; jti: string } {
+  const userId = Number(payload.sub);
+  const role = payload.role as Role;
+  if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string" || typeof payload.jti !== "string") {
+    throw new UnauthenticatedError("token claims are malformed");
   }
-  if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed");
-  return err instanceof Error ? err : new Error(String(err));
+  return { userId, role, username: payload.name, jti: payload.jti };
 }
 
-export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string }): TokenVerifier {
-  const check: TokenCheck = { ...opts, type: ACCESS_TOKEN_TYPE };
+/** Verified access tokens kept at most (each a few hundred bytes). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Access tokens are verified once: a repeated token is answered from a bounded cache while it
+ * is unexpired (with the same leeway) and its kid still resolves to the very key that verified
+ * it, so a key removed from the set or replaced refuses it again at once.
+ */
+export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string; cacheSize?: number }): TokenVerifier {
+  const check = jwtCheck({ ...opts, type: ACCESS_TOKEN_TYPE });
+  const maxSize = opts.cacheSize ?? VERIFIED_CACHE_SIZE;
+  const verified = new Map<string, { principal: Principal; expiresAt: number; header: VerifiedJwt["header"]; key: unknown }>();
+  const sameKey = (hit: { header: VerifiedJwt["header"]; key: unknown }, token: string) =>
+    lookUpKey(check.keys, hit.header, token).then(
+      (key) => key === hit.key,
+      () => false,
+    );
   return {
     async verifyAccessToken(token) {
-      const { userId, role, username } = await verifyToken(token, check);
-      return { userId, role, username };
+      const hit = verified.get(token);
+      if (hit) {
+        if (Date.now() < hit.expiresAt && (await sameKey(hit, token))) return hit.principal;
+        verified.delete(token);
+      }
+      const jwt = await verifyJwt(token, check);
+      const { userId, role, username } = claimsOf(jwt);
+      const principal = { userId, role, username };
+      if (maxSize > 0) {
+        // Oldest first out: a Map iterates in insertion order.
+        if (verified.size >= maxSize) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, expiresAt: ((jwt.payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000, header: jwt.header, key: jwt.key });
+      }
+      return principal;
     },
   };
 }
