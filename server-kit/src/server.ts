@@ -69,7 +69,7 @@ function accessLog(log: Logger, metrics?: ServerMetrics): ServerInterceptor {
     return new ServerInterceptingCall(call, {
       sendStatus(status, next) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log[level]({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
+        if (log.isLevelEnabled(level)) log[level]({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
         metrics?.rpc(method.path, status.code, ms / 1e3);
         next(status);
       },
@@ -87,6 +87,8 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.keepalive_timeout_ms": 20_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    // Channelz (per-call counters and timestamps for a debugging service) is not served here.
+    "grpc.enable_channelz": 0,
     interceptors: [accessLog(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
   for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
