@@ -1,9 +1,8 @@
 // Access tokens: verification with an algorithm allow-list, and the server interceptor
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
-import type { JWTVerifyGetKey } from "jose";
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
 import { RpcError, UnauthenticatedError } from "./errors.js";
-import { lookUpKey, verifyJwt, type JwtCheck, type VerifiedJwt } from "./jwt.js";
 import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
@@ -47,18 +46,43 @@ export interface TokenCheck {
 
 /** Verifies a JWT strictly: EdDSA only, typ, iss and aud exact, exp with 60 s leeway. */
 export async function verifyToken(token: string, check: TokenCheck): Promise<{ userId: number; role: Role; username: string; jti: string }> {
-  return claimsOf(await verifyJwt(token, jwtCheck(check)));
+  return (await verifyWithKey(token, check)).claims;
 }
 
-const jwtCheck = (check: TokenCheck): JwtCheck => ({ ...check, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS, requiredClaims: ["sub", "exp", "iat", "jti"] });
-
-function claimsOf({ payload }: VerifiedJwt): { userId: number; role: Role; username: string; jti: string } {
-  const userId = Number(payload.sub);
-  const role = payload.role as Role;
-  if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string" || typeof payload.jti !== "string") {
-    throw new UnauthenticatedError("token claims are malformed");
+/** verifyToken, also giving the header, the key that verified the token and its expiry. */
+async function verifyWithKey(token: string, check: TokenCheck) {
+  try {
+    const { payload, protectedHeader, key } = await jwtVerify(token, check.keys, {
+      algorithms: [TOKEN_ALGORITHM],
+      issuer: check.issuer,
+      audience: check.audience,
+      typ: check.type,
+      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+      requiredClaims: ["sub", "exp", "iat", "jti"],
+    });
+    const userId = Number(payload.sub);
+    const role = payload.role as Role;
+    if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string") {
+      throw new UnauthenticatedError("token claims are malformed");
+    }
+    return { claims: { userId, role, username: payload.name, jti: payload.jti as string }, header: protectedHeader, key, exp: payload.exp! };
+  } catch (err) {
+    throw tokenError(err);
   }
-  return { userId, role, username: payload.name, jti: payload.jti };
+}
+
+function tokenError(err: unknown): Error {
+  if (err instanceof RpcError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired");
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)");
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid");
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key");
+  if (err instanceof joseErrors.JWTClaimValidationFailed) {
+    const claim = err.claim === "typ" ? "type" : err.claim;
+    return new UnauthenticatedError(`token ${claim} is not accepted here`);
+  }
+  if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed");
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 /** Verified access tokens kept at most (each a few hundred bytes). */
@@ -70,14 +94,17 @@ const VERIFIED_CACHE_SIZE = 10_000;
  * it, so a key removed from the set or replaced refuses it again at once.
  */
 export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string; cacheSize?: number }): TokenVerifier {
-  const check = jwtCheck({ ...opts, type: ACCESS_TOKEN_TYPE });
+  const check: TokenCheck = { ...opts, type: ACCESS_TOKEN_TYPE };
   const maxSize = opts.cacheSize ?? VERIFIED_CACHE_SIZE;
-  const verified = new Map<string, { principal: Principal; expiresAt: number; header: VerifiedJwt["header"]; key: unknown }>();
-  const sameKey = (hit: { header: VerifiedJwt["header"]; key: unknown }, token: string) =>
-    lookUpKey(check.keys, hit.header, token).then(
-      (key) => key === hit.key,
-      () => false,
-    );
+  const verified = new Map<string, { principal: Principal; expiresAt: number; header: JWTHeaderParameters; key: unknown }>();
+  const sameKey = async (hit: { header: JWTHeaderParameters; key: unknown }, token: string) => {
+    const [, payload, signature] = token.split(".");
+    try {
+      return (await check.keys(hit.header, { payload, signature })) === hit.key;
+    } catch {
+      return false;
+    }
+  };
   return {
     async verifyAccessToken(token) {
       const hit = verified.get(token);
@@ -85,13 +112,12 @@ export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: strin
         if (Date.now() < hit.expiresAt && (await sameKey(hit, token))) return hit.principal;
         verified.delete(token);
       }
-      const jwt = await verifyJwt(token, check);
-      const { userId, role, username } = claimsOf(jwt);
-      const principal = { userId, role, username };
+      const { claims, header, key, exp } = await verifyWithKey(token, check);
+      const principal = { userId: claims.userId, role: claims.role, username: claims.username };
       if (maxSize > 0) {
         // Oldest first out: a Map iterates in insertion order.
         if (verified.size >= maxSize) verified.delete(verified.keys().next().value!);
-        verified.set(token, { principal, expiresAt: ((jwt.payload.exp as number) + CLOCK_TOLERANCE_SECONDS) * 1000, header: jwt.header, key: jwt.key });
+        verified.set(token, { principal, expiresAt: (exp + CLOCK_TOLERANCE_SECONDS) * 1000, header, key });
       }
       return principal;
     },
