@@ -57,6 +57,15 @@ describeOnStores("token checks", (system) => {
     await castWith(await signed(system(), claims(other.id, { iat: now - 700, exp: now - 120 })), Status.UNAUTHENTICATED, /token has expired/);
   });
 
+  it("when a token was accepted (and cached) and then passes its expiry and leeway, then it is refused", async () => {
+    const voter = await system().user("voter");
+    const exp = Math.floor(Date.now() / 1000) - 55; // 5 s left of the 60 s leeway
+    const token = await signed(system(), claims(voter.id, { iat: exp - 600, exp }));
+    await expect(system().client(token).elections.listElections({ pageSize: 1 })).resolves.toBeDefined();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, (exp + 61) * 1000 - Date.now())));
+    await castWith(token, Status.UNAUTHENTICATED, /token has expired/);
+  });
+
   it("when a token is signed by another key under the same kid, then UNAUTHENTICATED", async () => {
     const voter = await system().user("voter");
     const { kid } = await signingKey(system());

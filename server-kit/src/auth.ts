@@ -1,7 +1,7 @@
 // Access tokens: verification with an algorithm allow-list, and the server interceptor
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
-import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
 import { DomainError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
 import { statusOf } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
@@ -47,8 +47,13 @@ export interface TokenCheck {
 
 /** Verifies a JWT strictly: EdDSA only, typ, iss and aud exact, exp with 60 s leeway. */
 export async function verifyToken(token: string, check: TokenCheck): Promise<{ userId: number; role: Role; username: string; jti: string }> {
+  return (await verifyWithKey(token, check)).claims;
+}
+
+/** verifyToken, also giving the header, the key that verified the token and its expiry. */
+async function verifyWithKey(token: string, check: TokenCheck) {
   try {
-    const { payload } = await jwtVerify(token, check.keys, {
+    const { payload, protectedHeader, key } = await jwtVerify(token, check.keys, {
       algorithms: [TOKEN_ALGORITHM],
       issuer: check.issuer,
       audience: check.audience,
@@ -61,7 +66,7 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<{ u
     if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string") {
       throw new UnauthenticatedError("token claims are malformed", { reason: "TOKEN_INVALID" });
     }
-    return { userId, role, username: payload.name, jti: payload.jti as string };
+    return { claims: { userId, role, username: payload.name, jti: payload.jti as string }, header: protectedHeader, key, exp: payload.exp! };
   } catch (err) {
     throw tokenError(err);
   }
@@ -81,12 +86,41 @@ function tokenError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string }): TokenVerifier {
+/** Verified access tokens kept at most (each a few hundred bytes). */
+const VERIFIED_CACHE_SIZE = 10_000;
+
+/**
+ * Access tokens are verified once: a repeated token is answered from a bounded cache while it
+ * is unexpired (with the same leeway) and its kid still resolves to the very key that verified
+ * it, so a key removed from the set or replaced refuses it again at once.
+ */
+export function createTokenVerifier(opts: { keys: JWTVerifyGetKey; issuer: string; audience: string; cacheSize?: number }): TokenVerifier {
   const check: TokenCheck = { ...opts, type: ACCESS_TOKEN_TYPE };
+  const maxSize = opts.cacheSize ?? VERIFIED_CACHE_SIZE;
+  const verified = new Map<string, { principal: Principal; expiresAt: number; header: JWTHeaderParameters; key: unknown }>();
+  const sameKey = async (hit: { header: JWTHeaderParameters; key: unknown }, token: string) => {
+    const [, payload, signature] = token.split(".");
+    try {
+      return (await check.keys(hit.header, { payload, signature })) === hit.key;
+    } catch {
+      return false;
+    }
+  };
   return {
     async verifyAccessToken(token) {
-      const { userId, role, username } = await verifyToken(token, check);
-      return { userId, role, username };
+      const hit = verified.get(token);
+      if (hit) {
+        if (Date.now() < hit.expiresAt && (await sameKey(hit, token))) return hit.principal;
+        verified.delete(token);
+      }
+      const { claims, header, key, exp } = await verifyWithKey(token, check);
+      const principal = { userId: claims.userId, role: claims.role, username: claims.username };
+      if (maxSize > 0) {
+        // Oldest first out: a Map iterates in insertion order.
+        if (verified.size >= maxSize) verified.delete(verified.keys().next().value!);
+        verified.set(token, { principal, expiresAt: (exp + CLOCK_TOLERANCE_SECONDS) * 1000, header, key });
+      }
+      return principal;
     },
   };
 }

@@ -1,7 +1,7 @@
 // Storage plumbing shared by the services: one Kysely instance over MySQL/MariaDB
 // (mysql2) or SQLite (better-sqlite3), migrations, and write transactions that behave
 // the same on both.
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Migration, type QueryResult, type TransactionSettings } from "kysely";
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Migration, type QueryResult, type SqliteDatabase, type TransactionSettings } from "kysely";
 import { createPool } from "mysql2";
 import BetterSqlite3 from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -56,7 +56,7 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     file.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
-    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file }), outage) });
+    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: withStatementCache(file) }), outage) });
     return { kysely, dialect, close: () => kysely.destroy(), onOutage };
   }
   const pool = createPool({
@@ -69,6 +69,30 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
   });
   const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool }), outage) });
   return { kysely, dialect, close: () => kysely.destroy(), onOutage };
+}
+
+const STATEMENT_CACHE_SIZE = 256;
+
+/**
+ * Kysely prepares every query afresh; the hot statements (ballot appends, log reads) repeat,
+ * so keep the most recently used prepared statements by their SQL text. Kysely runs one
+ * query at a time on the one SQLite connection, so a cached statement is never busy.
+ */
+function withStatementCache(file: BetterSqlite3.Database): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => file.close(),
+    prepare(text) {
+      let stmt = cache.get(text);
+      if (stmt) cache.delete(text);
+      else {
+        stmt = file.prepare(text);
+        if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(text, stmt);
+      return stmt;
+    },
+  };
 }
 
 /** The database could not be reached (or stayed locked); the call may be retried as is. */

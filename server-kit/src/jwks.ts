@@ -14,11 +14,15 @@ export interface CachedKeySet {
 
 export function createCachedKeySet(fetchKeys: () => Promise<JWK[]>, minRefetchMs = 10_000): CachedKeySet {
   let local: JWTVerifyGetKey | undefined;
+  let published = "";
   let fetchedAt = 0;
   let inflight: Promise<void> | undefined;
 
   const replace = (keys: JWK[]) => {
-    local = createLocalJWKSet({ keys } as JSONWebKeySet);
+    // The same keys keep the same key objects, so tokens verified with them stay verified (auth.ts).
+    const text = JSON.stringify(keys);
+    if (!local || text !== published) local = createLocalJWKSet({ keys } as JSONWebKeySet);
+    published = text;
     fetchedAt = Date.now();
   };
   const refresh = () =>

@@ -70,6 +70,8 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.keepalive_timeout_ms": 20_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
+    // Channelz (per-call counters and timestamps for a debugging service) is not served here.
+    "grpc.enable_channelz": 0,
     interceptors: [callObserver(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
   for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
