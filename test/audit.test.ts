@@ -146,6 +146,8 @@ describeOnStores(
       expect(alarms).toEqual([expect.stringMatching(/^reconciliation: the log holds 13 ballots up to seq 13, the head is at seq 12 and 12 voters are recorded as having voted/)]);
       const listed = (await reader.elections.listElections({ pageSize: 500 })).elections.find((e) => e.id === id);
       expect(listed!.integrityAlarms).toEqual(alarms);
+      const shown = await voting(sys, "election", "show", String(id));
+      expect(shown.stdout).toContain(`INTEGRITY ALARM: ${alarms[0]}`);
       expect(await healthOf(sys.addrs.vote)).toBe(healthV1.HealthCheckResponse_ServingStatus.SERVING);
       // Another election goes on: it takes a ballot and shows no alarm.
       const admin = sys.client(await sys.adminToken());

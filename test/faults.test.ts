@@ -140,7 +140,8 @@ class Cluster {
 
   /** A client of these addresses; closed with the cluster. */
   client(addrs: { auth?: string; vote?: string; tally?: string } = {}): VotingClient {
-    const c = createVotingClient({ authAddr: addrs.auth ?? this.authAddr, voteAddr: addrs.vote, tallyAddr: addrs.tally });
+    // No retries in the client: these tests retry themselves and count what failed.
+    const c = createVotingClient({ authAddr: addrs.auth ?? this.authAddr, voteAddr: addrs.vote, tallyAddr: addrs.tally, retry: { attempts: 1 } });
     this.clients.push(c);
     return c;
   }
@@ -182,7 +183,7 @@ class Cluster {
     while (Date.now() < end) {
       if (!p.child) throw new Error(`${p.name} exited during start-up:\n${p.output.slice(-30).join("\n")}`);
       // A fresh channel per probe: a channel that was refused waits out a reconnect backoff.
-      const probe = createVotingClient({ authAddr: p.addr, voteAddr: p.addr, tallyAddr: p.addr });
+      const probe = createVotingClient({ authAddr: p.addr, voteAddr: p.addr, tallyAddr: p.addr, retry: { attempts: 1 } });
       try {
         if (p.svc === "auth-server") await probe.auth.getJwks({ deadlineMs: 1_000 });
         else if (p.svc === "vote-server") await probe.elections.getElection({ electionId: this.electionId }, { deadlineMs: 2_000 });
@@ -483,7 +484,7 @@ describe.skipIf(!mysqlBase)("fault injection: servers as child processes killed 
       const tally = await cl.startTally("tally", vote);
       const candidates = await cl.registerCandidates(3);
       const voters = await cl.registerVoters(300);
-      const tallyClient = () => createVotingClient({ tallyAddr: tally.addr });
+      const tallyClient = () => createVotingClient({ tallyAddr: tally.addr, retry: { attempts: 1 } });
       const countedSeq = async () => {
         const c = tallyClient();
         try {

@@ -4,7 +4,10 @@ import { expect, it } from "vitest";
 import * as grpc from "@grpc/grpc-js";
 import { healthV1 } from "@voting/api";
 import { voteV1 } from "@voting/client";
-import { describeOnStores, eventually, uniqueName, type System } from "./harness.js";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { cliEnv, describeOnStores, eventually, runCli, uniqueName, type System } from "./harness.js";
 
 function healthOf(addr: string): Promise<number> {
   const health = new healthV1.HealthClient(addr, grpc.credentials.createInsecure());
@@ -43,6 +46,13 @@ describeOnStores("integrity alarms about one election", (system) => {
     expect(alarmed.integrityAlarms).toEqual([expect.stringMatching(/^ballot-chain: the ballot log's hash chain is broken \(.+\); counting stopped$/)]);
     expect(alarmed.countedThroughSeq).toBe(2);
     expect(await healthOf(sys.addrs.tally)).toBe(healthV1.HealthCheckResponse_ServingStatus.SERVING);
+    const home = await mkdtemp(join(tmpdir(), "voting-alarms-"));
+    try {
+      const shown = await runCli(["results", "--election", String(broken)], cliEnv(sys, home));
+      expect(shown.stdout).toContain(`INTEGRITY ALARM: ${alarmed.integrityAlarms[0]}`);
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
 
     await castOne(sys, other, 2);
     const counted = await eventually(async () => {

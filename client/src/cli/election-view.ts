@@ -23,6 +23,7 @@ export function electionJson(e: voteV1.Election) {
     logFormat: e.logFormat,
     logGenesisHash: e.logGenesisHash,
     logHeadHash: e.logHeadHash,
+    integrityAlarms: e.integrityAlarms,
   };
 }
 
@@ -37,5 +38,6 @@ export function renderElection(e: voteV1.Election): string {
   lines.push(e.hasVoterRoll ? `voter roll: ${e.voterRollSize} usernames` : "no voter roll: every voter may vote");
   lines.push(e.resultsWhileOpen ? "results shown while open" : "results embargoed until the close");
   lines.push(e.candidates.length === 0 ? "no candidates yet" : table(["ID", "CANDIDATE"], e.candidates.map((c) => [String(c.id), c.name])));
+  for (const alarm of e.integrityAlarms) lines.push(`INTEGRITY ALARM: ${alarm}`);
   return lines.join("\n");
 }

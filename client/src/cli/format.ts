@@ -37,8 +37,9 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
   const ballots = `${r.totalBallots} ballot${r.totalBallots === 1 ? "" : "s"}`;
   const status = r.final ? "final" : r.embargoed ? "results embargoed until the election closes" : "counting";
   const head = `${r.title} — ${r.method || "?"}${r.seats > 1 ? `, ${r.seats} seats` : ""} — ${ballots} counted (log seq ${r.countedThroughSeq}) — ${status}`;
-  if (r.embargoed) return head;
-  if (r.candidates.length === 0) return `${head}\nno candidates yet`;
+  const alarms = r.integrityAlarms.map((a) => `INTEGRITY ALARM: ${a}`);
+  if (r.embargoed) return [head, ...alarms].join("\n");
+  if (r.candidates.length === 0) return [head, ...alarms, "no candidates yet"].join("\n");
   const nobody = r.winners.length === 0 && r.validBallots === 0 ? ["no one is elected: no ballot was counted"] : [];
   const names = new Map(r.candidates.map((c) => [c.candidateId, c.name]));
   const name = (id: number) => names.get(id) ?? `#${id}`;
@@ -47,6 +48,7 @@ export function renderResult(r: tallyV1.ElectionResult, width = 30): string {
   const firstLabel = counted || r.pairwise ? "FIRST PREF" : "VOTES";
   const out = [
     head,
+    ...alarms,
     table(
       [" ", "ID", "CANDIDATE", firstLabel, "SHARE", ""],
       r.candidates.map((c) => [c.elected ? "*" : " ", String(c.candidateId), c.name, c.votes, `${c.percentage.toFixed(2)}%`, bar(c.percentage / 100, width)]),
