@@ -18,7 +18,8 @@ export default defineConfig({
   },
   test: {
     include: ["**/src/**/*.test.ts", "test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
+    // test/cluster/ runs with `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ["**/node_modules/**", "**/dist/**", "test/cluster/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default"],

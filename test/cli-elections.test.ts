@@ -66,7 +66,7 @@ describe("the voting CLI for elections", () => {
     const ranks = ["Ada,Grace", "grace,Edsger", "Edsger,Ada"];
     for (let i = 0; i < 3; i++) expect((await voting(`v${i}`, "vote", "--election", String(e.id), "--rank", ranks[i])).code).toBe(0);
     const refused = await voting("v3", "vote", "--election", String(e.id), "--rank", "Ada");
-    expect(refused).toMatchObject({ code: 1, stderr: `voting: ${outsider.username} is not on the voter roll of election ${e.id} (PERMISSION_DENIED)\n` });
+    expect(refused).toMatchObject({ code: 1, stderr: `voting: NOT_ON_VOTER_ROLL: ${outsider.username} is not on the voter roll of election ${e.id} (PERMISSION_DENIED)\n` });
     const unknown = await voting("v0", "vote", "--election", String(e.id), "--rank", "Nobody");
     expect(unknown).toMatchObject({ code: 1, stderr: `voting: election ${e.id} has no candidate named "Nobody"\n` });
 
@@ -109,7 +109,7 @@ describe("the voting CLI for elections", () => {
     const v = await sys.user("voter");
     await voting("plain", "login", v.username, v.password);
     const r = await voting("plain", "election", "create", "Coup", "--method", "plurality");
-    expect(r).toMatchObject({ code: 1, stderr: "voting: role voter may not call CreateElection (PERMISSION_DENIED)\n" });
+    expect(r).toMatchObject({ code: 1, stderr: "voting: ROLE_NOT_ALLOWED: role voter may not call CreateElection (PERMISSION_DENIED)\n" });
   });
 
   it("when the Burlington 2009 file is tabulated by the official rules, then every round matches the official count", async () => {

@@ -73,7 +73,7 @@ describe("the voting CLI", () => {
 
     const again = await voting("vote", String(c.id));
     expect(again.code).toBe(1);
-    expect(again.stderr).toMatch(/^voting: a ballot from you is already recorded in election 1.*\(ALREADY_EXISTS\)\n$/);
+    expect(again.stderr).toMatch(/^voting: ALREADY_VOTED: a ballot from you is already recorded in election 1.*\(ALREADY_EXISTS\)\n$/);
 
     let results;
     for (let i = 0; i < 100; i++) {
@@ -108,11 +108,11 @@ describe("the voting CLI", () => {
     }
   });
 
-  it("when a server refuses, then exit 1 with its message", async () => {
+  it("when a server refuses, then exit 1 with its reason, message, code and the field at fault", async () => {
     const r = await voting("register", "ab", "long-enough", "voter");
-    expect(r).toMatchObject({ code: 1, stderr: "voting: username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-' (INVALID_ARGUMENT)\n" });
+    expect(r).toMatchObject({ code: 1, stderr: "voting: INVALID_USERNAME: username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-' (INVALID_ARGUMENT, field username)\n" });
     const bad = await voting("login", uniqueName("nobody"), "whatever-pw");
-    expect(bad).toMatchObject({ code: 1, stderr: "voting: invalid username or password (UNAUTHENTICATED)\n" });
+    expect(bad).toMatchObject({ code: 1, stderr: "voting: LOGIN_FAILED: invalid username or password (UNAUTHENTICATED)\n" });
   });
 
   it("when results are watched, then each counted ballot redraws them until Ctrl-C", async () => {

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe } from "vitest";
@@ -63,6 +64,8 @@ const mysqlAvailable = (await mysqlServerUrl()) !== undefined;
 export interface SystemOptions {
   /** Where the servers log (default: nowhere). */
   log?: Logger;
+  /** The MySQL/MariaDB server to use instead of mysqlServerUrl() (e.g. a private one). */
+  mysqlBase?: string;
 }
 
 export function describeOnStores(title: string, body: (sys: () => System, store: Store) => void, extraEnv: Record<string, string> = {}, opts: SystemOptions = {}): void {
@@ -120,7 +123,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
-    const base = await mysqlServerUrl();
+    const base = opts.mysqlBase ?? (await mysqlServerUrl());
     if (!base) throw new Error("no MySQL server");
     const name = `voting_test_${randomBytes(6).toString("hex")}`;
     const admin = await mysql.createConnection({ uri: base });
@@ -219,6 +222,19 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await cleanup();
     },
   };
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */

@@ -1,5 +1,4 @@
-export * from "./client.js";
+// The typed client lives beside the contract in @voting/api (servers use it too); this
+// package adds the user session and the `voting` CLI.
+export * from "@voting/api";
 export * from "./session.js";
-export { authV1, voteV1, tallyV1, logV1 } from "@voting/api";
-export * from "./result-mapping.js";
-export * from "./enums.js";

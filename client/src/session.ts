@@ -1,7 +1,7 @@
 // A token source for a long-running user session (not for services: they sign client
 // assertions, see server-kit service-keys.ts): logs in when needed and
 // refreshes the access token a minute before it expires.
-import type { VotingClient } from "./client.js";
+import type { VotingClient } from "@voting/api";
 
 export function loginTokenSource(client: VotingClient, username: string, password: string): () => Promise<string> {
   let access: { token: string; expires: number; refresh: string; refreshExpires: number } | undefined;

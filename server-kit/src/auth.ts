@@ -2,7 +2,8 @@
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { RpcError, UnauthenticatedError } from "./errors.js";
+import { DomainError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+import { statusOf } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
@@ -58,7 +59,7 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<{ u
     const userId = Number(payload.sub);
     const role = payload.role as Role;
     if (!Number.isSafeInteger(userId) || userId <= 0 || !ROLES.includes(role) || typeof payload.name !== "string") {
-      throw new UnauthenticatedError("token claims are malformed");
+      throw new UnauthenticatedError("token claims are malformed", { reason: "TOKEN_INVALID" });
     }
     return { userId, role, username: payload.name, jti: payload.jti as string };
   } catch (err) {
@@ -67,16 +68,16 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<{ u
 }
 
 function tokenError(err: unknown): Error {
-  if (err instanceof RpcError) return err;
-  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired");
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)");
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid");
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key");
+  if (err instanceof DomainError) return err;
+  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired", { reason: "TOKEN_EXPIRED" });
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)", { reason: "TOKEN_INVALID" });
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid", { reason: "TOKEN_INVALID" });
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key", { reason: "TOKEN_INVALID" });
   if (err instanceof joseErrors.JWTClaimValidationFailed) {
     const claim = err.claim === "typ" ? "type" : err.claim;
-    return new UnauthenticatedError(`token ${claim} is not accepted here`);
+    return new UnauthenticatedError(`token ${claim} is not accepted here`, { reason: "TOKEN_INVALID" });
   }
-  if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed");
+  if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed", { reason: "TOKEN_INVALID" });
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -129,32 +130,34 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
           onReceiveMetadata(metadata, forward) {
             const path = method.path;
             const rule: AccessRule | undefined = INFRASTRUCTURE.test(path) ? "public" : table[path];
-            const reject = (code: Status, details: string) => call.sendStatus({ code, details });
-            if (rule === undefined) return reject(Status.UNIMPLEMENTED, `unknown method ${path}`);
+            const refuse = (err: DomainError) => call.sendStatus(statusOf(err));
+            const unauthenticated = (message: string, reason: string) => refuse(new UnauthenticatedError(message, { reason }));
+            if (rule === undefined) return call.sendStatus({ code: Status.UNIMPLEMENTED, details: `unknown method ${path}` });
             if (rule === "service-peer" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-              return reject(Status.UNAUTHENTICATED, "this call needs a service's client certificate (mTLS)");
+              return unauthenticated("this call needs a service's client certificate (mTLS)", "CLIENT_CERTIFICATE_REQUIRED");
             }
             const token = bearerToken(metadata);
             if (token === undefined) {
               if (typeof rule === "string") return forward(metadata);
-              return reject(Status.UNAUTHENTICATED, "this call needs a bearer token in the authorization metadata");
+              return unauthenticated("this call needs a bearer token in the authorization metadata", "TOKEN_REQUIRED");
             }
-            if (token === "") return reject(Status.UNAUTHENTICATED, "authorization metadata must be 'Bearer <token>'");
+            if (token === "") return unauthenticated("authorization metadata must be 'Bearer <token>'", "TOKEN_INVALID");
             verifier.verifyAccessToken(token).then(
               (principal) => {
                 // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
                 if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-                  return reject(Status.UNAUTHENTICATED, "a service token is accepted only with a service's client certificate (mTLS)");
+                  return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", "CLIENT_CERTIFICATE_REQUIRED");
                 }
                 // Set before the role check so that the access log names whoever was refused.
                 principals.set(metadata, principal);
                 if (typeof rule !== "string" && !rule.includes(principal.role)) {
-                  return reject(Status.PERMISSION_DENIED, `role ${principal.role} may not call ${path.slice(path.lastIndexOf("/") + 1)}`);
+                  const rpc = path.slice(path.lastIndexOf("/") + 1);
+                  return refuse(new PermissionDeniedError(`role ${principal.role} may not call ${rpc}`, { reason: "ROLE_NOT_ALLOWED", metadata: { role: principal.role, method: rpc } }));
                 }
                 forward(metadata);
               },
               (err: unknown) =>
-                err instanceof RpcError ? reject(err.code, err.message) : reject(Status.UNAUTHENTICATED, "token could not be verified"),
+                err instanceof DomainError ? refuse(err) : unauthenticated("token could not be verified", "TOKEN_INVALID"),
             );
           },
         });

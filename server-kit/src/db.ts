@@ -17,6 +17,8 @@ export interface Database<DB> {
   kysely: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+  /** Calls listener on every query that fails because the database cannot be reached; returns the unsubscribe. */
+  onOutage(listener: (err: DatabaseUnavailableError) => void): () => void;
 }
 
 export interface DatabaseUrl {
@@ -40,6 +42,11 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
 
 export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}): Database<DB> {
   const { dialect, target } = parseDatabaseUrl(url);
+  const listeners = new Set<(err: DatabaseUnavailableError) => void>();
+  const onOutage = (listener: (err: DatabaseUnavailableError) => void) => (listeners.add(listener), () => void listeners.delete(listener));
+  const outage = (err: DatabaseUnavailableError) => {
+    for (const l of listeners) l(err);
+  };
   if (dialect === "sqlite") {
     if (target !== ":memory:") mkdirSync(dirname(target), { recursive: true });
     const file = new BetterSqlite3(target);
@@ -49,8 +56,8 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     file.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
-    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file })) });
-    return { kysely, dialect, close: () => kysely.destroy() };
+    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file }), outage) });
+    return { kysely, dialect, close: () => kysely.destroy(), onOutage };
   }
   const pool = createPool({
     uri: target,
@@ -60,16 +67,19 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     timezone: "Z",
     charset: "utf8mb4",
   });
-  const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool })) });
-  return { kysely, dialect, close: () => kysely.destroy() };
+  const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool }), outage) });
+  return { kysely, dialect, close: () => kysely.destroy(), onOutage };
 }
 
 /** The database could not be reached (or stayed locked); the call may be retried as is. */
 export class DatabaseUnavailableError extends UnavailableError {
   constructor(override readonly cause: unknown) {
-    super("the database cannot be reached; retry");
+    super("the database cannot be reached; retry", { reason: "DATABASE_UNAVAILABLE", retryAfterMs: DATABASE_RETRY_MS, cause });
   }
 }
+
+/** The retry hint sent with DATABASE_UNAVAILABLE: about one connection attempt or failover. */
+export const DATABASE_RETRY_MS = 1_000;
 
 /** The driver's own error, looking through DatabaseUnavailableError. */
 function driverError(err: unknown): { code?: string; errno?: number; sqlState?: string; message?: string; fatal?: boolean } | undefined {
@@ -103,20 +113,25 @@ export function isRetryableConflict(err: unknown): boolean {
   return e.errno === 1213 || e.errno === 1047 || e.sqlState === "40001" || e.code === "ER_LOCK_DEADLOCK";
 }
 
-function mapOutage(err: unknown): unknown {
-  return !(err instanceof DatabaseUnavailableError) && isDatabaseOutage(err) ? new DatabaseUnavailableError(err) : err;
-}
+type OutageListener = (err: DatabaseUnavailableError) => void;
 
-async function mapped<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    throw mapOutage(err);
-  }
+function mapOutage(err: unknown, outage: OutageListener): unknown {
+  if (err instanceof DatabaseUnavailableError || !isDatabaseOutage(err)) return err;
+  const mapped = new DatabaseUnavailableError(err);
+  outage(mapped);
+  return mapped;
 }
 
 /** The one place where driver outage errors become DatabaseUnavailableError (every query, transaction and migration goes through it). */
-function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
+function unavailableOnOutage(dialect: KyselyDialect, outage: OutageListener): KyselyDialect {
+  // Kysely's SQLite connection throws synchronously, so the call itself is wrapped too.
+  const mapped = <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return call().catch((err: unknown) => Promise.reject(mapOutage(err, outage)));
+    } catch (err) {
+      return Promise.reject(mapOutage(err, outage));
+    }
+  };
   return {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
@@ -126,26 +141,26 @@ function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
       const conns = new WeakMap<DatabaseConnection, DatabaseConnection>();
       const inner = (c: DatabaseConnection) => conns.get(c) ?? c;
       return {
-        init: () => mapped(driver.init()),
+        init: () => mapped(() => driver.init()),
         destroy: () => driver.destroy(),
         acquireConnection: async () => {
-          const conn = await mapped(driver.acquireConnection());
+          const conn = await mapped(() => driver.acquireConnection());
           const wrapped: DatabaseConnection = {
-            executeQuery: <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0]) => mapped(conn.executeQuery<R>(q)) as Promise<QueryResult<R>>,
+            executeQuery: <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0]) => mapped(() => conn.executeQuery<R>(q)) as Promise<QueryResult<R>>,
             streamQuery: async function* <R>(q: Parameters<DatabaseConnection["executeQuery"]>[0], chunkSize?: number) {
               try {
                 yield* conn.streamQuery<R>(q, chunkSize);
               } catch (err) {
-                throw mapOutage(err);
+                throw mapOutage(err, outage);
               }
             },
           };
           conns.set(wrapped, conn);
           return wrapped;
         },
-        beginTransaction: (c, settings: TransactionSettings) => mapped(driver.beginTransaction(inner(c), settings)),
-        commitTransaction: (c) => mapped(driver.commitTransaction(inner(c))),
-        rollbackTransaction: (c) => mapped(driver.rollbackTransaction(inner(c))),
+        beginTransaction: (c, settings: TransactionSettings) => mapped(() => driver.beginTransaction(inner(c), settings)),
+        commitTransaction: (c) => mapped(() => driver.commitTransaction(inner(c))),
+        rollbackTransaction: (c) => mapped(() => driver.rollbackTransaction(inner(c))),
         releaseConnection: (c) => driver.releaseConnection(inner(c)),
       };
     },

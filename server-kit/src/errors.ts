@@ -1,59 +1,76 @@
-// One error class per gRPC status we send; rpc/ code throws these, the handler
-// adapter turns them into statuses. Anything else becomes INTERNAL "internal error".
-import { status as Status } from "@grpc/grpc-js";
+// Domain errors: what went wrong in the domain's words, with no transport in them. Each has a
+// stable reason (UPPER_SNAKE, listed in docs/errors.md; clients switch on it, never on the
+// text), the field at fault for bad input, and a retry hint where waiting helps. The rpc edge
+// (rpc-status.ts) is the one place that turns them into gRPC statuses and error details.
 
-export class RpcError extends Error {
-  constructor(
-    readonly code: Status,
-    message: string,
-  ) {
-    super(message);
+export type ErrorKind =
+  | "invalid-argument"
+  | "unauthenticated"
+  | "permission-denied"
+  | "not-found"
+  | "already-exists"
+  | "failed-precondition"
+  | "resource-exhausted"
+  | "unavailable"
+  | "cancelled";
+
+export interface DomainErrorOptions {
+  /** Stable UPPER_SNAKE reason; defaults to the kind's own (e.g. NOT_FOUND). */
+  reason?: string;
+  /** The request field at fault (proto field path, e.g. "ballot.choices"). */
+  field?: string;
+  /** How long to wait before retrying, when a retry makes sense. */
+  retryAfterMs?: number;
+  /** Facts a client may act on (e.g. { electionId: "7" }); never secrets. */
+  metadata?: Record<string, string>;
+  cause?: unknown;
+}
+
+export abstract class DomainError extends Error {
+  abstract readonly kind: ErrorKind;
+  readonly #reason: string | undefined;
+  readonly field: string | undefined;
+  readonly retryAfterMs: number | undefined;
+  readonly metadata: Record<string, string>;
+
+  constructor(message: string, opts: DomainErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
     this.name = new.target.name;
+    this.#reason = opts.reason;
+    this.field = opts.field;
+    this.retryAfterMs = opts.retryAfterMs;
+    this.metadata = opts.metadata ?? {};
+  }
+
+  get reason(): string {
+    return this.#reason ?? this.kind.toUpperCase().replaceAll("-", "_");
   }
 }
 
-export class InvalidArgumentError extends RpcError {
-  constructor(message: string) {
-    super(Status.INVALID_ARGUMENT, message);
-  }
+export class InvalidArgumentError extends DomainError {
+  readonly kind = "invalid-argument";
 }
-export class UnauthenticatedError extends RpcError {
-  constructor(message: string) {
-    super(Status.UNAUTHENTICATED, message);
-  }
+export class UnauthenticatedError extends DomainError {
+  readonly kind = "unauthenticated";
 }
-export class PermissionDeniedError extends RpcError {
-  constructor(message: string) {
-    super(Status.PERMISSION_DENIED, message);
-  }
+export class PermissionDeniedError extends DomainError {
+  readonly kind = "permission-denied";
 }
-export class NotFoundError extends RpcError {
-  constructor(message: string) {
-    super(Status.NOT_FOUND, message);
-  }
+export class NotFoundError extends DomainError {
+  readonly kind = "not-found";
 }
-export class AlreadyExistsError extends RpcError {
-  constructor(message: string) {
-    super(Status.ALREADY_EXISTS, message);
-  }
+export class AlreadyExistsError extends DomainError {
+  readonly kind = "already-exists";
 }
-export class FailedPreconditionError extends RpcError {
-  constructor(message: string) {
-    super(Status.FAILED_PRECONDITION, message);
-  }
+export class FailedPreconditionError extends DomainError {
+  readonly kind = "failed-precondition";
 }
-export class ResourceExhaustedError extends RpcError {
-  constructor(message: string) {
-    super(Status.RESOURCE_EXHAUSTED, message);
-  }
+export class ResourceExhaustedError extends DomainError {
+  readonly kind = "resource-exhausted";
 }
-export class UnavailableError extends RpcError {
-  constructor(message: string) {
-    super(Status.UNAVAILABLE, message);
-  }
+export class UnavailableError extends DomainError {
+  readonly kind = "unavailable";
 }
-
-/** A gRPC error from a downstream call (grpc-js ServiceError). */
-export function isGrpcStatusError(err: unknown): err is Error & { code: Status; details: string } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "number" && "details" in err;
+export class CancelledError extends DomainError {
+  readonly kind = "cancelled";
 }

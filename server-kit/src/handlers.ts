@@ -1,8 +1,9 @@
 // Adapters from async functions to grpc-js handlers: the only place that owns the
 // grpc-js callback and turns thrown errors into statuses.
-import { status as Status, type Metadata, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type handleUnaryCall, type handleServerStreamingCall } from "@grpc/grpc-js";
+import { type Metadata, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type sendUnaryData, type handleUnaryCall, type handleServerStreamingCall } from "@grpc/grpc-js";
 import { once } from "node:events";
-import { RpcError } from "./errors.js";
+import { CancelledError, InvalidArgumentError } from "./errors.js";
+import { statusOf, toStatus, type StatusObject } from "./rpc-status.js";
 import { principalOf, type Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
 import { callFields, requestIdOf } from "./call-log.js";
@@ -32,17 +33,6 @@ export interface Upstream {
   requestId?: string;
 }
 
-export interface StatusObject {
-  code: Status;
-  details: string;
-}
-
-export function toStatus(err: unknown, log: Logger): StatusObject {
-  if (err instanceof RpcError) return { code: err.code, details: err.message };
-  log.error({ err }, "unhandled error");
-  return { code: Status.INTERNAL, details: "internal error" };
-}
-
 /**
  * A request the generated decoder refused (e.g. a uint64 above 2^53, which ts-proto cannot
  * hold in a number). grpc-js would answer INTERNAL; the adapters answer INVALID_ARGUMENT.
@@ -65,7 +55,7 @@ export function tolerantDeserializers(definition: ServiceDefinition): ServiceDef
 
 function undecodable(request: unknown): StatusObject | undefined {
   if (!(request instanceof UndecodableRequest)) return undefined;
-  return { code: Status.INVALID_ARGUMENT, details: `request could not be decoded: ${request.reason}` };
+  return statusOf(new InvalidArgumentError(`request could not be decoded: ${request.reason}`, { reason: "UNDECODABLE_REQUEST" }));
 }
 
 function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, log: Logger): CallContext {
@@ -125,7 +115,7 @@ export function serverStream<Req, Res>(
   return (call: ServerWritableStream<Req, Res>) => {
     const ctx = contextOf(call, log);
     const send: Send<Res> = async (message) => {
-      if (ctx.signal.aborted) throw new RpcError(Status.CANCELLED, "cancelled");
+      if (ctx.signal.aborted) throw new CancelledError("cancelled");
       if (!call.write(message)) await once(call, "drain", { signal: ctx.signal });
     };
     const bad = undecodable(call.request);
@@ -134,8 +124,7 @@ export function serverStream<Req, Res>(
       () => call.end(),
       (err: unknown) => {
         if (ctx.signal.aborted) return;
-        const s = toStatus(err, callLog(log, call.metadata));
-        call.emit("error", { code: s.code, details: s.details });
+        call.emit("error", toStatus(err, callLog(log, call.metadata)));
       },
     );
   };

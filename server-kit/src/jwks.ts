@@ -25,7 +25,7 @@ export function createCachedKeySet(fetchKeys: () => Promise<JWK[]>, minRefetchMs
     (inflight ??= fetchKeys()
       .then(replace)
       .catch((err: unknown) => {
-        throw new UnavailableError(`cannot fetch signing keys from auth-server: ${(err as Error).message}`);
+        throw new UnavailableError(`cannot fetch signing keys from auth-server: ${(err as Error).message}`, { reason: "PEER_UNAVAILABLE" });
       })
       .finally(() => (inflight = undefined)));
 

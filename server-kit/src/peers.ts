@@ -1,6 +1,6 @@
-// How a server reaches the others: one client that authenticates as the server's service
+// How a server reaches the others: one typed client (@voting/api) that authenticates as the server's service
 // account, and the JWKS of auth-server for verifying callers' tokens locally.
-import { createVotingClient, type VotingClient } from "@voting/client";
+import { createVotingClient, type VotingClient } from "@voting/api";
 import type { JWTVerifyGetKey } from "jose";
 import type { KeyObject } from "node:crypto";
 import { createCachedKeySet } from "./jwks.js";

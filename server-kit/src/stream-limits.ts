@@ -20,6 +20,9 @@ export interface StreamLimits {
   perServer: number;
 }
 
+/** A full server frees slots as streams end; this is the retry hint sent with the refusal. */
+const STREAMS_FULL_RETRY_MS = 5_000;
+
 type StreamFn<Req, Res> = (req: Req, ctx: CallContext, send: Send<Res>) => Promise<void>;
 
 /** Who a stream counts against: the user, else the client address; undefined for services. */
@@ -36,9 +39,9 @@ export function streamLimiter(limits: StreamLimits) {
   function acquire(caller: string): () => void {
     const mine = byCaller.get(caller) ?? 0;
     if (mine >= limits.perCaller) {
-      throw new ResourceExhaustedError(`too many open streams for this caller (at most ${limits.perCaller}); close one first`);
+      throw new ResourceExhaustedError(`too many open streams for this caller (at most ${limits.perCaller}); close one first`, { reason: "TOO_MANY_STREAMS" });
     }
-    if (open >= limits.perServer) throw new ResourceExhaustedError(`the server has too many open streams (at most ${limits.perServer}); try again later`);
+    if (open >= limits.perServer) throw new ResourceExhaustedError(`the server has too many open streams (at most ${limits.perServer}); try again later`, { reason: "SERVER_STREAMS_FULL", retryAfterMs: STREAMS_FULL_RETRY_MS });
     byCaller.set(caller, mine + 1);
     open++;
     let released = false;

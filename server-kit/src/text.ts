@@ -14,9 +14,9 @@ export function unsafeCharacter(value: string): string | undefined {
   return `U+${m[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")} at position ${[...value.slice(0, m.index)].length + 1}`;
 }
 
-/** Returns `value`, or throws INVALID_ARGUMENT naming `field` and the character (never echoing it). */
-export function checkText(value: string, field: string): string {
+/** Returns `value`, or throws INVALID_ARGUMENT naming `label` and the character (never echoing it); `field` is the request field at fault. */
+export function checkText(value: string, label: string, field = label): string {
   const found = unsafeCharacter(value);
-  if (found) throw new InvalidArgumentError(`${field} must not contain control or bidirectional formatting characters (${found})`);
+  if (found) throw new InvalidArgumentError(`${label} must not contain control or bidirectional formatting characters (${found})`, { field, reason: "UNSAFE_TEXT" });
   return value;
 }

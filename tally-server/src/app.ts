@@ -1,9 +1,8 @@
 // Composition of tally-server: used by main.ts and by tests, which start it in-process.
 import { setMaxListeners } from "node:events";
-import { tallyV1, voteV1 } from "@voting/api";
+import { isServiceError, methodName, stateName, Status, tallyV1, voteV1, type VotingClient } from "@voting/api";
 import type { Method } from "@voting/election-core";
-import { isServiceError, methodName, stateName, Status, type VotingClient } from "@voting/client";
-import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
+import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, integrityAlarms, watchDatabase, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -20,7 +19,7 @@ import { tallyMetrics } from "./metrics.js";
 /** vote-server not answering is UNAVAILABLE to our callers (and retried), not an internal error. */
 function unreachable(err: unknown): never {
   if (isServiceError(err) && (err.code === Status.UNAVAILABLE || err.code === Status.DEADLINE_EXCEEDED)) {
-    throw new UnavailableError(`vote-server cannot be reached: ${err.details}`);
+    throw new UnavailableError(`vote-server cannot be reached: ${err.details}`, { reason: "PEER_UNAVAILABLE" });
   }
   throw err;
 }
@@ -28,7 +27,7 @@ function unreachable(err: unknown): never {
 /** vote-server as the tally sees it, through the typed client; `reachable` false (health says so) fails fast. */
 function votePort(client: VotingClient, reachable: () => boolean): VotePort {
   const up = () => {
-    if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly");
+    if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly", { reason: "PEER_UNAVAILABLE" });
   };
   return {
     async getElection(id, upstream) {
@@ -125,15 +124,17 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const metrics = tallyMetrics(() => streams.open());
+    const alarms = integrityAlarms(log, metrics.server.registry);
     const book = tallyBook({
       repo: tallyRepository(db),
       votes: votePort(peers.client, () => voteReachable),
       log,
       onCounted: (id) => updates.changed(id),
       onApplied: metrics.applied,
+      // Counting of that election stops; its results say why, and the others are counted on.
       onChainBroken: (id, reason) => {
-        log.error({ electionId: id, reason }, "ballot log hash chain is broken; counting stopped");
-        server?.setServing(false, "ballot-chain");
+        alarms.raise(id, "ballot-chain", `the ballot log's hash chain is broken (${reason}); counting stopped`);
+        updates.changed(id);
       },
     });
     keys = await openKeyRing({
@@ -148,7 +149,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       retainSeconds: Infinity,
       log,
     });
-    const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
+    const results = resultsOf(book, statementSigner(keys, statementRepository(db)), alarms.of);
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
     server = await startGrpcServer({
@@ -171,6 +172,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       metricsPort: config.TALLY_METRICS_PORT,
     });
     const running = book.run(closing.signal);
+    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
       if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
       server!.setServing(ok, "auth");
@@ -188,6 +190,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       metricsPort: s.metricsPort,
       async stop() {
         closing.abort();
+        dbWatch.stop();
         await s.shutdown();
         await running;
         peers.close();

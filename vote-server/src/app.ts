@@ -1,7 +1,6 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
-import { authV1, logV1, voteV1 } from "@voting/api";
-import { isServiceError, roleName, Status, type VotingClient } from "@voting/client";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
+import { authV1, isServiceError, logV1, roleName, Status, voteV1, type VotingClient } from "@voting/api";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
 import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
@@ -35,7 +34,7 @@ function logKeyOf(ring: KeyRing): LogKey {
 function authCandidates(client: VotingClient): CandidateSourcePort {
   const unavailable = (err: unknown) => {
     if (err instanceof Error && !isServiceError(err)) throw err;
-    throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`);
+    throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`, { reason: "PEER_UNAVAILABLE" });
   };
   return {
     async roleOf(userId, upstream) {
@@ -148,13 +147,14 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         .then(runCatchUp);
     await runSchedule();
     const scheduler = setInterval(runSchedule, 1_000);
+    const alarms = integrityAlarms(log, metrics.server.registry);
 
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.VOTE_PORT,
       tls,
       services: [
-        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
+        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log, alarms.of) },
         { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log, tlog) },
         { name: "voting.log.v1.LogService", definition: logV1.LogServiceService, implementation: logServiceImpl(voting, tlog, logCalls, log) },
       ],
@@ -166,17 +166,18 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       metricsHost: config.METRICS_HOST,
       metricsPort: config.VOTE_METRICS_PORT,
     });
+    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     // Reconciliation: a mismatch between the log and the turnout means the store was changed
-    // behind the service's back; say so in the health status and the log until it is gone.
-    let reconciled = true;
+    // behind the service's back; that election shows the alarm until it is gone.
     const runReconcile = async () => {
       try {
         const mismatches = await reconcile(elections, ballots);
-        for (const m of mismatches) log.error(m, "ballot log and turnout disagree: the store was changed outside vote-server");
-        if (mismatches.length > 0 !== !reconciled) {
-          reconciled = mismatches.length === 0;
-          server.setServing(reconciled, "reconciliation");
+        const found = new Set(mismatches.map((m) => m.electionId));
+        for (const m of mismatches) {
+          const detail = `the log holds ${m.ballots} ballots up to seq ${m.maxSeq}, the head is at seq ${m.headSeq} and ${m.turnout} voters are recorded as having voted: the store was changed outside vote-server`;
+          alarms.raise(m.electionId, "reconciliation", detail);
         }
+        for (const id of alarms.raised("reconciliation")) if (!found.has(id)) alarms.clear(id, "reconciliation");
       } catch (err) {
         log.warn({ err }, "reconciliation check failed");
       }
@@ -195,6 +196,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
+        dbWatch.stop();
         feed.close();
         await server.shutdown();
         logKeys?.close();

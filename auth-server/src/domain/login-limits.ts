@@ -52,7 +52,9 @@ export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new P
   const pair = (username: string, peer: string) => `${username}\n${clientKey(peer)}`;
 
   const tooMany = (what: string) => (err: unknown) => {
-    if (err instanceof RateLimiterRes) throw new ResourceExhaustedError(`too many ${what}; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`);
+    if (err instanceof RateLimiterRes) {
+      throw new ResourceExhaustedError(`too many ${what}; try again in ${Math.ceil(err.msBeforeNext / 1000)} s`, { reason: "TOO_MANY_ATTEMPTS", retryAfterMs: err.msBeforeNext });
+    }
     throw err;
   };
   const isTrusted = (key: string) => {

@@ -23,7 +23,7 @@ export interface ServiceTokenDeps {
   certNames: Map<string, string>;
 }
 
-const refused = (why: string) => new UnauthenticatedError(`client assertion refused: ${why}`);
+const refused = (why: string) => new UnauthenticatedError(`client assertion refused: ${why}`, { reason: "ASSERTION_REFUSED" });
 
 export function serviceTokens({ publicKeys, issuer, users, tokens, ledger, certNames }: ServiceTokenDeps) {
   async function verify(assertion: string): Promise<{ account: string; jti: string; exp: number }> {
@@ -67,7 +67,7 @@ export function serviceTokens({ publicKeys, issuer, users, tokens, ledger, certN
       if (callerNames !== undefined) {
         const needed = certNames.get(account);
         if (needed === undefined || !callerNames.includes(needed)) {
-          throw new PermissionDeniedError(`${account} needs a client certificate naming ${needed ?? "(no name configured in SERVICE_CERT_NAMES)"}`);
+          throw new PermissionDeniedError(`${account} needs a client certificate naming ${needed ?? "(no name configured in SERVICE_CERT_NAMES)"}`, { reason: "CLIENT_CERTIFICATE_REQUIRED" });
         }
       }
       if (!(await ledger.firstUse(`${account}:${jti}`, (exp + CLOCK_TOLERANCE_SECONDS) * 1000))) throw refused("already used (replay)");

@@ -54,7 +54,7 @@ export function tokenIssuer(keys: KeyRing, s: TokenSettings, families: RefreshFa
 
   const keyFor = async (kid: string | undefined) => {
     const key = keys.keyFor(kid);
-    if (!key) throw new UnauthenticatedError("token is signed by an unknown key");
+    if (!key) throw new UnauthenticatedError("token is signed by an unknown key", { reason: "TOKEN_INVALID" });
     return key;
   };
 
@@ -90,17 +90,17 @@ export function tokenIssuer(keys: KeyRing, s: TokenSettings, families: RefreshFa
     async rotate(token, userOf) {
       const claims = await verifyToken(token, { keys: (h) => keyFor(h.kid), issuer: s.issuer, audience: s.issuer, type: REFRESH_TOKEN_TYPE });
       const family = decodeJwt(token).fam;
-      if (typeof family !== "string") throw new UnauthenticatedError("refresh token has no login family; log in again");
+      if (typeof family !== "string") throw new UnauthenticatedError("refresh token has no login family; log in again", { reason: "REFRESH_TOKEN_INVALID" });
       const user = await userOf(claims.userId);
       const now = Date.now();
       const next = randomUUID();
       if (await families.rotate(family, claims.jti, next, familyExpiry(now))) return pair(user, family, next, now);
       const state = await families.state(family);
-      if (state === undefined) throw new UnauthenticatedError("refresh token is no longer known; log in again");
-      if (state === "revoked") throw new UnauthenticatedError("the refresh tokens of this login have been revoked; log in again");
+      if (state === undefined) throw new UnauthenticatedError("refresh token is no longer known; log in again", { reason: "REFRESH_TOKEN_INVALID" });
+      if (state === "revoked") throw new UnauthenticatedError("the refresh tokens of this login have been revoked; log in again", { reason: "REFRESH_TOKEN_REVOKED" });
       // Someone used this token before: the legitimate client or a thief holds a newer one.
       await families.revoke(family);
-      throw new UnauthenticatedError("refresh token was already used; every refresh token of this login is now revoked; log in again");
+      throw new UnauthenticatedError("refresh token was already used; every refresh token of this login is now revoked; log in again", { reason: "REFRESH_TOKEN_REUSED" });
     },
     publicKeys: () => keys.publicJwks(),
     keyFor,

@@ -29,7 +29,7 @@ const LOGIN_FAILED = "invalid username or password";
 export function checkUsername(raw: string): string {
   const username = raw.length <= 256 ? canonicalUsername(raw) : raw;
   if (!USERNAME_PATTERN.test(username)) {
-    throw new InvalidArgumentError("username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'");
+    throw new InvalidArgumentError("username must be 3 to 64 characters from a-z, A-Z, 0-9, '.', '_' and '-'", { field: "username", reason: "INVALID_USERNAME" });
   }
   return username;
 }
@@ -39,7 +39,7 @@ const isServiceName = (username: string) => username.startsWith(SERVICE_ACCOUNT_
 export function checkPassword(password: string): string {
   const length = [...password].length;
   if (length < PASSWORD_MIN || length > PASSWORD_MAX) {
-    throw new InvalidArgumentError(`password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`);
+    throw new InvalidArgumentError(`password must be ${PASSWORD_MIN} to ${PASSWORD_MAX} characters`, { field: "password", reason: "INVALID_PASSWORD" });
   }
   return password;
 }
@@ -55,16 +55,16 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
   return {
     /** `input.username` is canonical (checkUsername). */
     async register(input: { username: string; password: string; role: Role; peer: string }): Promise<User> {
-      if (!REGISTRABLE_ROLES.includes(input.role)) throw new InvalidArgumentError("role must be voter or candidate");
+      if (!REGISTRABLE_ROLES.includes(input.role)) throw new InvalidArgumentError("role must be voter or candidate", { field: "role" });
       if (isServiceName(input.username)) {
-        throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
+        throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`, { field: "username", reason: "USERNAME_RESERVED" });
       }
       await limits.admitRegister(input.peer);
       const passwordHash = await hasher.hash(input.password);
       try {
         return await users.insert({ username: input.username, passwordHash, role: input.role });
       } catch (err) {
-        if (err instanceof UsernameTakenError) throw new AlreadyExistsError(`username ${input.username} is taken`);
+        if (err instanceof UsernameTakenError) throw new AlreadyExistsError(`username ${input.username} is taken`, { reason: "USERNAME_TAKEN" });
         throw err;
       }
     },
@@ -76,14 +76,14 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
       if (isServiceName(username) || !USERNAME_PATTERN.test(username)) {
         await limits.admit(undefined, input.peer);
         await hasher.verifyDummy(input.password);
-        throw new UnauthenticatedError(LOGIN_FAILED);
+        throw new UnauthenticatedError(LOGIN_FAILED, { reason: "LOGIN_FAILED" });
       }
       await limits.admit(username, input.peer);
       const found = await users.findByUsername(username);
       const ok = found ? await hasher.verify(found.passwordHash, input.password) : (await hasher.verifyDummy(input.password), false);
       if (!found || !ok) {
         await limits.failed(username, input.peer);
-        throw new UnauthenticatedError(LOGIN_FAILED);
+        throw new UnauthenticatedError(LOGIN_FAILED, { reason: "LOGIN_FAILED" });
       }
       await limits.succeeded(username, input.peer);
       const { passwordHash: _, ...user } = found;
@@ -93,7 +93,7 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
     async refresh(refreshToken: string): Promise<TokenPair> {
       return tokens.rotate(refreshToken, async (userId) => {
         const user = await users.findById(userId);
-        if (!user) throw new UnauthenticatedError("the user of this refresh token no longer exists");
+        if (!user) throw new UnauthenticatedError("the user of this refresh token no longer exists", { reason: "REFRESH_TOKEN_INVALID" });
         return user;
       });
     },
@@ -102,15 +102,15 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
       const user = await users.findById(id);
       const privileged = caller.role === "admin" || caller.role === "service";
       if (!privileged && id !== caller.userId && user?.role !== "candidate") {
-        throw new PermissionDeniedError(`role ${caller.role} may read only itself and candidates`);
+        throw new PermissionDeniedError(`role ${caller.role} may read only itself and candidates`, { reason: "ROLE_NOT_ALLOWED" });
       }
-      if (!user) throw new NotFoundError(`user ${id} not found`);
+      if (!user) throw new NotFoundError(`user ${id} not found`, { reason: "USER_NOT_FOUND" });
       return user;
     },
 
     async listUsers(caller: Principal, q: { role?: Role; afterId: number; limit: number }): Promise<{ users: User[]; lastId?: number }> {
       const privileged = caller.role === "admin" || caller.role === "service";
-      if (!privileged && q.role !== "candidate") throw new PermissionDeniedError(`role ${caller.role} may list only candidates`);
+      if (!privileged && q.role !== "candidate") throw new PermissionDeniedError(`role ${caller.role} may list only candidates`, { reason: "ROLE_NOT_ALLOWED" });
       const page = await users.list({ ...q, limit: q.limit + 1 });
       const more = page.length > q.limit;
       const shown = more ? page.slice(0, q.limit) : page;
@@ -128,7 +128,7 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
     async ensureAdmin(rawUsername: string, password: string): Promise<string> {
       const username = checkUsername(rawUsername);
       checkPassword(password);
-      if (isServiceName(username)) throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`);
+      if (isServiceName(username)) throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`, { field: "username", reason: "USERNAME_RESERVED" });
       if (!(await users.upsertPrivileged(username, await hasher.hash(password), "admin"))) {
         throw new InvalidArgumentError(`${username} exists and is not an admin; choose another VOTING_ADMIN_USERNAME`);
       }

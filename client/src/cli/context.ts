@@ -1,7 +1,7 @@
 // What every command needs: addresses from the environment, the typed client, output.
 import { decodeJwt } from "jose";
 import { readFileSync } from "node:fs";
-import { createVotingClient, type TlsOptions, type VotingClient } from "../client.js";
+import { createVotingClient, type TlsOptions, type VotingClient } from "@voting/api";
 import { loadSession, saveSession, type SavedSession } from "./session-store.js";
 import { jsonSafe, terminalSafe } from "./format.js";
 

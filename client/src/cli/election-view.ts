@@ -1,6 +1,5 @@
-import { voteV1 } from "@voting/api";
+import { methodName as enumMethodName, stateName as enumStateName, voteV1 } from "@voting/api";
 import { table } from "./format.js";
-import { methodName as enumMethodName, stateName as enumStateName } from "../enums.js";
 
 export const methodName = (m: voteV1.BallotMethod): string => enumMethodName(m) ?? "unknown";
 export const stateName = (s: voteV1.ElectionState): string => enumStateName(s) ?? "unknown";

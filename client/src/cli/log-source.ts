@@ -1,7 +1,6 @@
 // The transparency log of one election through vote-server's LogService, counting what it
 // downloads (protobuf bytes of each answer) so `voting verify` can report it.
-import { logV1, voteV1 } from "@voting/api";
-import type { VotingClient } from "../client.js";
+import { logV1, voteV1, type VotingClient } from "@voting/api";
 import type { LogSource } from "./tlog-check.js";
 
 export interface CountingLogSource extends LogSource {

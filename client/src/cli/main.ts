@@ -3,7 +3,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { status as Status } from "@grpc/grpc-js";
-import { isServiceError } from "../client.js";
+import { errorDetails, isServiceError } from "@voting/api";
 import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
 import { terminalSafe } from "./format.js";
 import { register } from "./commands/register.js";
@@ -49,11 +49,16 @@ function describeError(err: unknown): [string, number] {
   if (err instanceof RefusedError) return [err.message, 1];
   if (isServiceError(err)) {
     const name = Status[err.code] ?? String(err.code);
-    if (err.code === Status.UNAVAILABLE) {
+    const d = errorDetails(err);
+    if (err.code === Status.UNAVAILABLE && !d) {
       const hint = dialsWithTls() ? "" : "; if the servers use TLS, give their CA with --ca or VOTING_CA_FILE";
       return [`server unavailable (${err.details || "no connection"})${hint}`, 1];
     }
-    return [`${err.details} (${name})`, 1];
+    // The reason is what scripts and people can act on; the code name only when it adds to it.
+    const reason = d?.reason && d.reason !== name ? `${d.reason}: ` : "";
+    const field = d?.fieldViolations[0] ? `, field ${d.fieldViolations[0].field}` : "";
+    const retry = d?.retryDelayMs !== undefined ? `, retry in ${Math.max(1, Math.ceil(d.retryDelayMs / 1000))} s` : "";
+    return [`${reason}${err.details} (${name}${field}${retry})`, 1];
   }
   return [(err as Error)?.message ?? String(err), 1];
 }

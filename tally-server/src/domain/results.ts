@@ -18,9 +18,11 @@ export interface ElectionResult {
   final: boolean;
   /** The signed final result statement, once final. */
   statement?: string;
+  /** Integrity alarms about this election, e.g. a broken ballot chain ("kind: detail"). */
+  integrityAlarms: string[];
 }
 
-export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>) {
+export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
   const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
   const inflight = new Map<number, Promise<ElectionResult>>();
 
@@ -57,7 +59,8 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
     }
     const embargoed = !info.resultsWhileOpen && info.state !== "closed";
     const final = info.state === "closed" && state.lastSeq >= info.ballotCount;
-    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}`;
+    const integrityAlarms = alarmsOf(electionId);
+    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}|${integrityAlarms.join("|")}`;
     const hit = cache.get(electionId);
     if (hit?.key === key) return hit.result;
     const started = performance.now();
@@ -74,6 +77,7 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
       computedAt: new Date(),
       embargoed,
       final,
+      integrityAlarms,
     };
     if (final) result.statement = await sign(result);
     cache.set(electionId, { key, result, tookMs: performance.now() - started });

@@ -1,7 +1,6 @@
-import type { tallyV1 } from "@voting/api";
+import { toProtoResult, type tallyV1 } from "@voting/api";
 import { serverStream, toProtoJwk, unary, type CallContext, type Logger, type StreamLimiter, type Upstream } from "@voting/server-kit";
 import type { JWK } from "jose";
-import { toProtoResult } from "@voting/client";
 import type { ElectionResult } from "../domain/results.js";
 
 const DEFAULT_ELECTION_ID = 1;
@@ -22,6 +21,7 @@ export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult
       embargoed: r.embargoed,
       final: r.final,
       statement: r.statement,
+      integrityAlarms: r.integrityAlarms,
     },
     r.totalBallots,
   );

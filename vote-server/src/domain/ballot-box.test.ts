@@ -65,15 +65,15 @@ describe("ballot box", () => {
     const [a, b] = await Promise.all([box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k }), box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k })]);
     expect(b).toEqual(a);
     expect(await box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: k })).toEqual(a);
-    await expect(box.cast({ electionId: 1, voterId: 7, choices: [4], idempotencyKey: k })).rejects.toMatchObject({ code: 6 });
-    await expect(box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 6 });
+    await expect(box.cast({ electionId: 1, voterId: 7, choices: [4], idempotencyKey: k })).rejects.toMatchObject({ kind: "already-exists" });
+    await expect(box.cast({ electionId: 1, voterId: 7, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ kind: "already-exists" });
     expect(state.entries).toHaveLength(1);
   });
 
   it("refuses every ballot of a batch when the election is not open, and records nothing", async () => {
     const { repo, state } = memoryRepo({ ...defaultElection(), state: "closed" });
     const box = ballotBox(repo, { batchMax: 500, lingerMs: 0, onAppended() {} });
-    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 9 });
+    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ kind: "failed-precondition" });
     expect(state.entries).toHaveLength(0);
     expect(state.participations.size).toBe(0);
   });
@@ -82,6 +82,6 @@ describe("ballot box", () => {
     const { repo } = memoryRepo();
     const failing: BallotRepository = { ...repo, append: async () => Promise.reject(new Error("disk full")) };
     const box = ballotBox(failing, { batchMax: 500, lingerMs: 0, onAppended() {} });
-    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ code: 14 });
+    await expect(box.cast({ electionId: 1, voterId: 1, choices: [3], idempotencyKey: key() })).rejects.toMatchObject({ kind: "unavailable" });
   });
 });

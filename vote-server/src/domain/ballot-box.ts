@@ -2,10 +2,10 @@
 // next transaction together (group commit); each is acknowledged only after its
 // transaction commits.
 import { ballotCommitment as entryCommitment, chainHash, choicesKey } from "@voting/election-core";
-import { AlreadyExistsError, FailedPreconditionError, UnavailableError } from "@voting/server-kit";
+import { AlreadyExistsError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
-import { takesBallots, type Election } from "./elections.js";
+import { electionNotOpen, takesBallots, type Election } from "./elections.js";
 import { ballotCommitment, newSalt, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
 import { BatchTree, type LogSigner } from "./transparency-log.js";
 import type { StoredNode } from "@voting/election-core";
@@ -49,7 +49,10 @@ function shuffle<T>(items: T[]): T[] {
 }
 
 const alreadyVoted = (electionId: number) =>
-  new AlreadyExistsError(`a ballot from you is already recorded in election ${electionId}; a retry must repeat its ballot and idempotency key`);
+  new AlreadyExistsError(`a ballot from you is already recorded in election ${electionId}; a retry must repeat its ballot and idempotency key`, {
+    reason: "ALREADY_VOTED",
+    metadata: { electionId: String(electionId) },
+  });
 
 /** Receipt for a retry whose key and ballot match the recorded participation, else ALREADY_EXISTS. */
 function retryOutcome(p: Pending, recorded: Participation): Outcome {
@@ -64,7 +67,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
   function plan(batch: Pending[], election: Election, existing: Map<number, Participation>, frontier: StoredNode[] | undefined) {
     const outcomes = new Map<Pending, Outcome>();
     if (!takesBallots(election, Date.now())) {
-      const error = new FailedPreconditionError(`election ${election.id} is ${election.state === "open" ? "past its closing time" : election.state}, not open`);
+      const error = electionNotOpen(election);
       for (const p of batch) outcomes.set(p, { ok: false, error });
       return { plan: undefined, result: outcomes };
     }
@@ -133,8 +136,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
             return planned;
           });
         } catch (err) {
-          const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key");
-          (error as Error & { cause?: unknown }).cause = err;
+          const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key", { reason: "BALLOT_NOT_RECORDED", cause: err });
           for (const p of batch) p.reject(error);
           opts.onCommitFailed?.(electionId, batch.length, err);
           continue;

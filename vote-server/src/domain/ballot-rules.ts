@@ -15,7 +15,7 @@ const EXPECTS: Record<Method, string> = {
  * sets in ascending id order (the order means nothing), rankings as given.
  */
 export function canonicalChoices(electionId: number, method: Method, choices: number[]): number[] {
-  const wrong = () => new InvalidArgumentError(`election ${electionId} uses ${EXPECTS[method]}`);
+  const wrong = () => new InvalidArgumentError(`election ${electionId} uses ${EXPECTS[method]}`, { field: "ballot.choices", reason: "BALLOT_INVALID" });
   if (choices.length === 0 || new Set(choices).size !== choices.length) throw wrong();
   if (method === "plurality" && choices.length !== 1) throw wrong();
   if (method === "approval") return [...choices].sort((a, b) => a - b);

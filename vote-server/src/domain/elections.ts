@@ -1,5 +1,6 @@
 import { CURRENT_LOG_FORMAT, genesisHash } from "@voting/election-core";
 import type { LogFormat, Method } from "@voting/election-core";
+import { FailedPreconditionError, NotFoundError } from "@voting/server-kit";
 
 export type { Method };
 export type ElectionState = "draft" | "open" | "closed";
@@ -65,3 +66,12 @@ export const resolveElectionId = (id: number): number => (id === 0 ? DEFAULT_ELE
 export function takesBallots(e: Election, now: number): boolean {
   return e.state === "open" && (e.closesAt === undefined || e.closesAt.getTime() > now);
 }
+
+export const electionNotFound = (id: number) => new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND", metadata: { electionId: String(id) } });
+
+/** A ballot for an election that does not take ballots now (see takesBallots). */
+export const electionNotOpen = (e: Pick<Election, "id" | "state">) =>
+  new FailedPreconditionError(`election ${e.id} is ${e.state === "open" ? "past its closing time" : e.state}, not open`, {
+    reason: "ELECTION_NOT_OPEN",
+    metadata: { electionId: String(e.id) },
+  });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { status as Status } from "@grpc/grpc-js";
 import type { LogRow } from "../db/ballot-repository.js";
 import { logFeed, type LogFollower } from "./log-feed.js";
 
@@ -86,7 +85,7 @@ describe("log feed", () => {
     await reading;
     expect(seen).toEqual(upTo(1, 10));
     await slowFirst;
-    await expect(slow.next()).rejects.toMatchObject({ code: Status.RESOURCE_EXHAUSTED, message: expect.stringMatching(/reader too slow/) });
+    await expect(slow.next()).rejects.toMatchObject({ kind: "resource-exhausted", message: expect.stringMatching(/reader too slow/) });
     expect(feed.stats().followers).toBe(1);
     fast.close();
   });

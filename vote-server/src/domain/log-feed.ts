@@ -274,7 +274,12 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
       this.enqueue(part);
       if (this.queued > opts.maxQueuedEntries) {
         const resumeAfter = this.queue[0].first - 1;
-        this.end(new ResourceExhaustedError(`reader too slow: more than ${opts.maxQueuedEntries} ballot log entries were waiting for it; reconnect with after_seq ${resumeAfter} or later`));
+        this.end(
+          new ResourceExhaustedError(`reader too slow: more than ${opts.maxQueuedEntries} ballot log entries were waiting for it; reconnect with after_seq ${resumeAfter} or later`, {
+            reason: "READER_TOO_SLOW",
+            metadata: { afterSeq: String(resumeAfter) },
+          }),
+        );
         return;
       }
       this.wake?.();

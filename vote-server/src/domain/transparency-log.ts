@@ -126,7 +126,7 @@ export function transparencyLog({ repo, signer, election }: LogDeps) {
   const withLog = async (id: number) => {
     const e = await election(id);
     if (e.logFormat !== 2) {
-      throw new FailedPreconditionError(`election ${id} has a format 1 ballot log, which has no transparency log (its entries hold the choices); check it with the hash chain`);
+      throw new FailedPreconditionError(`election ${id} has a format 1 ballot log, which has no transparency log (its entries hold the choices); check it with the hash chain`, { reason: "NO_TRANSPARENCY_LOG" });
     }
     return e;
   };
@@ -149,7 +149,7 @@ export function transparencyLog({ repo, signer, election }: LogDeps) {
   const sizeWithin = async (what: string, id: number, asked: number) => {
     if (asked > 0 && asked <= (seen.get(id) ?? 0)) return asked;
     const top = await latest(id);
-    if (asked > top.size) throw new InvalidArgumentError(`${what} ${asked} is beyond the latest checkpoint (tree size ${top.size})`);
+    if (asked > top.size) throw new InvalidArgumentError(`${what} ${asked} is beyond the latest checkpoint (tree size ${top.size})`, { field: what, reason: "BEYOND_CHECKPOINT" });
     return asked === 0 ? top.size : asked;
   };
 
@@ -164,14 +164,14 @@ export function transparencyLog({ repo, signer, election }: LogDeps) {
     async inclusion(id: number, treeSize: number, leafIndex: number) {
       await withLog(id);
       const size = await sizeWithin("tree_size", id, treeSize);
-      if (leafIndex >= size) throw new InvalidArgumentError(`leaf_index ${leafIndex} is not below tree_size ${size}`);
+      if (leafIndex >= size) throw new InvalidArgumentError(`leaf_index ${leafIndex} is not below tree_size ${size}`, { field: "leaf_index" });
       return { size, path: await inclusionProofFrom(leafIndex, size, (nodes) => repo.readNodes(id, nodes)) };
     },
 
     async consistency(id: number, firstSize: number, secondSize: number) {
       await withLog(id);
       const second = await sizeWithin("second_size", id, secondSize);
-      if (firstSize > second) throw new InvalidArgumentError(`first_size ${firstSize} is greater than second_size ${second}`);
+      if (firstSize > second) throw new InvalidArgumentError(`first_size ${firstSize} is greater than second_size ${second}`, { field: "first_size" });
       const path = firstSize === 0 || firstSize === second ? [] : await consistencyProofFrom(firstSize, second, (nodes) => repo.readNodes(id, nodes));
       return { first: firstSize, second, path };
     },

@@ -1,12 +1,12 @@
 // The vote-server's use cases for voters and readers: read elections, cast a ballot, read
 // the log.
-import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, type Principal, type Upstream } from "@voting/server-kit";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, type Principal, type Upstream } from "@voting/server-kit";
 import type { BallotRepository, LogRow } from "../db/ballot-repository.js";
 import type { ElectionRepository } from "../db/election-repository.js";
 import type { BallotBox } from "./ballot-box.js";
 import { canonicalChoices } from "./ballot-rules.js";
 import type { CandidateDirectory } from "./candidates.js";
-import { takesBallots, type Candidate, type Election, type ElectionState } from "./elections.js";
+import { electionNotFound, electionNotOpen, takesBallots, type Candidate, type Election, type ElectionState } from "./elections.js";
 import type { Receipt } from "./receipts.js";
 
 export interface VotingDeps {
@@ -31,7 +31,7 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
   const cache = new Map<number, { at: number; entry: Promise<{ election: Election; candidates: Set<number> }> }>();
   const load = async (id: number) => {
     const election = await elections.get(id);
-    if (!election) throw new NotFoundError(`election ${id} not found`);
+    if (!election) throw electionNotFound(id);
     const listed = election.candidateSource === "list" ? await elections.candidates(id) : [];
     return { election, candidates: new Set(listed.map((c) => c.id)) };
   };
@@ -54,7 +54,7 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
   return {
     async getElection(id: number, upstream?: Upstream): Promise<ElectionView> {
       const e = await elections.get(id);
-      if (!e) throw new NotFoundError(`election ${id} not found`);
+      if (!e) throw electionNotFound(id);
       const [candidates, rollSize, ledger] = await Promise.all([
         candidatesOf(e, upstream),
         e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
@@ -72,23 +72,23 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     },
 
     async cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }, upstream?: Upstream): Promise<Receipt> {
-      if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote");
+      if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote", { reason: "ROLE_NOT_ALLOWED" });
       const entry = await cached(req.electionId);
       const e = entry.election;
-      if (!takesBallots(e, Date.now())) throw new FailedPreconditionError(`election ${e.id} is ${e.state === "open" ? "past its closing time" : e.state}, not open`);
+      if (!takesBallots(e, Date.now())) throw electionNotOpen(e);
       const choices = canonicalChoices(e.id, e.method, req.choices);
       for (const c of choices) {
-        if (!(await isCandidate(entry, c, upstream))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`);
+        if (!(await isCandidate(entry, c, upstream))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`, { field: "ballot.choices", reason: "NOT_A_CANDIDATE" });
       }
       if (e.hasVoterRoll && !(await elections.isOnRoll(e.id, voter.username))) {
-        throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`);
+        throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`, { reason: "NOT_ON_VOTER_ROLL", metadata: { electionId: String(e.id) } });
       }
       return box.cast({ ...req, choices, voterId: voter.userId });
     },
 
     async receipt(trackingCode: string): Promise<{ row: LogRow; election: Election }> {
       const row = await ballots.findByTrackingCode(trackingCode);
-      if (!row) throw new NotFoundError(`no ballot has tracking code ${trackingCode}`);
+      if (!row) throw new NotFoundError(`no ballot has tracking code ${trackingCode}`, { reason: "BALLOT_NOT_FOUND" });
       return { row, election: (await cached(row.electionId)).election };
     },
 

@@ -28,7 +28,10 @@ export function callRateLimiter(rate: CallRate, now: () => number = Date.now) {
       refill(b, t);
       if (b.tokens < 1) {
         const waitMs = Math.ceil(((1 - b.tokens) * 1000) / rate.perSecond);
-        throw new ResourceExhaustedError(`too many transparency log calls from this caller (${rate.perSecond} per second, ${rate.burst} at once); retry in ${waitMs} ms`);
+        throw new ResourceExhaustedError(`too many transparency log calls from this caller (${rate.perSecond} per second, ${rate.burst} at once); retry in ${waitMs} ms`, {
+          reason: "TOO_MANY_CALLS",
+          retryAfterMs: waitMs,
+        });
       }
       b.tokens -= 1;
     },

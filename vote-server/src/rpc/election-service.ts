@@ -7,16 +7,16 @@ import { methodFromProto, stateFromProto, toProtoElection } from "./mapping.js";
 
 function parseListElections(req: voteV1.ListElectionsRequest) {
   const afterId = decodePageToken(req.pageToken);
-  if (afterId === undefined) throw new InvalidArgumentError("page_token is not one this server issued");
-  if (req.pageSize > 500) throw new InvalidArgumentError("page_size must be at most 500");
+  if (afterId === undefined) throw new InvalidArgumentError("page_token is not one this server issued", { field: "page_token", reason: "INVALID_PAGE_TOKEN" });
+  if (req.pageSize > 500) throw new InvalidArgumentError("page_size must be at most 500", { field: "page_size" });
   const state = req.state === voteV1.ElectionState.ELECTION_STATE_UNSPECIFIED ? undefined : stateFromProto(req.state);
-  if (req.state !== voteV1.ElectionState.ELECTION_STATE_UNSPECIFIED && !state) throw new InvalidArgumentError(`unknown state ${req.state}`);
+  if (req.state !== voteV1.ElectionState.ELECTION_STATE_UNSPECIFIED && !state) throw new InvalidArgumentError(`unknown state ${req.state}`, { field: "state" });
   return { state, afterId, limit: req.pageSize === 0 ? 50 : req.pageSize };
 }
 
 function parseCreateElection(req: voteV1.CreateElectionRequest) {
   const method = methodFromProto(req.method);
-  if (!method) throw new InvalidArgumentError("method must be one of plurality, approval, irv, stv, schulze");
+  if (!method) throw new InvalidArgumentError("method must be one of plurality, approval, irv, stv, schulze", { field: "method" });
   return {
     title: req.title,
     description: req.description,
@@ -31,14 +31,15 @@ function parseCreateElection(req: voteV1.CreateElectionRequest) {
 }
 
 const electionId = (id: number) => {
-  if (id === 0) throw new InvalidArgumentError("election_id is required");
+  if (id === 0) throw new InvalidArgumentError("election_id is required", { field: "election_id" });
   return id;
 };
 
-export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger): voteV1.ElectionServiceServer {
+/** alarmsOf: the integrity alarms raised about an election (reconciliation), shown in its status. */
+export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger, alarmsOf: (id: number) => string[] = () => []): voteV1.ElectionServiceServer {
   const view = async (id: number, ctx: CallContext) => {
     const v = await voting.getElection(id, ctx.upstream);
-    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout) };
+    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout, alarmsOf(v.election.id)) };
   };
   return {
     createElection: unary(log, async (req: voteV1.CreateElectionRequest, ctx) => view((await admin.create(parseCreateElection(req))).id, ctx)),
@@ -48,7 +49,7 @@ export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin,
       const page = await voting.listElections({ ...q, limit: q.limit + 1 });
       const shown = page.slice(0, q.limit);
       return {
-        elections: shown.map((e) => toProtoElection(e)),
+        elections: shown.map((e) => toProtoElection(e, [], 0, 0, alarmsOf(e.id))),
         nextPageToken: page.length > q.limit ? encodePageToken(shown[shown.length - 1].id) : "",
       };
     }),

@@ -35,14 +35,14 @@ export function logServiceImpl(voting: VotingService, tlog: TransparencyLog, cal
         let leafIndex: number;
         if (req.trackingCode !== undefined) {
           const code = normalizeTrackingCode(req.trackingCode);
-          if (!code) throw new InvalidArgumentError("tracking_code must be 26 characters of Crockford base32");
+          if (!code) throw new InvalidArgumentError("tracking_code must be 26 characters of Crockford base32", { field: "tracking_code" });
           const { row } = await voting.receipt(code);
-          if (row.electionId !== electionId) throw new NotFoundError(`no ballot of election ${electionId} has tracking code ${code}`);
+          if (row.electionId !== electionId) throw new NotFoundError(`no ballot of election ${electionId} has tracking code ${code}`, { reason: "BALLOT_NOT_FOUND" });
           leafIndex = row.seq - 1;
         } else if (req.leafIndex !== undefined) {
           leafIndex = req.leafIndex;
         } else {
-          throw new InvalidArgumentError("set leaf_index or tracking_code");
+          throw new InvalidArgumentError("set leaf_index or tracking_code", { field: "tracking_code" });
         }
         const proof = await tlog.inclusion(electionId, req.treeSize, leafIndex);
         const [row] = await voting.readLog(electionId, leafIndex, 1);

@@ -1,8 +1,7 @@
 // Proto <-> domain mapping for vote-server, in one place.
-import { voteV1 } from "@voting/api";
+import { methodEnum, methodName, stateEnum, stateName, voteV1 } from "@voting/api";
 import { parseChoicesKey } from "@voting/election-core";
 import type { LogRow } from "../db/ballot-repository.js";
-import { methodEnum, methodName, stateEnum, stateName } from "@voting/client";
 import type { Candidate, CandidateSource, Election } from "../domain/elections.js";
 import type { Receipt } from "../domain/receipts.js";
 
@@ -13,7 +12,7 @@ const SOURCE: Record<CandidateSource, voteV1.CandidateSource> = {
 
 export { stateName as stateFromProto, methodName as methodFromProto };
 
-export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0): voteV1.Election {
+export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0, integrityAlarms: string[] = []): voteV1.Election {
   return {
     id: e.id,
     title: e.title,
@@ -33,6 +32,7 @@ export function toProtoElection(e: Election, candidates: Candidate[] = [], rollS
     resultsWhileOpen: e.resultsWhileOpen,
     turnout,
     logFormat: e.logFormat,
+    integrityAlarms,
   };
 }
 

@@ -12,10 +12,10 @@ const MAX_CHOICES = 100;
 
 function parseCastVote(req: voteV1.CastVoteRequest) {
   const choices = req.ballot?.choices ?? [];
-  if (choices.length > MAX_CHOICES) throw new InvalidArgumentError(`ballot.choices may hold at most ${MAX_CHOICES} candidates`);
-  if (choices.some((c) => !Number.isSafeInteger(c) || c <= 0)) throw new InvalidArgumentError("ballot.choices must be candidate ids");
+  if (choices.length > MAX_CHOICES) throw new InvalidArgumentError(`ballot.choices may hold at most ${MAX_CHOICES} candidates`, { field: "ballot.choices" });
+  if (choices.some((c) => !Number.isSafeInteger(c) || c <= 0)) throw new InvalidArgumentError("ballot.choices must be candidate ids", { field: "ballot.choices" });
   const key = Buffer.from(req.idempotencyKey);
-  if (key.length !== 0 && (key.length < 16 || key.length > 64)) throw new InvalidArgumentError("idempotency_key must be 16 to 64 bytes");
+  if (key.length !== 0 && (key.length < 16 || key.length > 64)) throw new InvalidArgumentError("idempotency_key must be 16 to 64 bytes", { field: "idempotency_key" });
   return { electionId: resolveElectionId(req.electionId), choices, idempotencyKey: key.length > 0 ? key : randomBytes(32) };
 }
 
@@ -46,7 +46,7 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: S
   const messageOf = messages();
   return {
     castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
-      if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token");
+      if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token", { reason: "TOKEN_REQUIRED" });
       let receipt = await voting.cast(ctx.principal, parseCastVote(req), ctx.upstream);
       // A retry's receipt comes from its sealed copy, which holds no proof: add a fresh one.
       if (receipt.checkpoint === undefined && tlog) receipt = { ...receipt, ...(await tlog.receiptProof(await voting.election(receipt.electionId), receipt.seq)) };
@@ -54,7 +54,7 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: S
     }),
     getReceipt: unary(log, async (req: voteV1.GetReceiptRequest, ctx) => {
       const code = normalizeTrackingCode(req.trackingCode);
-      if (!code) throw new InvalidArgumentError("tracking_code must be 26 characters of Crockford base32");
+      if (!code) throw new InvalidArgumentError("tracking_code must be 26 characters of Crockford base32", { field: "tracking_code" });
       const { row, election } = await voting.receipt(code);
       return { entry: toProtoEntry(row, contentSealed(election, ctx.principal)) };
     }),

@@ -1,5 +1,5 @@
 import type { CommandModule } from "yargs";
-import { roleName } from "../../enums.js";
+import { roleName } from "@voting/api";
 import { newClient, print, type GlobalArgs } from "../context.js";
 import { configDir, saveSession } from "../session-store.js";
 

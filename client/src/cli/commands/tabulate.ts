@@ -2,7 +2,7 @@ import type { CommandModule } from "yargs";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseBallotFile, tabulate as count, TallyFileError, TallyInputError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
-import { toProtoResult } from "../../result-mapping.js";
+import { toProtoResult } from "@voting/api";
 import { print, RefusedError, type GlobalArgs } from "../context.js";
 import { renderResult } from "../format.js";
 

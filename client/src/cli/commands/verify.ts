@@ -2,8 +2,7 @@ import type { CommandModule } from "yargs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { entryBytes, leafHash } from "@voting/election-core";
-import { voteV1 } from "@voting/api";
-import { isServiceError, Status, type VotingClient } from "../../client.js";
+import { isServiceError, Status, voteV1, type VotingClient } from "@voting/api";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { readLog } from "../log-reader.js";
 import { configDir } from "../session-store.js";
@@ -37,8 +36,8 @@ async function savedReceipt(code: string): Promise<SavedReceipt | undefined> {
 /** The old check: download the whole log and recompute its hash chain. */
 async function fullChain(client: VotingClient, election: voteV1.Election, entry: voteV1.BallotLogEntry) {
   let found = false;
-  const log = await readLog(client, election, (e) => {
-    if (e.seq === entry.seq) found = e.hash === entry.hash && e.trackingCode === entry.trackingCode;
+  const log = await readLog(client, election, (entries) => {
+    for (const e of entries) if (e.seq === entry.seq) found = e.hash === entry.hash && e.trackingCode === entry.trackingCode;
   });
   if (log.problem) throw new RefusedError(`the ballot log of election ${election.id} is broken at seq ${log.problem.seq}: ${log.problem.reason}`);
   if (log.chainChecked && !found) throw new RefusedError(`the log of election ${election.id} does not hold this ballot at seq ${entry.seq}`);

@@ -1,7 +1,7 @@
 import type { CommandModule } from "yargs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isServiceError, Status } from "../../client.js";
+import { isServiceError, Status } from "@voting/api";
 import { newClient, print, RefusedError, UsageError, type GlobalArgs } from "../context.js";
 import { configDir } from "../session-store.js";
 import { CheckpointStore } from "../checkpoint-store.js";

@@ -1,7 +1,7 @@
 import type { CommandModule } from "yargs";
 import { currentSession, newClient, print, UsageError, type GlobalArgs } from "../../context.js";
 import { electionJson, renderElection } from "../../election-view.js";
-import { methodEnum } from "../../../enums.js";
+import { methodEnum } from "@voting/api";
 
 interface Args extends GlobalArgs {
   title: string;

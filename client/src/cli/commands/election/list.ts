@@ -1,9 +1,8 @@
 import type { CommandModule } from "yargs";
-import { voteV1 } from "@voting/api";
+import { stateEnum, voteV1 } from "@voting/api";
 import { newClient, print, type GlobalArgs } from "../../context.js";
 import { table } from "../../format.js";
 import { electionJson, methodName, stateName } from "../../election-view.js";
-import { stateEnum } from "../../../enums.js";
 
 interface Args extends GlobalArgs {
   state?: "draft" | "open" | "closed";

@@ -1,6 +1,6 @@
 // The tally library's explained result as the proto ElectionResult, in one place: tally-server
 // publishes it and `voting tabulate --json` prints the same structure.
-import { tallyV1 } from "@voting/api";
+import * as tallyV1 from "../gen/voting/tally/v1/tally.js";
 import type { TallyResult } from "@voting/election-core";
 
 const KIND: Record<string, tallyV1.TransferKind> = {
@@ -19,6 +19,7 @@ export interface ResultContext {
   embargoed: boolean;
   final: boolean;
   statement?: string;
+  integrityAlarms?: string[];
 }
 
 export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, totalBallots: number): tallyV1.ElectionResult {
@@ -42,6 +43,7 @@ export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, to
     embargoed: ctx.embargoed,
     final: ctx.final,
     statement: ctx.statement ?? "",
+    integrityAlarms: ctx.integrityAlarms ?? [],
   };
   if (!t || ctx.embargoed) return base;
   return {

@@ -1,5 +1,7 @@
-// Proto enums and the plain names the domain, the CLI and JSON output use, in one place.
-import { authV1, voteV1 } from "@voting/api";
+// Proto enums and the plain names the domain, the CLI and JSON output use, in one place,
+// beside the contract: the servers and the CLI map through the same tables.
+import * as authV1 from "../gen/voting/auth/v1/auth.js";
+import * as voteV1 from "../gen/voting/vote/v1/vote.js";
 import type { Method } from "@voting/election-core";
 
 export type ElectionStateName = "draft" | "open" | "closed";
