@@ -5,6 +5,8 @@ import { SpanKind, SpanStatusCode, context, propagation, trace, type TextMapSett
 import type { Metadata } from "@grpc/grpc-js";
 
 const setter: TextMapSetter<Metadata> = { set: (md, key, value) => md.set(key, value) };
+// A proxy: it finds the provider registered later, at each span.
+const tracer = trace.getTracer("voting-client");
 
 /** Puts the active trace context (if any) into outgoing metadata. */
 export function injectTraceContext(md: Metadata): void {
@@ -17,7 +19,7 @@ export function injectTraceContext(md: Metadata): void {
  */
 export function clientSpan(path: string | undefined, md: Metadata): ((code: number, details?: string) => void) | undefined {
   const [service, method] = path?.slice(1).split("/") ?? [];
-  const span = trace.getTracer("voting-client").startSpan(path?.slice(1) ?? "grpc", {
+  const span = tracer.startSpan(path?.slice(1) ?? "grpc", {
     kind: SpanKind.CLIENT,
     attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": method },
   });

@@ -12,6 +12,7 @@ import { tracingEnabled } from "./tracing.js";
 export const REQUEST_ID_HEADER = "x-request-id";
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 const HEALTH_CHECK = /^\/grpc\.health\./;
+const tracer = trace.getTracer("voting-server");
 
 interface CallScope {
   reqId: string;
@@ -67,7 +68,7 @@ export function callObserver(log: Logger, metrics?: ServerMetrics): ServerInterc
               // A malformed traceparent extracts to nothing: the call starts a new trace.
               const parent = propagation.extract(ROOT_CONTEXT, md, metadataGetter);
               const [service, name] = method.path.slice(1).split("/");
-              span = trace.getTracer("voting-server").startSpan(
+              span = tracer.startSpan(
                 method.path.slice(1),
                 { kind: SpanKind.SERVER, attributes: { "rpc.system": "grpc", "rpc.service": service, "rpc.method": name, "voting.request_id": scope.reqId } },
                 parent,

@@ -47,12 +47,12 @@ export function startTracing(service: string, opts: { exporter?: SpanExporter; e
   return true;
 }
 
-/** Flushes the spans still buffered and unregisters the provider. */
+/** Flushes the spans still buffered and unregisters the provider; a collector that is down does not fail the shutdown. */
 export async function stopTracing(): Promise<void> {
   const p = provider;
   provider = undefined;
   if (!p) return;
-  await p.shutdown();
+  await p.shutdown().catch((err: unknown) => console.error(`flushing trace spans failed: ${err instanceof Error ? err.message : String(err)}`));
   trace.disable();
   propagation.disable();
   context.disable();
