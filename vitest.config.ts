@@ -14,11 +14,13 @@ export default defineConfig({
       "@voting/auth-server": src("auth-server"),
       "@voting/vote-server": src("vote-server"),
       "@voting/tally-server": src("tally-server"),
+      "@voting/web": src("web"),
     },
   },
   test: {
     include: ["**/src/**/*.test.ts", "test/**/*.test.ts"],
-    exclude: ["**/node_modules/**", "**/dist/**"],
+    // test/cluster/ runs with `npm run test:cluster` (vitest.cluster.config.ts).
+    exclude: ["**/node_modules/**", "**/dist/**", "test/cluster/**"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
     reporters: ["default"],

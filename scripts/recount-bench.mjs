@@ -5,9 +5,17 @@
 // follow the log over gRPC and count it, then recounts the raw log independently (its own
 // SHA-256 chain check and a ballot-by-ballot IRV written here, sharing no code with the
 // tally library) and compares every round. Exits 1 on any difference.
+//
+// It prints the follow rate (ballots/s from the servers' start to the last ballot counted,
+// read from tally-server's /metrics so that polling costs the follow nothing), the time of
+// `voting audit` and, beside it, the limit it is measured against: a fresh Node process
+// reading the same log (the file audit wrote) and hashing every entry, and the ratio.
+// RECOUNT_DATA=<dir> keeps the appended log there and reuses it on the next run (the
+// tally's tables are emptied first), so before/after runs follow the same log.
+// RECOUNT_PROFILE=<dir> writes .cpuprofile files of the servers and of the audit.
 import { spawn, spawnSync } from "node:child_process";
-import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -26,26 +34,49 @@ const { ballotRepository } = await import("../vote-server/dist/db/ballot-reposit
 const { electionRepository } = await import("../vote-server/dist/db/election-repository.js");
 const { ballotBox } = await import("../vote-server/dist/domain/ballot-box.js");
 const { electionAdmin } = await import("../vote-server/dist/domain/election-admin.js");
+const { logSigner } = await import("../vote-server/dist/domain/transparency-log.js");
 const Database = require(require.resolve("better-sqlite3", { paths: [join(root, "server-kit")] }));
 
-const dir = mkdtempSync(join(tmpdir(), "voting-recount-"));
+const keep = process.env.RECOUNT_DATA;
+const PROFILE = process.env.RECOUNT_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.RECOUNT_PROFILE] : [];
+const dir = keep ?? mkdtempSync(join(tmpdir(), "voting-recount-"));
+mkdirSync(dir, { recursive: true });
 const file = join(dir, "voting.sqlite");
+const kept = join(dir, "election.json");
+const reuse = keep !== undefined && existsSync(kept) && JSON.parse(readFileSync(kept, "utf8")).ballots === N;
 const url = `sqlite:${file}`;
 const serviceKeyEnv = () => {
   const keys = ensureServiceKeyFiles(join(dir, "keys"));
   return { SERVICE_PUBLIC_KEYS_FILE: keys.publicKeysFile, VOTE_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-vote"], TALLY_SERVICE_KEY_FILE: keys.privateKeyFiles["svc-tally"] };
 };
+// The key-encryption key of the stored signing keys: kept with a kept log.
+const kek = (() => {
+  const f = join(dir, "kek");
+  if (keep && existsSync(f)) return readFileSync(f, "utf8");
+  const k = randomBytes(32).toString("base64");
+  if (keep) writeFileSync(f, k);
+  return k;
+})();
+// The transparency log's key: the ballot box signs checkpoints with it here, vote-server later.
+const logKeyFile = join(dir, "log-key.pem");
+if (!existsSync(logKeyFile)) writeFileSync(logKeyFile, generateKeyPairSync("ed25519").privateKey.export({ format: "pem", type: "pkcs8" }));
+const logKey = createPrivateKey(readFileSync(logKeyFile));
+const signer = logSigner("voting.example", () => ({
+  seed: Buffer.from(logKey.export({ format: "jwk" }).d, "base64url"),
+  publicKey: Buffer.from(createPublicKey(logKey).export({ format: "jwk" }).x, "base64url"),
+}));
 const t = (label, since) => console.log(`${label}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
 
 // 1. The election and its ballots, through vote-server's ballot box.
+if (keep && !reuse) for (const f of ["", "-wal", "-shm"]) rmSync(file + f, { force: true });
 const db = openDatabase(url);
 await migrate(db, "vote_migrations", voteMigrations(db.dialect));
 const elections = electionRepository(db);
 const admin = electionAdmin(elections);
 const names = Array.from({ length: CANDIDATES }, (_, i) => `Candidate ${String.fromCharCode(65 + i)}`);
-const created = await admin.create({ title: "Recount at scale", description: "", method: "irv", seats: 1, candidates: names, resultsWhileOpen: true, voterRoll: [] });
-await admin.open(created.id);
-const box = ballotBox(ballotRepository(db), { batchMax: 2000, lingerMs: 0, onAppended() {} });
+const created = reuse ? { id: JSON.parse(readFileSync(kept, "utf8")).id } : await admin.create({ title: "Recount at scale", description: "", method: "irv", seats: 1, candidates: names, resultsWhileOpen: true, voterRoll: [] });
+if (!reuse) await admin.open(created.id);
+const box = ballotBox(ballotRepository(db), { batchMax: 2000, lingerMs: 0, onAppended() {}, signer });
 
 // Voters in blocs with noise: preferences with structure, so IRV takes several rounds.
 function ballot(i) {
@@ -58,48 +89,113 @@ function ballot(i) {
 
 let start = performance.now();
 const key = () => randomBytes(16);
-for (let i = 0; i < N; i += 20_000) {
+for (let i = 0; i < N && !reuse; i += 20_000) {
   const batch = [];
   for (let j = i; j < Math.min(N, i + 20_000); j++) batch.push(box.cast({ electionId: created.id, voterId: j + 1, choices: ballot(j), idempotencyKey: key() }));
   await Promise.all(batch);
   if ((i / 20_000) % 10 === 0) process.stdout.write(`  appended ${i + batch.length}\r`);
 }
-t(`appended ${N} ballots (${N * CANDIDATES} positions)`, start);
+if (reuse) console.log(`reusing the ${N}-ballot log in ${dir}`);
+else t(`appended ${N} ballots (${N * CANDIDATES} positions)`, start);
 await db.close();
+if (keep) writeFileSync(kept, JSON.stringify({ id: created.id, ballots: N }));
+if (reuse) {
+  // The tally starts from nothing, as on the first run.
+  const raw = new Database(file);
+  for (const table of ["tally_progress", "tally_ballots", "tally_statements"]) {
+    if (raw.prepare("select 1 from sqlite_master where name = ?").get(table)) raw.prepare(`delete from ${table}`).run();
+  }
+  raw.close();
+}
 
 // 2. The real servers: tally-server follows the log over gRPC and counts it.
 const port = 53000 + Math.floor(Math.random() * 1000) * 3;
 const env = {
   ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...serviceKeyEnv(),
-  KEY_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  KEY_ENCRYPTION_KEY: kek, VOTE_LOG_KEY_FILE: logKeyFile,
   ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1", AUTH_PORT: String(port), VOTE_PORT: String(port + 1), TALLY_PORT: String(port + 2),
-  AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`,
+  AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`, TALLY_METRICS_PORT: String(port + 3),
 };
-const children = ["auth-server", "vote-server", "tally-server"].map((name) => spawn(process.execPath, [`${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
-const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${port + 2}` });
 start = performance.now();
-let result;
-for (;;) {
+const children = ["auth-server", "vote-server", "tally-server"].map((name) => spawn(process.execPath, [...PROFILE, `${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
+const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${port + 2}` });
+// Progress from /metrics: a GetResults poll would recount the election each time, on the follower's CPU.
+const countedSoFar = async () => {
   try {
-    result = (await client.tally.getResults({ electionId: created.id }, { deadlineMs: 120_000 })).result;
-    if (result.countedThroughSeq === N) break;
-    process.stdout.write(`  tally counted ${result.countedThroughSeq}\r`);
-  } catch {}
-  await new Promise((r) => setTimeout(r, 1000));
+    const text = await (await fetch(`http://127.0.0.1:${port + 3}/metrics`)).text();
+    return Number(/^tally_ballots_counted_total (\d+)/m.exec(text)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+};
+// CPU of a process so far (user + system), from /proc: what each ballot costs whatever the machine's load.
+const cpuSeconds = (pid) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return NaN;
+  }
+};
+let firstCounted;
+let cpuAtFirst;
+for (;;) {
+  const n = await countedSoFar();
+  if (n > 0 && firstCounted === undefined) {
+    firstCounted = performance.now();
+    cpuAtFirst = children.map((c) => cpuSeconds(c.pid));
+  }
+  if (n >= N) break;
+  if (n > 0) process.stdout.write(`  tally counted ${n}\r`);
+  await new Promise((r) => setTimeout(r, 250));
 }
-t("tally-server followed and counted the log", start);
+const followS = (performance.now() - start) / 1000;
+const streamingS = (performance.now() - firstCounted) / 1000;
+const cpuUs = children.map((c, i) => ((cpuSeconds(c.pid) - cpuAtFirst[i]) * 1e6) / N);
+console.log(
+  `tally-server followed and counted the log: ${followS.toFixed(1)} s incl. start-up, ${Math.round(N / followS)} ballots/s ` +
+    `(${Math.round(N / streamingS)} ballots/s from the first counted batch; CPU per ballot meanwhile: tally-server ${cpuUs[2].toFixed(1)} µs, ` +
+    `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own)`,
+);
+start = performance.now();
+const result = (await client.tally.getResults({ electionId: created.id }, { deadlineMs: 120_000 })).result;
+t("first GetResults after the follow (IRV over the counted multiset)", start);
 client.close();
 
 // `voting audit` of the whole log, as an auditor would run it (while the servers still run).
+// A child's own CPU time, printed by the child on exit: a ratio of CPU times holds on a busy machine.
+const CPU_HOOK = ["--import", "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu-us '+(u.user+u.system)+'\\n')})"];
+const cpuOf = (stderr) => Number(/cpu-us (\d+)/.exec(stderr)?.[1] ?? NaN) / 1e6;
 start = performance.now();
-const auditRun = spawnSync(process.execPath, [join(root, "client/bin/voting.js"), "audit", "--election", String(created.id), "--out", join(dir, "log.jsonl"), "--json"], {
-  env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}` },
+const auditRun = spawnSync(process.execPath, [...CPU_HOOK, ...PROFILE, join(root, "client/bin/voting.js"), "audit", "--election", String(created.id), "--out", join(dir, "log.jsonl"), "--json"], {
+  env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}`, VOTING_CONFIG_DIR: join(dir, "cli") },
   encoding: "utf8",
   maxBuffer: 1 << 20,
 });
-t(`voting audit of the whole log (exit ${auditRun.status})`, start);
+const auditS = (performance.now() - start) / 1000;
+const auditCpu = cpuOf(auditRun.stderr);
+console.log(`voting audit of the whole log (exit ${auditRun.status}): ${auditS.toFixed(1)} s, ${auditCpu.toFixed(1)} s CPU in the CLI`);
 if (auditRun.status !== 0) console.log(auditRun.stderr.trim());
-for (const c of children) c.kill("SIGTERM");
+for (const c of children.reverse()) c.kill("SIGTERM");
+
+// The limit for audit: a fresh Node process reads the same entries (the file audit wrote) and
+// hashes each of them once with SHA-256.
+if (auditRun.status === 0) {
+  const logFile = join(dir, "log.jsonl");
+  const hashAll = `const { createHash } = require("node:crypto"); const s = require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 });
+let rest = Buffer.alloc(0), n = 0; s.on("data", (c) => { const b = rest.length ? Buffer.concat([rest, c]) : c; let at = 0;
+for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, at)) { createHash("sha256").update(b.subarray(at, nl)).digest(); n++; at = nl + 1; } rest = b.subarray(at); });
+s.on("end", () => console.log(n));`;
+  start = performance.now();
+  const base = spawnSync(process.execPath, [...CPU_HOOK, "-e", hashAll, logFile], { encoding: "utf8" });
+  const baseS = (performance.now() - start) / 1000;
+  const baseCpu = cpuOf(base.stderr);
+  const bytes = statSync(logFile).size;
+  console.log(
+    `read and hash the same log locally (${Number(base.stdout.trim())} entries, ${(bytes / 1e6).toFixed(0)} MB, one SHA-256 per entry, fresh Node process): ${baseS.toFixed(2)} s, ${baseCpu.toFixed(2)} s CPU; ` +
+      `audit / that = ${(auditS / baseS).toFixed(1)} (wall), ${(auditCpu / baseCpu).toFixed(1)} (CPU)`,
+  );
+}
 
 // 3. The independent recount, from the raw table.
 start = performance.now();
@@ -161,7 +257,8 @@ for (let i = 0; i < Math.min(tallyRounds, decisive); i++) {
   }
   if (result.rounds[i].exhausted !== String(rounds[i].exhausted)) differences.push(`round ${i + 1} exhausted: tally ${result.rounds[i].exhausted}, recount ${rounds[i].exhausted}`);
 }
-rmSync(dir, { recursive: true, force: true });
+if (keep) rmSync(join(dir, "log.jsonl"), { force: true });
+else rmSync(dir, { recursive: true, force: true });
 console.log(`${N} ballots, ${N * CANDIDATES} ballot positions, ${decisive} rounds, winner ${names[rounds.winner - 1]}: ${differences.length === 0 ? "zero differences" : `${differences.length} DIFFERENCES`}`);
 for (const d of differences.slice(0, 20)) console.log(`  ${d}`);
 process.exit(differences.length === 0 && auditRun.status === 0 ? 0 : 1);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: builds if needed, then runs auth-server, vote-server and tally-server as
-// child processes on the embedded SQLite store (or DATABASE_URL), prints their addresses
-// once their health checks answer, and stops all three cleanly on Ctrl-C.
+// child processes on the embedded SQLite store (or DATABASE_URL), then the web front end,
+// prints their addresses once they answer, and stops them all cleanly on Ctrl-C.
 import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -28,6 +28,10 @@ env.VOTE_PORT ||= "50052";
 env.TALLY_PORT ||= "50053";
 env.AUTH_ADDR ||= `localhost:${env.AUTH_PORT}`;
 env.VOTE_ADDR ||= `localhost:${env.VOTE_PORT}`;
+env.TALLY_ADDR ||= `localhost:${env.TALLY_PORT}`;
+env.WEB_PORT ||= "8080";
+// The web front end dials the servers over TLS when they speak it.
+if (env.TLS_CA_FILE) env.VOTING_CA_FILE ||= env.TLS_CA_FILE;
 // vote-server and tally-server sign client assertions with their own Ed25519 keys; made
 // once under data/keys/ (private keys mode 0600) unless the key files are set.
 if (!env.SERVICE_PUBLIC_KEYS_FILE && !env.VOTE_SERVICE_KEY_FILE && !env.TALLY_SERVICE_KEY_FILE) {
@@ -57,7 +61,7 @@ const services = [
 let stopping = false;
 const children = [];
 function launch(s) {
-  const child = spawn(process.execPath, [`${s.name}/dist/main.js`], { cwd: root, env, stdio: "inherit" });
+  const child = spawn(process.execPath, [`${s.name}/dist/main.js`], { cwd: root, env, stdio: s.stdio ?? "inherit" });
   child.on("exit", (code, signal) => {
     if (!stopping) {
       console.error(`${s.name} exited (${signal ?? code}); stopping the others`);
@@ -102,12 +106,26 @@ for (const s of services) {
   launch(s);
   while (!stopping && !(await serving(s.port))) await new Promise((r) => setTimeout(r, 100));
 }
+// The web front end last: it prints its URL once it listens.
+const webHost = env.WEB_HOST || env.HOST;
+async function webAnswers() {
+  try {
+    return (await fetch(`http://${webHost.includes(":") ? `[${webHost}]` : webHost}:${env.WEB_PORT}/login`)).ok;
+  } catch {
+    return false;
+  }
+}
+if (!stopping && !env.WEB_TLS_CERT_FILE) {
+  launch({ name: "web", stdio: ["ignore", "ignore", "inherit"] });
+  while (!stopping && !(await webAnswers())) await new Promise((r) => setTimeout(r, 100));
+} else if (!stopping) launch({ name: "web" });
 const exited = Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve() : c.on("exit", resolve)))));
 if (!stopping) {
   console.log(`Voting system running on ${env.DATABASE_URL}:`);
   for (const s of services) console.log(`  ${s.name.padEnd(13)} ${env.HOST}:${s.port}`);
+  console.log(`  ${"web".padEnd(13)} ${env.WEB_TLS_CERT_FILE ? "https" : "http"}://${webHost}:${env.WEB_PORT}/  (open it in a browser)`);
   const ca = env.TLS_CA_FILE ? ` --ca ${env.TLS_CA_FILE}` : "";
-  console.log(`Try: npx voting${ca} register alice secret-pw1 candidate   (see README). Ctrl-C stops all three.`);
+  console.log(`Try: npx voting${ca} register alice secret-pw1 candidate   (see README). Ctrl-C stops them all.`);
 }
 
 await exited;

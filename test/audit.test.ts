@@ -35,6 +35,11 @@ async function closedElection(sys: System, resultsWhileOpen = true) {
 
 const ballots = (sys: System) => sys.db.kysely.updateTable("ballots");
 
+function healthOf(addr: string): Promise<number> {
+  const health = new healthV1.HealthClient(addr, grpc.credentials.createInsecure());
+  return new Promise<number>((resolve, reject) => health.check({ service: "" }, (err, res) => (err ? reject(err) : resolve(res!.status)))).finally(() => health.close());
+}
+
 describeOnStores(
   "audit and tamper evidence",
   (system) => {
@@ -124,7 +129,7 @@ describeOnStores(
       expect(r.stderr).toMatch(/fails at seq 3: hash of entry 3/);
     });
 
-    it("when a ballot is inserted straight into the database, then reconciliation reports it in health and audit fails", async () => {
+    it("when a ballot is inserted straight into the database, then audit fails and that election shows the reconciliation alarm, while health stays SERVING and another election takes ballots", async () => {
       const sys = system();
       const { id } = await closedElection(sys);
       const last = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).where("seq", "=", 12).executeTakeFirstOrThrow();
@@ -133,16 +138,25 @@ describeOnStores(
       expect(r.code).toBe(1);
       expect(r.stderr).toMatch(/fails at seq 13/);
 
-      const health = new healthV1.HealthClient(sys.addrs.vote, grpc.credentials.createInsecure());
-      const status = await eventually(async () => {
-        const s = await new Promise<number>((resolve, reject) =>
-          health.check({ service: "" }, (err, res) => (err ? reject(err) : resolve(res!.status))),
-        );
-        return s === healthV1.HealthCheckResponse_ServingStatus.NOT_SERVING ? s : undefined;
-      }, 5_000);
-      health.close();
-      expect(status).toBe(healthV1.HealthCheckResponse_ServingStatus.NOT_SERVING);
+      const reader = sys.client();
+      const alarms = await eventually(async () => {
+        const { election } = await reader.elections.getElection({ electionId: id });
+        return election!.integrityAlarms.length > 0 ? election!.integrityAlarms : undefined;
+      }, 5_000, "reconciliation alarm");
+      expect(alarms).toEqual([expect.stringMatching(/^reconciliation: the log holds 13 ballots up to seq 13, the head is at seq 12 and 12 voters are recorded as having voted/)]);
+      const listed = (await reader.elections.listElections({ pageSize: 500 })).elections.find((e) => e.id === id);
+      expect(listed!.integrityAlarms).toEqual(alarms);
+      expect(await healthOf(sys.addrs.vote)).toBe(healthV1.HealthCheckResponse_ServingStatus.SERVING);
+      // Another election goes on: it takes a ballot and shows no alarm.
+      const admin = sys.client(await sys.adminToken());
+      const { election: other } = await admin.elections.createElection({ title: uniqueName("Unaffected"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B"] });
+      await admin.elections.openElection({ electionId: other!.id });
+      const voter = await sys.user("voter");
+      await expect(sys.client(voter.token).votes.castVote({ electionId: other!.id, ballot: { choices: [1] } })).resolves.toMatchObject({ receipt: { seq: 1 } });
+      expect((await reader.elections.getElection({ electionId: other!.id })).election!.integrityAlarms).toEqual([]);
+
       await sys.db.kysely.deleteFrom("ballots").where("election_id", "=", id).where("seq", "=", 13).execute(); // leave the shared system healthy
+      await eventually(async () => ((await reader.elections.getElection({ electionId: id })).election!.integrityAlarms.length === 0 ? true : undefined), 5_000, "alarm cleared");
     });
 
     it("when a voter's participation is inserted without a ballot, then audit names the turnout mismatch", async () => {

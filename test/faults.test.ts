@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
@@ -14,7 +13,7 @@ import { afterAll, describe, expect, it, onTestFailed } from "vitest";
 import { checkChain } from "@voting/election-core";
 import { authV1, createVotingClient, isServiceError, newIdempotencyKey, Status, voteV1, type VotingClient } from "@voting/client";
 import { ensureServiceKeyFiles } from "@voting/server-kit";
-import { eventually, mysqlServerUrl, stopContainer } from "./harness.js";
+import { eventually, freePort, mysqlServerUrl, stopContainer } from "./harness.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const mysqlBase = await mysqlServerUrl();
@@ -33,18 +32,6 @@ const allChildren = new Set<ChildProcess>();
 process.on("exit", () => {
   for (const c of allChildren) c.kill("SIGKILL");
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs fn over items with at most `concurrency` at a time. */
 async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<void> {

@@ -4,12 +4,13 @@ import { startAuthServer, readAuthConfig } from "@voting/auth-server";
 import { startVoteServer, readVoteConfig } from "@voting/vote-server";
 import { startTallyServer, readTallyConfig } from "@voting/tally-server";
 import { createVotingClient, authV1, type VotingClient } from "@voting/client";
-import { createLogger, ensureServiceKeyFiles, openDatabase, type Database } from "@voting/server-kit";
+import { createLogger, ensureServiceKeyFiles, openDatabase, type Database, type Logger } from "@voting/server-kit";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
+import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import mysql from "mysql2/promise";
 import { afterAll, beforeAll, describe } from "vitest";
@@ -60,12 +61,19 @@ const mysqlAvailable = (await mysqlServerUrl()) !== undefined;
  * Declares the suite once per store, each with its own fresh system. `sys()` returns the
  * running system inside tests.
  */
-export function describeOnStores(title: string, body: (sys: () => System, store: Store) => void, extraEnv: Record<string, string> = {}): void {
+export interface SystemOptions {
+  /** Where the servers log (default: nowhere). */
+  log?: Logger;
+  /** The MySQL/MariaDB server to use instead of mysqlServerUrl() (e.g. a private one). */
+  mysqlBase?: string;
+}
+
+export function describeOnStores(title: string, body: (sys: () => System, store: Store) => void, extraEnv: Record<string, string> = {}, opts: SystemOptions = {}): void {
   for (const store of stores) {
     describe.skipIf(store === "mysql" && !mysqlAvailable)(`${title} [${store}]`, () => {
       let system: System | undefined;
       beforeAll(async () => {
-        system = await startSystem(store, extraEnv);
+        system = await startSystem(store, extraEnv, opts);
       });
       afterAll(async () => {
         await system?.stop();
@@ -105,7 +113,7 @@ export interface System {
 let counter = 0;
 export const uniqueName = (prefix: string) => `${prefix}-${process.pid}-${++counter}-${randomBytes(3).toString("hex")}`;
 
-export async function startSystem(store: Store, extraEnv: Record<string, string> = {}): Promise<System> {
+export async function startSystem(store: Store, extraEnv: Record<string, string> = {}, opts: SystemOptions = {}): Promise<System> {
   let databaseUrl: string;
   let cleanup: () => Promise<void>;
   // Each system has its own service keys (client assertions of svc-vote and svc-tally).
@@ -115,7 +123,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     databaseUrl = `sqlite:${join(dir, "voting.sqlite")}`;
     cleanup = () => rm(dir, { recursive: true, force: true });
   } else {
-    const base = await mysqlServerUrl();
+    const base = opts.mysqlBase ?? (await mysqlServerUrl());
     if (!base) throw new Error("no MySQL server");
     const name = `voting_test_${randomBytes(6).toString("hex")}`;
     const admin = await mysql.createConnection({ uri: base });
@@ -151,7 +159,7 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
     TALLY_PORT: "0",
     ...extraEnv,
   };
-  const log = createLogger("test", "silent");
+  const log = opts.log ?? createLogger("test", "silent");
   // "vote-server:TLS_CERT_FILE" in env overrides TLS_CERT_FILE for vote-server only (each server its own certificate).
   const of = (server: string) => ({ ...env, ...Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith(`${server}:`)).map(([k, v]) => [k.slice(server.length + 1), v])) });
   let auth = await startAuthServer(readAuthConfig(of("auth-server")), log);
@@ -214,6 +222,19 @@ export async function startSystem(store: Store, extraEnv: Record<string, string>
       await cleanup();
     },
   };
+}
+
+/** A loopback port free right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on("error", reject);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
 }
 
 /** Polls until check returns a value other than undefined, or fails after timeoutMs. */

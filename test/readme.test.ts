@@ -5,6 +5,7 @@ import { readFile } from "node:fs/promises";
 import { authSettings } from "@voting/auth-server";
 import { voteSettings } from "@voting/vote-server";
 import { tallySettings } from "@voting/tally-server";
+import { WEB_ENV } from "@voting/web";
 
 const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
 
@@ -22,5 +23,9 @@ describe("README", () => {
       expect(row, name).toBeDefined();
       if (s.default) expect(row, name).toContain(`\`${s.default}\``);
     }
+  });
+
+  it("documents every variable the web front end reads", () => {
+    for (const name of WEB_ENV) expect(readme.split("\n").some((l) => l.startsWith(`| \`${name}\` |`)), name).toBe(true);
   });
 });

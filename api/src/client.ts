@@ -6,9 +6,12 @@ import * as logV1 from "./gen/voting/log/v1/log.js";
 import * as tallyV1 from "./gen/voting/tally/v1/tally.js";
 import * as voteV1 from "./gen/voting/vote/v1/vote.js";
 import { randomBytes } from "node:crypto";
+import { DEFAULT_RETRY, retrier, type RetryPolicy } from "./retry.js";
+import { clientSpan, injectTraceContext } from "./tracing.js";
 
 export { Status };
 export type { ServiceError };
+export type { RetryPolicy, RetryStats } from "./retry.js";
 
 export interface ClientOptions {
   authAddr?: string;
@@ -26,6 +29,12 @@ export interface ClientOptions {
   /** Dial with TLS (else plaintext); `credentials` overrides both. */
   tls?: TlsOptions;
   credentials?: ChannelCredentials;
+  /**
+   * Retries of calls that are safe to repeat (reads, and CastVote with the same idempotency
+   * key) after UNAVAILABLE, within the call's deadline; default DEFAULT_RETRY, `attempts: 1`
+   * for none. Calls that change something otherwise are never retried.
+   */
+  retry?: Partial<RetryPolicy>;
 }
 
 export interface TlsOptions {
@@ -44,6 +53,10 @@ export type TokenSource = () => Promise<string | undefined>;
 
 export interface CallOptions {
   deadlineMs?: number;
+  /** The call ends by then at the latest: a server passes its caller's deadline (Infinity: none). */
+  deadline?: Date | number;
+  /** Sent as x-request-id; servers put it on their log lines and pass it on to their peers. */
+  requestId?: string;
   /** Overrides the client's token for this call. */
   token?: string;
   signal?: AbortSignal;
@@ -65,7 +78,13 @@ export type VotingClient = ReturnType<typeof createVotingClient>;
 
 export function createVotingClient(opts: ClientOptions = {}) {
   const creds = opts.credentials ?? (opts.tls ? tlsCredentials(opts.tls) : credentials.createInsecure());
-  const channelOptions = { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc.keepalive_time_ms": 60_000 };
+  const channelOptions = {
+    "grpc.max_receive_message_length": 64 * 1024 * 1024,
+    "grpc.keepalive_time_ms": 60_000,
+    // HTTP/2's default 64 KiB window holds a quarter of one StreamBallots page: a reader of a
+    // long log would wait for a window update every 250 entries.
+    "grpc-node.flow_control_window": 8 * 1024 * 1024,
+  };
   const lazy = <T extends { close(): void }>(make: () => T) => {
     let instance: T | undefined;
     return { get: () => (instance ??= make()), close: () => instance?.close() };
@@ -80,29 +99,37 @@ export function createVotingClient(opts: ClientOptions = {}) {
     const md = new Metadata();
     const token = call.token ?? (typeof opts.token === "function" ? await opts.token() : opts.token);
     if (token) md.set("authorization", `Bearer ${token}`);
+    if (call.requestId) md.set("x-request-id", call.requestId);
     return md;
   };
 
-  const unary = <Req, Res>(stub: object, method: UnaryMethod<Req, Res>) =>
+  const retries = retrier({ ...DEFAULT_RETRY, ...opts.retry });
+  /** `safe`: the call may be repeated as it is (see ClientOptions.retry). */
+  const unary = <Req, Res>(stub: object, method: UnaryMethod<Req, Res>, safe = false) =>
     async (req: Req, call: CallOptions = {}): Promise<Res> => {
       const md = await metadataFor(call);
-      const deadline = Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
-      return new Promise<Res>((resolve, reject) => {
+      const deadline = Math.min(Date.now() + (call.deadlineMs ?? opts.deadlineMs ?? DEFAULT_DEADLINE_MS), Number(call.deadline ?? Infinity));
+      const once = () => new Promise<Res>((resolve, reject) => {
+        const span = clientSpan((method as { path?: string }).path, md);
         const cancel = () => c.cancel();
         const c = method.call(stub, req, md, { deadline, waitForReady: opts.waitForReady }, (err, res) => {
           call.signal?.removeEventListener("abort", cancel);
+          span?.(err?.code ?? Status.OK, err?.details);
           if (err) reject(err);
           else resolve(res as Res);
         });
         call.signal?.addEventListener("abort", cancel, { once: true });
         if (call.signal?.aborted) cancel();
       });
+      return safe ? retries.run(once, deadline, call.signal) : once();
     };
 
   const stream = <Req, Res>(stub: object, method: StreamMethod<Req, Res>) =>
     async (req: Req, call: CallOptions = {}): Promise<ClientReadableStream<Res>> => {
       const md = await metadataFor(call);
-      const options = { ...(call.deadlineMs ? { deadline: Date.now() + call.deadlineMs } : {}), waitForReady: opts.waitForReady };
+      injectTraceContext(md);
+      const until = Math.min(call.deadlineMs ? Date.now() + call.deadlineMs : Infinity, Number(call.deadline ?? Infinity));
+      const options = { ...(until !== Infinity ? { deadline: until } : {}), waitForReady: opts.waitForReady };
       const s = method.call(stub, req, md, options);
       if (call.signal) {
         const cancel = () => s.cancel();
@@ -126,10 +153,10 @@ export function createVotingClient(opts: ClientOptions = {}) {
       login: (req: Partial2<authV1.LoginRequest>, c?: CallOptions) => unary(a(), a().login)(authV1.LoginRequest.fromPartial(req), c),
       refreshToken: (req: Partial2<authV1.RefreshTokenRequest>, c?: CallOptions) =>
         unary(a(), a().refreshToken)(authV1.RefreshTokenRequest.fromPartial(req), c),
-      getUser: (req: Partial2<authV1.GetUserRequest>, c?: CallOptions) => unary(a(), a().getUser)(authV1.GetUserRequest.fromPartial(req), c),
+      getUser: (req: Partial2<authV1.GetUserRequest>, c?: CallOptions) => unary(a(), a().getUser, true)(authV1.GetUserRequest.fromPartial(req), c),
       listUsers: (req: Partial2<authV1.ListUsersRequest>, c?: CallOptions) =>
-        unary(a(), a().listUsers)(authV1.ListUsersRequest.fromPartial(req), c),
-      getJwks: (c?: CallOptions) => unary(a(), a().getJwks)({}, c),
+        unary(a(), a().listUsers, true)(authV1.ListUsersRequest.fromPartial(req), c),
+      getJwks: (c?: CallOptions) => unary(a(), a().getJwks, true)({}, c),
       issueServiceToken: (req: Partial2<authV1.IssueServiceTokenRequest>, c?: CallOptions) =>
         unary(a(), a().issueServiceToken)(authV1.IssueServiceTokenRequest.fromPartial(req), c),
     },
@@ -145,38 +172,40 @@ export function createVotingClient(opts: ClientOptions = {}) {
       closeElection: (req: Partial2<voteV1.CloseElectionRequest>, c?: CallOptions) =>
         unary(e(), e().closeElection)(voteV1.CloseElectionRequest.fromPartial(req), c),
       getElection: (req: Partial2<voteV1.GetElectionRequest>, c?: CallOptions) =>
-        unary(e(), e().getElection)(voteV1.GetElectionRequest.fromPartial(req), c),
+        unary(e(), e().getElection, true)(voteV1.GetElectionRequest.fromPartial(req), c),
       listElections: (req: Partial2<voteV1.ListElectionsRequest>, c?: CallOptions) =>
-        unary(e(), e().listElections)(voteV1.ListElectionsRequest.fromPartial(req), c),
+        unary(e(), e().listElections, true)(voteV1.ListElectionsRequest.fromPartial(req), c),
     },
     votes: {
-      /** Sends a fresh random idempotency key unless the request has one; reuse it to retry. */
+      /** Sends a fresh random idempotency key unless the request has one; reuse it to retry (the client's own retries do). */
       castVote: (req: Partial2<voteV1.CastVoteRequest>, c?: CallOptions) =>
-        unary(v(), v().castVote)(
+        unary(v(), v().castVote, true)(
           voteV1.CastVoteRequest.fromPartial({ ...req, idempotencyKey: req.idempotencyKey ?? newIdempotencyKey() }),
           c,
         ),
       getReceipt: (req: Partial2<voteV1.GetReceiptRequest>, c?: CallOptions) =>
-        unary(v(), v().getReceipt)(voteV1.GetReceiptRequest.fromPartial(req), c),
+        unary(v(), v().getReceipt, true)(voteV1.GetReceiptRequest.fromPartial(req), c),
       streamBallots: (req: Partial2<voteV1.StreamBallotsRequest>, c?: CallOptions) =>
         stream(v(), v().streamBallots)(voteV1.StreamBallotsRequest.fromPartial(req), c),
     },
     tally: {
       getResults: (req: Partial2<tallyV1.GetResultsRequest>, c?: CallOptions) =>
-        unary(t(), t().getResults)(tallyV1.GetResultsRequest.fromPartial(req), c),
+        unary(t(), t().getResults, true)(tallyV1.GetResultsRequest.fromPartial(req), c),
       watchResults: (req: Partial2<tallyV1.WatchResultsRequest>, c?: CallOptions) =>
         stream(t(), t().watchResults)(tallyV1.WatchResultsRequest.fromPartial(req), c),
-      getJwks: (c?: CallOptions) => unary(t(), t().getJwks)({}, c),
+      getJwks: (c?: CallOptions) => unary(t(), t().getJwks, true)({}, c),
     },
     // The transparency log of vote-server (docs/transparency-log.md); public.
     log: {
       getCheckpoint: (req: Partial2<logV1.GetCheckpointRequest>, c?: CallOptions) =>
-        unary(l(), l().getCheckpoint)(logV1.GetCheckpointRequest.fromPartial(req), c),
+        unary(l(), l().getCheckpoint, true)(logV1.GetCheckpointRequest.fromPartial(req), c),
       getInclusionProof: (req: Partial2<logV1.GetInclusionProofRequest>, c?: CallOptions) =>
-        unary(l(), l().getInclusionProof)(logV1.GetInclusionProofRequest.fromPartial(req), c),
+        unary(l(), l().getInclusionProof, true)(logV1.GetInclusionProofRequest.fromPartial(req), c),
       getConsistencyProof: (req: Partial2<logV1.GetConsistencyProofRequest>, c?: CallOptions) =>
-        unary(l(), l().getConsistencyProof)(logV1.GetConsistencyProofRequest.fromPartial(req), c),
+        unary(l(), l().getConsistencyProof, true)(logV1.GetConsistencyProofRequest.fromPartial(req), c),
     },
+    /** How many calls were retried after UNAVAILABLE (ClientOptions.retry), for tests and load tools to report. */
+    retryStats: retries.stats,
     close() {
       for (const s of [authStub, electionStub, voteStub, tallyStub, logStub]) s.close();
     },

@@ -1,6 +1,6 @@
 // Composition of auth-server: used by main.ts and by tests, which start it in-process.
 import { authV1 } from "@voting/api";
-import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, openDatabase, serverMetrics, startGrpcServer, loadTls, type Logger } from "@voting/server-kit";
+import { ConfigError, createTokenVerifier, loadServicePublicKeys, migrate, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, openDatabase, serverMetrics, startGrpcServer, watchDatabase, loadTls, type Logger } from "@voting/server-kit";
 import type { AuthConfig } from "./config.js";
 import { authMigrations } from "./db/migrations.js";
 import { userRepository } from "./db/user-repository.js";
@@ -41,6 +41,7 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       audience: config.JWT_AUDIENCE,
       accessTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
       refreshTtlSeconds: config.REFRESH_TOKEN_TTL_SECONDS,
+      onPurgeFailed: (err) => log.warn({ err }, "purging expired refresh-token families failed; retried on a later login"),
     }, refreshFamilyRepository(db));
     const userRepo = userRepository(db);
     const users = userService({
@@ -77,12 +78,14 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
       metricsHost: config.METRICS_HOST,
       metricsPort: config.AUTH_METRICS_PORT,
     });
+    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     log.info({ address: `${config.HOST}:${server.port}` }, "auth-server listening");
     const ring = keys;
     return {
       port: server.port,
       metricsPort: server.metricsPort,
       async stop() {
+        dbWatch.stop();
         await server.shutdown();
         ring.close();
         await db.close();

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ballotCommitment, chainHash, checkChain, entryBytes, genesisHash, type LogEntryContent, type LogFormat } from "./ballot-log.js";
+import { createHash } from "node:crypto";
+import { ballotCommitment, chainAndLeafHash, chainHash, checkChain, entryBytes, genesisHash, type LogEntryContent, type LogFormat } from "./ballot-log.js";
 
 const definition = { id: 1, title: "General election", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] };
 const saltOf = (seq: number) => seq.toString(16).padStart(2, "0").repeat(32);
@@ -90,6 +91,27 @@ describe("ballot log format 2", () => {
     const reordered = chain(2, 10);
     [reordered[2], reordered[3]] = [{ ...reordered[3], seq: 3 }, { ...reordered[2], seq: 4 }];
     expect(checkChain(2, start, reordered)).toMatchObject({ ok: false, badSeq: 3 });
+  });
+});
+
+describe("hashing a log in bulk", () => {
+  it("gives the chain hash and the transparency-log leaf of the documented vector from the same bytes", () => {
+    const e = { ...VECTOR.entry, commitment: VECTOR.commitment, choices: VECTOR.choices, salt: VECTOR.salt };
+    expect(chainAndLeafHash(2, VECTOR.genesis, e)).toEqual({ hash: VECTOR.hash1, leaf: Buffer.from(VECTOR.merkleLeaf, "hex") });
+  });
+
+  it("hashes each entry afresh, whatever the length of the one before, and a malformed previous hash as Buffer.from reads it", () => {
+    const long = { electionId: 1, seq: 2, trackingCode: "X".repeat(3000), commitment: "c".repeat(64) };
+    const short = { electionId: 1, seq: 3, trackingCode: "Y", commitment: "d".repeat(64) };
+    const slow = (prev: string, e: LogEntryContent) => createHash("sha256").update(Buffer.from(prev, "hex")).update(entryBytes(2, e)).digest("hex");
+    for (const [prev, e] of [["ab".repeat(32), long], ["cd".repeat(32), short], ["not hex", short], ["ab".repeat(40), short]] as const) {
+      expect(chainHash(2, prev, e)).toBe(slow(prev, e));
+      expect(chainAndLeafHash(2, prev, e).hash).toBe(slow(prev, e));
+      expect(chainAndLeafHash(2, prev, e).leaf).toEqual(createHash("sha256").update(Buffer.of(0)).update(entryBytes(2, e)).digest());
+    }
+    expect(ballotCommitment(VECTOR.salt, [12, 3, 100000])).toBe(
+      createHash("sha256").update("voting-ballot-commitment-v2\n").update(Buffer.from(VECTOR.salt, "hex")).update("12,3,100000\n").digest("hex"),
+    );
   });
 });
 

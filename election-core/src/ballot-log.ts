@@ -1,6 +1,6 @@
 // The ballot log's hash chain. docs/ballot-log.md specifies the same rules in prose so
 // that anyone can check a log with their own tools.
-import { createHash } from "node:crypto";
+import { createHash, hash as sha256Once } from "node:crypto";
 import type { BallotGroup, Method } from "./tally/types.js";
 
 /** Log formats: 1 hashes the choices (kept for elections created before 2); 2 hashes a salted commitment. */
@@ -33,10 +33,29 @@ export interface ElectionDefinition {
   candidates: readonly { id: number; name: string }[];
 }
 
+// Logs are checked a million entries at a time: each hash input is written into one reused
+// buffer and hashed in one call (node:crypto's one-shot hash), not built from fresh Buffers.
+let scratch = Buffer.allocUnsafe(1024);
+const room = (bytes: number) => {
+  if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes * 2);
+  return scratch;
+};
+const COMMITMENT_LABEL_BYTES = Buffer.byteLength(COMMITMENT_LABEL);
+
 /** Format 2: SHA-256("voting-ballot-commitment-v2\n" || salt (32 bytes) || choices joined by "," || "\n"), hex. */
 export function ballotCommitment(saltHex: string, choices: readonly number[]): string {
   if (!HEX64.test(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
-  return createHash("sha256").update(COMMITMENT_LABEL, "utf8").update(Buffer.from(saltHex, "hex")).update(`${choices.join(",")}\n`, "utf8").digest("hex");
+  return commitmentOf(saltHex, choices);
+}
+
+/** ballotCommitment of a salt already known to be 64 hex digits. */
+function commitmentOf(saltHex: string, choices: readonly number[]): string {
+  const tail = `${choices.join(",")}\n`;
+  const b = room(COMMITMENT_LABEL_BYTES + 32 + tail.length * 3);
+  let n = b.write(COMMITMENT_LABEL, 0, "latin1");
+  n += b.write(saltHex, n, "hex");
+  n += b.write(tail, n, "utf8");
+  return sha256Once("sha256", b.subarray(0, n), "hex");
 }
 
 /**
@@ -45,12 +64,16 @@ export function ballotCommitment(saltHex: string, choices: readonly number[]): s
  * Merkle tree, hash exactly these bytes.
  */
 export function entryBytes(format: LogFormat, e: LogEntryContent): Buffer {
+  return Buffer.from(entryText(format, e), "utf8");
+}
+
+function entryText(format: LogFormat, e: LogEntryContent): string {
   let last: string;
   if (format === 1) {
     if (!e.choices) throw new Error(`entry ${e.seq} of a format 1 log has no choices`);
     last = e.choices.join(",");
   } else last = e.commitment;
-  return Buffer.from(`${LABEL[format]}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${last}\n`, "utf8");
+  return `${LABEL[format]}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${last}\n`;
 }
 
 /** hash_0: SHA-256 of the format label, " genesis\n" and the election's canonical JSON definition. */
@@ -68,7 +91,30 @@ export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
 
 /** hash_n = SHA-256(hash_{n-1} as 32 raw bytes || entry bytes of entry n), hex. */
 export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): string {
-  return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(entryBytes(format, e)).digest("hex");
+  const text = entryText(format, e);
+  const b = room(32 + text.length * 3);
+  // A malformed previous hash must not leave the last entry's bytes in the buffer.
+  if (b.write(prevHashHex, 0, "hex") !== 32) return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(text, "utf8").digest("hex");
+  const n = 32 + b.write(text, 32, "utf8");
+  return sha256Once("sha256", b.subarray(0, n), "hex");
+}
+
+/**
+ * chainHash, and the entry's transparency-log leaf hash (RFC 9162: SHA-256(0x00 || entry
+ * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both.
+ */
+export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): { hash: string; leaf: Buffer } {
+  const text = entryText(format, e);
+  const b = room(32 + text.length * 3);
+  if (b.write(prevHashHex, 0, "hex") !== 32) {
+    const bytes = Buffer.from(text, "utf8");
+    return { hash: createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(bytes).digest("hex"), leaf: sha256Once("sha256", Buffer.concat([Buffer.of(0), bytes]), "buffer") };
+  }
+  const n = 32 + b.write(text, 32, "utf8");
+  const hash = sha256Once("sha256", b.subarray(0, n), "hex");
+  // The byte before the entry bytes becomes the leaf prefix.
+  b[31] = 0;
+  return { hash, leaf: sha256Once("sha256", b.subarray(31, n), "buffer") };
 }
 
 /** Key of a ballot in a multiset of identical ballots. */
@@ -118,7 +164,7 @@ export function entryProblem(format: LogFormat, e: LogEntryContent, requireBallo
   if (!HEX64.test(e.commitment)) return `entry ${e.seq} has no valid commitment`;
   if (!e.choices) return undefined;
   if (!e.salt || !HEX64.test(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
-  if (ballotCommitment(e.salt, e.choices) !== e.commitment) return `the ballot of entry ${e.seq} does not open its commitment`;
+  if (commitmentOf(e.salt, e.choices) !== e.commitment) return `the ballot of entry ${e.seq} does not open its commitment`;
   return undefined;
 }
 

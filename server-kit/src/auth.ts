@@ -148,11 +148,12 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
                 if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
                   return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
                 }
+                // Set before the role check so that the access log names whoever was refused.
+                principals.set(metadata, principal);
                 if (typeof rule !== "string" && !rule.includes(principal.role)) {
                   const rpc = path.slice(path.lastIndexOf("/") + 1);
                   return refuse(new PermissionDeniedError(`role ${principal.role} may not call ${rpc}`, { reason: "ROLE_NOT_ALLOWED", metadata: { role: principal.role, method: rpc } }));
                 }
-                principals.set(metadata, principal);
                 forward(metadata);
               },
               (err: unknown) =>

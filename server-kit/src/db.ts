@@ -17,6 +17,8 @@ export interface Database<DB> {
   kysely: Kysely<DB>;
   dialect: Dialect;
   close(): Promise<void>;
+  /** Calls listener on every query that fails because the database cannot be reached; returns the unsubscribe. */
+  onOutage(listener: (err: DatabaseUnavailableError) => void): () => void;
 }
 
 export interface DatabaseUrl {
@@ -40,6 +42,11 @@ export function parseDatabaseUrl(url: string): DatabaseUrl {
 
 export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}): Database<DB> {
   const { dialect, target } = parseDatabaseUrl(url);
+  const listeners = new Set<(err: DatabaseUnavailableError) => void>();
+  const onOutage = (listener: (err: DatabaseUnavailableError) => void) => (listeners.add(listener), () => void listeners.delete(listener));
+  const outage = (err: DatabaseUnavailableError) => {
+    for (const l of listeners) l(err);
+  };
   if (dialect === "sqlite") {
     if (target !== ":memory:") mkdirSync(dirname(target), { recursive: true });
     const file = new BetterSqlite3(target);
@@ -49,8 +56,8 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     file.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     file.pragma("synchronous = FULL");
     file.pragma("foreign_keys = ON");
-    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file })) });
-    return { kysely, dialect, close: () => kysely.destroy() };
+    const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new SqliteDialect({ database: file }), outage) });
+    return { kysely, dialect, close: () => kysely.destroy(), onOutage };
   }
   const pool = createPool({
     uri: target,
@@ -60,8 +67,8 @@ export function openDatabase<DB>(url: string, opts: { poolSize?: number } = {}):
     timezone: "Z",
     charset: "utf8mb4",
   });
-  const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool })) });
-  return { kysely, dialect, close: () => kysely.destroy() };
+  const kysely = new Kysely<DB>({ dialect: unavailableOnOutage(new MysqlDialect({ pool }), outage) });
+  return { kysely, dialect, close: () => kysely.destroy(), onOutage };
 }
 
 /** The database could not be reached (or stayed locked); the call may be retried as is. */
@@ -106,21 +113,25 @@ export function isRetryableConflict(err: unknown): boolean {
   return e.errno === 1213 || e.errno === 1047 || e.sqlState === "40001" || e.code === "ER_LOCK_DEADLOCK";
 }
 
-function mapOutage(err: unknown): unknown {
-  return !(err instanceof DatabaseUnavailableError) && isDatabaseOutage(err) ? new DatabaseUnavailableError(err) : err;
-}
+type OutageListener = (err: DatabaseUnavailableError) => void;
 
-/** Runs a driver call and maps its outage errors, thrown or rejected: Kysely's SQLite connection throws synchronously. */
-function mapped<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return call().catch((err: unknown) => Promise.reject(mapOutage(err)));
-  } catch (err) {
-    return Promise.reject(mapOutage(err));
-  }
+function mapOutage(err: unknown, outage: OutageListener): unknown {
+  if (err instanceof DatabaseUnavailableError || !isDatabaseOutage(err)) return err;
+  const mapped = new DatabaseUnavailableError(err);
+  outage(mapped);
+  return mapped;
 }
 
 /** The one place where driver outage errors become DatabaseUnavailableError (every query, transaction and migration goes through it). */
-function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
+function unavailableOnOutage(dialect: KyselyDialect, outage: OutageListener): KyselyDialect {
+  // Kysely's SQLite connection throws synchronously, so the call itself is wrapped too.
+  const mapped = <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return call().catch((err: unknown) => Promise.reject(mapOutage(err, outage)));
+    } catch (err) {
+      return Promise.reject(mapOutage(err, outage));
+    }
+  };
   return {
     createAdapter: () => dialect.createAdapter(),
     createIntrospector: (db) => dialect.createIntrospector(db),
@@ -140,7 +151,7 @@ function unavailableOnOutage(dialect: KyselyDialect): KyselyDialect {
               try {
                 yield* conn.streamQuery<R>(q, chunkSize);
               } catch (err) {
-                throw mapOutage(err);
+                throw mapOutage(err, outage);
               }
             },
           };

@@ -6,6 +6,7 @@ import { CancelledError, InvalidArgumentError } from "./errors.js";
 import { statusOf, toStatus, type StatusObject } from "./rpc-status.js";
 import { principalOf, type Principal } from "./auth.js";
 import type { Logger } from "./logger.js";
+import { callFields, requestIdOf } from "./call-log.js";
 import { certificateNames, verifiedClientCertificate } from "./tls.js";
 
 export interface CallContext {
@@ -18,6 +19,18 @@ export interface CallContext {
   signal: AbortSignal;
   /** Names (CN, DNS SANs) of the caller's client certificate if it verified against the CA; undefined without TLS or certificate. */
   certificateNames: string[] | undefined;
+  /** For calls to peers made on behalf of this one: its deadline, cancellation and request id travel with them. */
+  upstream: Upstream;
+  /** Made on first use: lines carry the call's request id, peer and principal. */
+  log: Logger;
+}
+
+/** Spread into a peer call's options (the typed client's CallOptions take these fields). */
+export interface Upstream {
+  /** Absolute; Infinity when the caller set none. */
+  deadline?: Date | number;
+  signal?: AbortSignal;
+  requestId?: string;
 }
 
 /**
@@ -45,7 +58,7 @@ function undecodable(request: unknown): StatusObject | undefined {
   return statusOf(new InvalidArgumentError(`request could not be decoded: ${request.reason}`, { reason: "UNDECODABLE_REQUEST" }));
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>): CallContext {
+function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, log: Logger): CallContext {
   // Made on first use: most unary handlers never look, and grpc-js reports every finished
   // call as cancelled, which would build an AbortError per call.
   let controller: AbortController | undefined;
@@ -67,16 +80,27 @@ function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStrea
       }
       return controller.signal;
     },
+    get log() {
+      return callLog(log, call.metadata);
+    },
+    get upstream() {
+      const ctx = this;
+      // The signal is made only when a peer call reads it.
+      return { deadline: call.getDeadline(), requestId: requestIdOf(call.metadata), get signal() { return ctx.signal; } };
+    },
   };
 }
+
+/** A logger whose lines carry the call's request id, peer and principal. */
+export const callLog = (log: Logger, metadata: Metadata): Logger => log.child(callFields(metadata));
 
 export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const bad = undecodable(call.request);
     if (bad) return callback(bad);
-    fn(call.request, contextOf(call)).then(
+    fn(call.request, contextOf(call, log)).then(
       (res) => callback(null, res),
-      (err: unknown) => callback(toStatus(err, log)),
+      (err: unknown) => callback(toStatus(err, callLog(log, call.metadata))),
     );
   };
 }
@@ -89,7 +113,7 @@ export function serverStream<Req, Res>(
   fn: (req: Req, ctx: CallContext, send: Send<Res>) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call: ServerWritableStream<Req, Res>) => {
-    const ctx = contextOf(call);
+    const ctx = contextOf(call, log);
     const send: Send<Res> = async (message) => {
       if (ctx.signal.aborted) throw new CancelledError("cancelled");
       if (!call.write(message)) await once(call, "drain", { signal: ctx.signal });
@@ -100,7 +124,7 @@ export function serverStream<Req, Res>(
       () => call.end(),
       (err: unknown) => {
         if (ctx.signal.aborted) return;
-        call.emit("error", toStatus(err, log));
+        call.emit("error", toStatus(err, callLog(log, call.metadata)));
       },
     );
   };

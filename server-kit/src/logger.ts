@@ -1,13 +1,14 @@
-import { pino, type Logger } from "pino";
+import { pino, type DestinationStream, type Logger } from "pino";
 
 export type { Logger };
 
-/** JSON lines on stdout. Never log passwords, tokens, hashes or ballot content. */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({
+/** JSON lines on stdout (or `destination`). Never log passwords, tokens, hashes or ballot content. */
+export function createLogger(service: string, level = process.env.LOG_LEVEL ?? "info", destination?: DestinationStream): Logger {
+  const options = {
     name: service,
     level,
     base: { service },
     redact: { paths: ["password", "token", "*.password", "*.token", "authorization"], censor: "[redacted]" },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -3,6 +3,7 @@
 import { ConfigError } from "./config.js";
 import { createLogger, type Logger } from "./logger.js";
 import { onShutdownSignal } from "./shutdown.js";
+import { startTracing } from "./tracing.js";
 
 export interface MainSpec<C extends { LOG_LEVEL: string }> {
   /** Service name in every log line, e.g. "vote-server". */
@@ -15,6 +16,7 @@ export async function runMain<C extends { LOG_LEVEL: string }>(spec: MainSpec<C>
   const log = createLogger(spec.name);
   try {
     const config = spec.readConfig();
+    startTracing(spec.name);
     const running = await spec.start(config, createLogger(spec.name, config.LOG_LEVEL));
     onShutdownSignal(running.stop);
   } catch (err) {

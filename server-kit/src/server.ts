@@ -1,12 +1,13 @@
 // One way to run a gRPC server here: limits, interceptors (access log, auth), health,
 // reflection, and a shutdown that drains calls before it closes.
-import { Server, ServerInterceptingCall, type ServerInterceptor, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
+import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
 import { createAuthInterceptor, type AccessTable, type TokenVerifier } from "./auth.js";
 import { createReflection } from "./reflection.js";
 import { serverCredentials, type TlsMaterial } from "./tls.js";
 import { tolerantDeserializers } from "./handlers.js";
 import type { Logger } from "./logger.js";
+import { callObserver } from "./call-log.js";
 import { serveMetrics, type MetricsEndpoint, type ServerMetrics } from "./metrics.js";
 
 export interface ServiceBinding {
@@ -59,24 +60,6 @@ export interface RunningServer {
   shutdown(graceMs?: number): Promise<void>;
 }
 
-const HEALTH_CHECK = /^\/grpc\.health\./;
-
-function accessLog(log: Logger, metrics?: ServerMetrics): ServerInterceptor {
-  return (method, call) => {
-    // Orchestrators poll health every few seconds; keep those lines out of the info log.
-    const level = HEALTH_CHECK.test(method.path) ? "debug" : "info";
-    const started = process.hrtime.bigint();
-    return new ServerInterceptingCall(call, {
-      sendStatus(status, next) {
-        const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        log[level]({ method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
-        metrics?.rpc(method.path, status.code, ms / 1e3);
-        next(status);
-      },
-    });
-  };
-}
-
 export async function startGrpcServer(opts: StartServerOptions): Promise<RunningServer> {
   const limits = opts.limits ?? DEFAULT_LIMITS;
   const server = new Server({
@@ -87,7 +70,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.keepalive_timeout_ms": 20_000,
     "grpc.keepalive_permit_without_calls": 1,
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
-    interceptors: [accessLog(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
+    interceptors: [callObserver(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
   });
   for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
   for (const s of opts.services) for (const m of Object.values(s.definition)) opts.metrics?.known.add(m.path);

@@ -19,6 +19,11 @@ export const commonSettings = {
   GRPC_MAX_CONCURRENT_STREAMS: { doc: "Concurrent calls per client connection", default: "256", parse: int(1, 100_000) },
   TLS_CERT_FILE: { doc: "PEM certificate (chain) the server presents to callers, and to its peers as its client certificate; TLS is on when this, TLS_KEY_FILE and TLS_CA_FILE are set", default: "", parse: str },
   TLS_KEY_FILE: { doc: "PEM private key of TLS_CERT_FILE", default: "", parse: str },
+  DB_CHECK_EVERY_MS: {
+    doc: "How often each server checks that its database answers (select 1, at most 2 s); health is NOT_SERVING while it does not, and a query that finds the database unreachable checks at once",
+    default: "2000",
+    parse: int(100, 600_000),
+  },
   METRICS_HOST: { doc: "Address the servers' Prometheus `/metrics` endpoints bind to (plain HTTP, no auth); empty: HOST", default: "", parse: str },
   TLS_CA_FILE: { doc: "PEM CA that peers' server certificates and services' client certificates must chain to; a private CA that signs only this system's servers", default: "", parse: str },
 } satisfies Record<string, Setting<unknown>>;

@@ -1,10 +1,12 @@
-/** Calls stop once on the first SIGINT or SIGTERM; a second signal exits at once. */
+import { stopTracing } from "./tracing.js";
+
+/** Calls stop once on the first SIGINT or SIGTERM, then flushes buffered spans; a second signal exits at once. */
 export function onShutdownSignal(stop: () => Promise<void>): void {
   let stopping = false;
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) process.exit(130);
     stopping = true;
-    stop().then(
+    stop().then(stopTracing).then(
       () => process.exit(0),
       (err: unknown) => {
         console.error(`error while stopping after ${signal}:`, err);

@@ -2,7 +2,7 @@
 import { setMaxListeners } from "node:events";
 import { isServiceError, methodName, stateName, Status, tallyV1, voteV1, type VotingClient } from "@voting/api";
 import type { Method } from "@voting/election-core";
-import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, streamLimiter, type Logger } from "@voting/server-kit";
+import { UnavailableError, connectPeers, createTokenVerifier, loadServicePrivateKey, openKeyRing, readKek, requireKeySource, type KeyRing, type RunningService, migrate, openDatabase, startGrpcServer, loadTls, integrityAlarms, watchDatabase, streamLimiter, type Logger } from "@voting/server-kit";
 import type { TallyConfig } from "./config.js";
 import { tallyMigrations } from "./db/migrations.js";
 import type { TallyDb } from "./db/schema.js";
@@ -30,10 +30,10 @@ function votePort(client: VotingClient, reachable: () => boolean): VotePort {
     if (!reachable()) throw new UnavailableError("vote-server cannot be reached; try again shortly", { reason: "PEER_UNAVAILABLE" });
   };
   return {
-    async getElection(id) {
+    async getElection(id, upstream) {
       up();
       try {
-        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000 });
+        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000, ...upstream });
         if (!election) return undefined;
         const method = methodName(election.method);
         const state = stateName(election.state);
@@ -124,15 +124,17 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
     let server: Awaited<ReturnType<typeof startGrpcServer>> | undefined;
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const metrics = tallyMetrics(() => streams.open());
+    const alarms = integrityAlarms(log, metrics.server.registry);
     const book = tallyBook({
       repo: tallyRepository(db),
       votes: votePort(peers.client, () => voteReachable),
       log,
       onCounted: (id) => updates.changed(id),
       onApplied: metrics.applied,
+      // Counting of that election stops; its results say why, and the others are counted on.
       onChainBroken: (id, reason) => {
-        log.error({ electionId: id, reason }, "ballot log hash chain is broken; counting stopped");
-        server?.setServing(false, "ballot-chain");
+        alarms.raise(id, "ballot-chain", `the ballot log's hash chain is broken (${reason}); counting stopped`);
+        updates.changed(id);
       },
     });
     keys = await openKeyRing({
@@ -147,7 +149,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       retainSeconds: Infinity,
       log,
     });
-    const results = resultsOf(book, statementSigner(keys, statementRepository(db)));
+    const results = resultsOf(book, statementSigner(keys, statementRepository(db)), alarms.of);
     const updates = broadcaster<ElectionResult>(results.fresh, 50, (err) => log.warn({ err }, "result update failed"));
 
     server = await startGrpcServer({
@@ -170,6 +172,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       metricsPort: config.TALLY_METRICS_PORT,
     });
     const running = book.run(closing.signal);
+    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
       if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
       server!.setServing(ok, "auth");
@@ -187,6 +190,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       metricsPort: s.metricsPort,
       async stop() {
         closing.abort();
+        dbWatch.stop();
         await s.shutdown();
         await running;
         peers.close();

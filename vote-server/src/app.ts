@@ -1,6 +1,6 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, isServiceError, logV1, roleName, Status, voteV1, type VotingClient } from "@voting/api";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
 import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
@@ -37,21 +37,21 @@ function authCandidates(client: VotingClient): CandidateSourcePort {
     throw new UnavailableError(`auth-server could not be asked about candidates: ${(err as Error).message}`, { reason: "PEER_UNAVAILABLE" });
   };
   return {
-    async roleOf(userId) {
+    async roleOf(userId, upstream) {
       try {
-        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000 });
+        const { user } = await client.auth.getUser({ id: userId }, { deadlineMs: 3_000, ...upstream });
         return user && roleName(user.role);
       } catch (err) {
         if (isServiceError(err) && err.code === Status.NOT_FOUND) return undefined;
         return unavailable(err);
       }
     },
-    async listCandidates() {
+    async listCandidates(upstream) {
       const out = [];
       let pageToken = "";
       try {
         do {
-          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000 });
+          const page = await client.auth.listUsers({ role: authV1.Role.ROLE_CANDIDATE, pageSize: 1000, pageToken }, { deadlineMs: 5_000, ...upstream });
           out.push(...page.users.map((u) => ({ id: u.id, name: u.username })));
           pageToken = page.nextPageToken;
         } while (pageToken !== "");
@@ -121,7 +121,9 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     );
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const metrics = voteMetrics(() => ({ streams: streams.open(), ...feed.stats(), logReads }));
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed });
+    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed,
+      onCommitFailed: (electionId, ballots, err) => log.error({ err, electionId, ballots }, "ballot commit failed; its ballots were answered UNAVAILABLE"),
+    });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
     const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });
@@ -131,20 +133,28 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     await runCatchUp();
     const admin = electionAdmin(elections, (e) => voting.forget(e.id));
     // Scheduled openings and closings: checked now (catching up after a restart) and every second.
+    const scheduleFailures = new Map<number, string>();
     const runSchedule = () =>
       admin
-        .runSchedule()
+        .runSchedule(Date.now(), (electionId, action, err) => {
+          // Tried every second: say it once per election and reason.
+          const reason = `${action}: ${(err as Error).message}`;
+          if (scheduleFailures.get(electionId) === reason) return;
+          scheduleFailures.set(electionId, reason);
+          log.error({ err, electionId, action }, `scheduled ${action} of an election failed; tried again every second`);
+        })
         .catch((err: unknown) => log.warn({ err }, "election schedule check failed"))
         .then(runCatchUp);
     await runSchedule();
     const scheduler = setInterval(runSchedule, 1_000);
+    const alarms = integrityAlarms(log, metrics.server.registry);
 
     const server = await startGrpcServer({
       host: config.HOST,
       port: config.VOTE_PORT,
       tls,
       services: [
-        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log) },
+        { name: "voting.vote.v1.ElectionService", definition: voteV1.ElectionServiceService, implementation: electionServiceImpl(voting, admin, log, alarms.of) },
         { name: "voting.vote.v1.VoteService", definition: voteServiceDefinition, implementation: voteServiceImpl(voting, feed, streams, log, tlog) },
         { name: "voting.log.v1.LogService", definition: logV1.LogServiceService, implementation: logServiceImpl(voting, tlog, logCalls, log) },
       ],
@@ -156,17 +166,18 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       metricsHost: config.METRICS_HOST,
       metricsPort: config.VOTE_METRICS_PORT,
     });
+    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     // Reconciliation: a mismatch between the log and the turnout means the store was changed
-    // behind the service's back; say so in the health status and the log until it is gone.
-    let reconciled = true;
+    // behind the service's back; that election shows the alarm until it is gone.
     const runReconcile = async () => {
       try {
         const mismatches = await reconcile(elections, ballots);
-        for (const m of mismatches) log.error(m, "ballot log and turnout disagree: the store was changed outside vote-server");
-        if (mismatches.length > 0 !== !reconciled) {
-          reconciled = mismatches.length === 0;
-          server.setServing(reconciled, "reconciliation");
+        const found = new Set(mismatches.map((m) => m.electionId));
+        for (const m of mismatches) {
+          const detail = `the log holds ${m.ballots} ballots up to seq ${m.maxSeq}, the head is at seq ${m.headSeq} and ${m.turnout} voters are recorded as having voted: the store was changed outside vote-server`;
+          alarms.raise(m.electionId, "reconciliation", detail);
         }
+        for (const id of alarms.raised("reconciliation")) if (!found.has(id)) alarms.clear(id, "reconciliation");
       } catch (err) {
         log.warn({ err }, "reconciliation check failed");
       }
@@ -185,6 +196,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
+        dbWatch.stop();
         feed.close();
         await server.shutdown();
         logKeys?.close();

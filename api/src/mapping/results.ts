@@ -19,6 +19,7 @@ export interface ResultContext {
   embargoed: boolean;
   final: boolean;
   statement?: string;
+  integrityAlarms?: string[];
 }
 
 export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, totalBallots: number): tallyV1.ElectionResult {
@@ -42,6 +43,7 @@ export function toProtoResult(t: TallyResult | undefined, ctx: ResultContext, to
     embargoed: ctx.embargoed,
     final: ctx.final,
     statement: ctx.statement ?? "",
+    integrityAlarms: ctx.integrityAlarms ?? [],
   };
   if (!t || ctx.embargoed) return base;
   return {

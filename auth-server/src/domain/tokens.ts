@@ -18,6 +18,8 @@ export interface TokenSettings {
   audience: string;
   accessTtlSeconds: number;
   refreshTtlSeconds: number;
+  /** Told when a background purge of expired families fails (logins go on). */
+  onPurgeFailed?(err: unknown): void;
 }
 
 export interface TokenIssuer {
@@ -73,7 +75,7 @@ export function tokenIssuer(keys: KeyRing, s: TokenSettings, families: RefreshFa
   const purgeNowAndThen = (now: number) => {
     if (now - lastPurge < PURGE_INTERVAL_MS) return;
     lastPurge = now;
-    families.purgeExpired(now).catch(() => undefined);
+    families.purgeExpired(now).catch((err: unknown) => s.onPurgeFailed?.(err));
   };
 
   return {

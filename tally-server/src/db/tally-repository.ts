@@ -1,5 +1,5 @@
 import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { sql } from "kysely";
 import type { TallyDb } from "./schema.js";
 
@@ -18,7 +18,9 @@ export interface TallyRepository {
   apply(electionId: number, fromSeq: number, to: { seq: number; hash: string }, delta: Map<string, number>): Promise<boolean>;
 }
 
-const ballotKey = (choices: string) => createHash("sha256").update(choices).digest("hex");
+const ballotKey = (choices: string) => hash("sha256", choices, "hex");
+/** Rows per upsert statement: a backlog's transaction holds tens of thousands, more than one statement may bind. */
+const ROWS_PER_STATEMENT = 1000;
 
 export function tallyRepository(db: Database<TallyDb>): TallyRepository {
   const k = db.kysely;
@@ -51,15 +53,17 @@ export function tallyRepository(db: Database<TallyDb>): TallyRepository {
           if (Number(moved.numUpdatedRows) !== 1) return false;
         }
         const rows = [...delta].map(([choices, count]) => ({ election_id: electionId, ballot_key: ballotKey(choices), choices, n_ballots: count }));
-        if (rows.length === 0) return true;
-        if (db.dialect === "mysql") {
-          await trx.insertInto("tally_ballots").values(rows).onDuplicateKeyUpdate({ n_ballots: sql`n_ballots + values(n_ballots)` }).execute();
-        } else {
-          await trx
-            .insertInto("tally_ballots")
-            .values(rows)
-            .onConflict((oc) => oc.columns(["election_id", "ballot_key"]).doUpdateSet({ n_ballots: sql`n_ballots + excluded.n_ballots` }))
-            .execute();
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const values = rows.slice(i, i + ROWS_PER_STATEMENT);
+          if (db.dialect === "mysql") {
+            await trx.insertInto("tally_ballots").values(values).onDuplicateKeyUpdate({ n_ballots: sql`n_ballots + values(n_ballots)` }).execute();
+          } else {
+            await trx
+              .insertInto("tally_ballots")
+              .values(values)
+              .onConflict((oc) => oc.columns(["election_id", "ballot_key"]).doUpdateSet({ n_ballots: sql`n_ballots + excluded.n_ballots` }))
+              .execute();
+          }
         }
         return true;
       });

@@ -1,6 +1,7 @@
 // Results from the counted multiset with the election's method, explained by the tally
 // library. A result is computed once per counted seq and shared by every reader.
 import { ballotGroupOf, parseChoicesKey, tabulate, type TallyResult } from "@voting/election-core";
+import type { Upstream } from "@voting/server-kit";
 import type { ElectionInfo, TallyBook } from "./tally-book.js";
 
 export interface ElectionResult {
@@ -17,16 +18,18 @@ export interface ElectionResult {
   final: boolean;
   /** The signed final result statement, once final. */
   statement?: string;
+  /** Integrity alarms about this election, e.g. a broken ballot chain ("kind: detail"). */
+  integrityAlarms: string[];
 }
 
-export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>) {
+export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
   const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
   const inflight = new Map<number, Promise<ElectionResult>>();
 
-  const fresh = (electionId: number): Promise<ElectionResult> => {
+  const fresh = (electionId: number, upstream?: Upstream): Promise<ElectionResult> => {
     let p = inflight.get(electionId);
     if (!p) {
-      p = computeNow(electionId).finally(() => inflight.delete(electionId));
+      p = computeNow(electionId, upstream).finally(() => inflight.delete(electionId));
       inflight.set(electionId, p);
     }
     return p;
@@ -40,23 +43,24 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
      * result (which says how far it counted) is served until it is older than twice what
      * computing it took.
      */
-    current(electionId: number): Promise<ElectionResult> {
+    current(electionId: number, upstream?: Upstream): Promise<ElectionResult> {
       const hit = cache.get(electionId);
       if (hit && hit.tookMs > 25 && Date.now() - hit.result.computedAt.getTime() < 2 * hit.tookMs) return Promise.resolve(hit.result);
-      return fresh(electionId);
+      return fresh(electionId, upstream);
     },
   };
 
-  async function computeNow(electionId: number): Promise<ElectionResult> {
-    let { info, state } = await book.result(electionId);
+  async function computeNow(electionId: number, upstream?: Upstream): Promise<ElectionResult> {
+    let { info, state } = await book.result(electionId, upstream);
     if (unknownCandidates(info, state.ballots).length > 0) {
       // A candidate registered after the list was read; read it again.
       book.refreshInfo(electionId);
-      ({ info, state } = await book.result(electionId));
+      ({ info, state } = await book.result(electionId, upstream));
     }
     const embargoed = !info.resultsWhileOpen && info.state !== "closed";
     const final = info.state === "closed" && state.lastSeq >= info.ballotCount;
-    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}`;
+    const integrityAlarms = alarmsOf(electionId);
+    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}|${integrityAlarms.join("|")}`;
     const hit = cache.get(electionId);
     if (hit?.key === key) return hit.result;
     const started = performance.now();
@@ -73,6 +77,7 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
       computedAt: new Date(),
       embargoed,
       final,
+      integrityAlarms,
     };
     if (final) result.statement = await sign(result);
     cache.set(electionId, { key, result, tookMs: performance.now() - started });

@@ -115,4 +115,71 @@ describe("tally book", () => {
     expect(broken).toEqual(["the ballot of entry 6 is withheld"]);
     expect(repo.saved!.lastSeq).toBe(5);
   });
+
+  it("when entries arrive while a transaction runs, then they wait for the next one together: few transactions, every ballot once", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    const sizes: number[] = [];
+    repo.apply = async (id, from, to, delta) => {
+      sizes.push(to.seq - from);
+      await new Promise((r) => setTimeout(r, 20));
+      return inner(id, from, to, delta);
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: votePort(log(300), 1), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1 });
+    const { running } = await runUntil(book, () => repo.saved?.lastSeq === 300, controller);
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 150], ["4", 150]]));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(300);
+    expect(sizes.length).toBeLessThan(100);
+  });
+
+  it("when a tally transaction fails, then counting resumes from the stored progress without counting anything twice", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    let calls = 0;
+    repo.apply = async (...args) => {
+      if (++calls === 2) throw new Error("database went away");
+      return inner(...args);
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: votePort(log(40), 2), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1 });
+    const { running } = await runUntil(book, () => repo.saved?.lastSeq === 40, controller);
+    controller.abort();
+    await running;
+    expect(calls).toBeGreaterThan(2);
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 20], ["4", 20]]));
+  });
+
+  it("when maxPendingEntries wait for a transaction, then the stream is not read further until it commits", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    repo.apply = async (...args) => {
+      await held;
+      return inner(...args);
+    };
+    const votes = votePort(log(100), 5);
+    let read = 0;
+    const stream = votes.streamBallots;
+    votes.streamBallots = async function* (...args) {
+      for await (const b of stream(...args)) {
+        read += b.length;
+        yield b;
+      }
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes, log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, maxPendingEntries: 20 });
+    const running = book.run(controller.signal, 50);
+    await new Promise((r) => setTimeout(r, 200));
+    // The first transaction holds 5 entries; then 20 more may wait before reading stops.
+    expect(read).toBeLessThanOrEqual(5 + 20 + 5);
+    release();
+    for (let i = 0; i < 400 && repo.saved?.lastSeq !== 100; i++) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 50], ["4", 50]]));
+  });
 });

@@ -2,7 +2,7 @@
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
 import { checkChain, choicesKey, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
-import { FailedPreconditionError, NotFoundError, type Logger } from "@voting/server-kit";
+import { FailedPreconditionError, NotFoundError, type Logger, type Upstream } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
 
 export interface ElectionInfo {
@@ -22,8 +22,8 @@ export interface ElectionInfo {
 export type Entry = LogEntryContent & { hash: string };
 
 export interface VotePort {
-  /** undefined when vote-server has no such election. */
-  getElection(id: number): Promise<ElectionInfo | undefined>;
+  /** undefined when vote-server has no such election; `upstream`: the call asking, whose deadline the lookup keeps. */
+  getElection(id: number, upstream?: Upstream): Promise<ElectionInfo | undefined>;
   /** Elections that have a ballot log (open or closed), with their state. */
   listElections(): Promise<{ id: number; state: ElectionInfo["state"] }[]>;
   /** Batches of consecutive entries after afterSeq, following new ones until signal aborts. */
@@ -38,9 +38,14 @@ export interface TallyBookOptions {
   onChainBroken(electionId: number, reason: string): void;
   /** Called after each tally transaction with its entries and the seconds from receiving them to the commit (metrics). */
   onApplied?(entries: number, seconds: number): void;
-  /** Least time between two tally transactions of one election. */
+  /** Least time between the starts of two tally transactions of one election. */
   minApplyIntervalMs?: number;
+  /** Verified entries that may wait for a transaction before the stream is read further. */
+  maxPendingEntries?: number;
 }
+
+/** Entries waiting at once beyond which the tally is catching up rather than following live votes. */
+const BACKLOG_ENTRIES = 1_000;
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -54,7 +59,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25 }: TallyBookOptions) {
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, maxPendingEntries = 50_000 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
@@ -62,10 +67,10 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
 
   // Last state seen of each election, by discovery or by a lookup; a change means a new result.
   const seenState = new Map<number, string>();
-  const electionInfo = (id: number): Promise<ElectionInfo | undefined> => {
+  const electionInfo = (id: number, upstream?: Upstream): Promise<ElectionInfo | undefined> => {
     const hit = infoCache.get(id);
     if (hit && Date.now() - hit.at < 1_000) return hit.info;
-    const info = votes.getElection(id).then((i) => {
+    const info = votes.getElection(id, upstream).then((i) => {
       if (i && !seenState.has(id)) seenState.set(id, i.state);
       return i;
     });
@@ -94,52 +99,130 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
     return pending;
   };
 
-  async function applyBatch(id: number, format: LogFormat, state: TallySnapshot, entries: Entry[]): Promise<"applied" | "stale" | "broken"> {
-    // Every ballot must come opened (tally-server reads as the service account) and open its commitment.
-    const check = checkChain(format, { seq: state.lastSeq, hash: state.lastHash }, entries, { requireBallots: true });
-    if (!check.ok) {
-      onChainBroken(id, check.reason);
-      return "broken";
+  /**
+   * Commits verified entries of one election: counts and progress in one transaction, at most
+   * one at a time and one per minApplyIntervalMs. Entries verified while a transaction runs
+   * wait in one merged delta for the next, so a backlog is counted in few, large transactions
+   * while live ballots still go out every interval.
+   */
+  function committer(id: number, state: TallySnapshot, stop: () => void) {
+    let delta = new Map<string, number>();
+    let entries = 0;
+    let head = { seq: state.lastSeq, hash: state.lastHash };
+    let since = 0;
+    let lastStart = 0;
+    let lastTook = 0;
+    let inflight: Promise<void> | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const c = { stale: false, error: undefined as unknown, add, drain, room };
+
+    function commit(): Promise<void> {
+      clearTimeout(timer);
+      timer = undefined;
+      const [d, n, to, from, receivedAt] = [delta, entries, head, state.lastSeq, since];
+      delta = new Map();
+      entries = 0;
+      lastStart = Date.now();
+      inflight = repo
+        .apply(id, from, to, d)
+        .then((applied) => {
+          if (!applied) {
+            c.stale = true;
+            return stop();
+          }
+          for (const [key, k] of d) state.ballots.set(key, (state.ballots.get(key) ?? 0) + k);
+          state.lastSeq = to.seq;
+          state.lastHash = to.hash;
+          onCounted(id);
+          onApplied?.(n, (Date.now() - receivedAt) / 1e3);
+        })
+        .catch((err: unknown) => {
+          c.error = err;
+          stop();
+        })
+        .finally(() => {
+          lastTook = Date.now() - lastStart;
+          inflight = undefined;
+          kick();
+        });
+      return inflight;
     }
-    const delta = new Map<string, number>();
-    for (const e of entries) {
-      const key = choicesKey(e.choices!);
-      delta.set(key, (delta.get(key) ?? 0) + 1);
+
+    function kick() {
+      if (inflight || timer || entries === 0 || c.stale || c.error !== undefined) return;
+      // Behind by a page or more (a backlog, not live ballots): transactions, each mostly a
+      // sync to disk, take at most a quarter of the time, so they grow with what waits.
+      const interval = entries >= BACKLOG_ENTRIES ? Math.max(minApplyIntervalMs, 3 * lastTook) : minApplyIntervalMs;
+      const wait = lastStart + interval - Date.now();
+      if (wait > 0) timer = setTimeout(() => ((timer = undefined), kick()), wait);
+      else void commit();
     }
-    const applied = await repo.apply(id, state.lastSeq, { seq: check.headSeq, hash: check.headHash }, delta);
-    if (!applied) return "stale";
-    for (const [key, n] of delta) state.ballots.set(key, (state.ballots.get(key) ?? 0) + n);
-    state.lastSeq = check.headSeq;
-    state.lastHash = check.headHash;
-    onCounted(id);
-    return "applied";
+
+    /** Entries whose chain and commitments were checked, up to `to`. */
+    function add(batch: Entry[], to: { seq: number; hash: string }) {
+      if (entries === 0) since = Date.now();
+      for (const e of batch) {
+        const key = choicesKey(e.choices!);
+        delta.set(key, (delta.get(key) ?? 0) + 1);
+      }
+      entries += batch.length;
+      head = to;
+      kick();
+    }
+
+    /** Waits while maxPendingEntries are waiting for their transaction. */
+    async function room() {
+      while (entries >= maxPendingEntries && !c.stale && c.error === undefined) await (inflight ?? commit());
+    }
+
+    /** Commits whatever waits, now. */
+    async function drain() {
+      while ((inflight || entries > 0) && !c.stale && c.error === undefined) await (inflight ?? commit());
+      clearTimeout(timer);
+    }
+    return c;
   }
 
   async function follow(id: number, signal: AbortSignal): Promise<void> {
     let backoff = 200;
     while (!signal.aborted) {
+      // Ends this attempt's stream when the follow stops or a commit fails.
+      const attempt = new AbortController();
+      const stop = () => attempt.abort();
+      signal.addEventListener("abort", stop, { once: true });
       try {
         const state = await snapshot(id);
         const info = await electionInfo(id);
         if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
-        let outcome: "applied" | "stale" | "broken" = "applied";
-        for await (const entries of votes.streamBallots(id, state.lastSeq, signal)) {
-          const started = Date.now();
-          outcome = await applyBatch(id, info.logFormat, state, entries);
-          if (outcome !== "applied") break;
-          onApplied?.(entries.length, (Date.now() - started) / 1e3);
-          backoff = 200;
-          // Let entries gather for a moment: fewer, larger tally transactions leave the
-          // store's write lock to vote-server most of the time.
-          await sleep(minApplyIntervalMs - (Date.now() - started), signal);
-          if (signal.aborted) return;
+        const counting = committer(id, state, stop);
+        let verified = { seq: state.lastSeq, hash: state.lastHash };
+        let broken: string | undefined;
+        for await (const entries of votes.streamBallots(id, state.lastSeq, attempt.signal)) {
+          // Every ballot must come opened (tally-server reads as the service account) and open its commitment.
+          const check = checkChain(info.logFormat, verified, entries, { requireBallots: true });
+          if (!check.ok) {
+            broken = check.reason;
+            break;
+          }
+          verified = { seq: check.headSeq, hash: check.headHash };
+          counting.add(entries, verified);
+          await counting.room();
+          if (attempt.signal.aborted) break;
         }
-        if (outcome === "broken") return;
+        // What was verified before a break is counted, as it would have been before the break.
+        await counting.drain();
+        if (counting.error !== undefined) throw counting.error;
+        if (signal.aborted) return;
+        if (broken !== undefined && !counting.stale) return onChainBroken(id, broken);
+        if (!counting.stale) backoff = 200;
         // Another tally-server applied these entries first: start again from the store.
-        if (outcome === "stale") states.delete(id);
+        else states.delete(id);
       } catch (err) {
         if (signal.aborted) return;
         log.warn({ electionId: id, err: (err as Error).message }, "ballot stream interrupted; resuming");
+      } finally {
+        signal.removeEventListener("abort", stop);
+        attempt.abort();
       }
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, 5_000);
@@ -182,8 +265,8 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       infoCache.delete(id);
     },
 
-    async result(id: number): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
-      const info = await electionInfo(id);
+    async result(id: number, upstream?: Upstream): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
+      const info = await electionInfo(id, upstream);
       if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
       const s = await snapshot(id);
       // Someone asked before discovery found it: follow it now.

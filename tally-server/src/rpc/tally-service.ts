@@ -1,9 +1,12 @@
 import { toProtoResult, type tallyV1 } from "@voting/api";
-import { serverStream, toProtoJwk, unary, type Logger, type StreamLimiter } from "@voting/server-kit";
+import { serverStream, toProtoJwk, unary, type CallContext, type Logger, type StreamLimiter, type Upstream } from "@voting/server-kit";
 import type { JWK } from "jose";
 import type { ElectionResult } from "../domain/results.js";
 
 const DEFAULT_ELECTION_ID = 1;
+
+/** Lookups that concurrent calls share keep the first caller's deadline, but not its cancellation, which would fail the others. */
+const shared = (ctx: CallContext): Upstream => ({ deadline: ctx.upstream.deadline, requestId: ctx.upstream.requestId });
 const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 
 export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult =>
@@ -18,19 +21,22 @@ export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult
       embargoed: r.embargoed,
       final: r.final,
       statement: r.statement,
+      integrityAlarms: r.integrityAlarms,
     },
     r.totalBallots,
   );
 
 export interface ResultsPort {
-  compute(electionId: number): Promise<ElectionResult>;
+  compute(electionId: number, upstream?: Upstream): Promise<ElectionResult>;
   subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
 }
 
 export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger, streams: StreamLimiter): tallyV1.TallyServiceServer {
   return {
     getJwks: unary(log, async () => ({ keys: publicKeys().map(toProtoJwk) })),
-    getResults: unary(log, async (req: tallyV1.GetResultsRequest) => ({ result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId))) })),
+    getResults: unary(log, async (req: tallyV1.GetResultsRequest, ctx) => ({
+      result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId), shared(ctx))),
+    })),
     watchResults: serverStream(log, streams.guard(async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);
       const stop = AbortSignal.any([ctx.signal, closing]);

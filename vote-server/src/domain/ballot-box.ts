@@ -36,6 +36,8 @@ export interface BallotBoxOptions {
   signer?: LogSigner;
   /** Called after each commit with the ballots it handled and the log entries it appended (metrics). */
   onCommitted?(batchSize: number, appended: number): void;
+  /** Called when a commit fails: each ballot of the batch was answered UNAVAILABLE. */
+  onCommitFailed?(electionId: number, batchSize: number, err: unknown): void;
 }
 
 function shuffle<T>(items: T[]): T[] {
@@ -136,6 +138,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         } catch (err) {
           const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key", { reason: "BALLOT_NOT_RECORDED", cause: err });
           for (const p of batch) p.reject(error);
+          opts.onCommitFailed?.(electionId, batch.length, err);
           continue;
         }
         opts.onCommitted?.(batch.length, appendedEntries);

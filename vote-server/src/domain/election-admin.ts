@@ -114,11 +114,20 @@ export function electionAdmin(elections: ElectionRepository, onChange: (e: Elect
     open,
     close,
 
-    /** Opens and closes what is due; safe to run on every replica and after any restart. */
-    async runSchedule(now = Date.now()): Promise<void> {
+    /**
+     * Opens and closes what is due; safe to run on every replica and after any restart. A
+     * failure is reported to onFailed, except losing a race to another replica.
+     */
+    async runSchedule(now = Date.now(), onFailed?: (electionId: number, action: "open" | "close", err: unknown) => void): Promise<void> {
       const due = await elections.due(now);
-      for (const id of due.open) await open(id).catch(() => undefined);
-      for (const id of due.close) await close(id).catch(() => undefined);
+      const attempt = (id: number, action: "open" | "close") =>
+        (action === "open" ? open(id) : close(id)).catch(async (err: unknown) => {
+          const state = (await elections.get(id).catch(() => undefined))?.state;
+          const done = state === "closed" || (action === "open" && state === "open");
+          if (!done) onFailed?.(id, action, err);
+        });
+      for (const id of due.open) await attempt(id, "open");
+      for (const id of due.close) await attempt(id, "close");
     },
   };
 }

@@ -1,6 +1,6 @@
 // The vote-server's use cases for voters and readers: read elections, cast a ballot, read
 // the log.
-import { InvalidArgumentError, NotFoundError, PermissionDeniedError, type Principal } from "@voting/server-kit";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, type Principal, type Upstream } from "@voting/server-kit";
 import type { BallotRepository, LogRow } from "../db/ballot-repository.js";
 import type { ElectionRepository } from "../db/election-repository.js";
 import type { BallotBox } from "./ballot-box.js";
@@ -45,17 +45,18 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     return entry;
   };
 
-  const candidatesOf = (e: Election): Promise<Candidate[]> => (e.candidateSource === "list" ? elections.candidates(e.id) : directory.list());
+  const candidatesOf = (e: Election, upstream?: Upstream): Promise<Candidate[]> =>
+    e.candidateSource === "list" ? elections.candidates(e.id) : directory.list(upstream);
 
-  const isCandidate = async (entry: { election: Election; candidates: Set<number> }, id: number) =>
-    entry.election.candidateSource === "list" ? entry.candidates.has(id) : directory.isCandidate(id);
+  const isCandidate = async (entry: { election: Election; candidates: Set<number> }, id: number, upstream?: Upstream) =>
+    entry.election.candidateSource === "list" ? entry.candidates.has(id) : directory.isCandidate(id, upstream);
 
   return {
-    async getElection(id: number): Promise<ElectionView> {
+    async getElection(id: number, upstream?: Upstream): Promise<ElectionView> {
       const e = await elections.get(id);
       if (!e) throw electionNotFound(id);
       const [candidates, rollSize, ledger] = await Promise.all([
-        candidatesOf(e),
+        candidatesOf(e, upstream),
         e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
         e.state === "draft" ? Promise.resolve(undefined) : ballots.ledger(id),
       ]);
@@ -70,14 +71,14 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
       cache.delete(id);
     },
 
-    async cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }): Promise<Receipt> {
+    async cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }, upstream?: Upstream): Promise<Receipt> {
       if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote", { reason: "ROLE_NOT_ALLOWED" });
       const entry = await cached(req.electionId);
       const e = entry.election;
       if (!takesBallots(e, Date.now())) throw electionNotOpen(e);
       const choices = canonicalChoices(e.id, e.method, req.choices);
       for (const c of choices) {
-        if (!(await isCandidate(entry, c))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`, { field: "ballot.choices", reason: "NOT_A_CANDIDATE" });
+        if (!(await isCandidate(entry, c, upstream))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`, { field: "ballot.choices", reason: "NOT_A_CANDIDATE" });
       }
       if (e.hasVoterRoll && !(await elections.isOnRoll(e.id, voter.username))) {
         throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`, { reason: "NOT_ON_VOTER_ROLL", metadata: { electionId: String(e.id) } });

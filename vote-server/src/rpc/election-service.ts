@@ -1,5 +1,5 @@
 import { voteV1 } from "@voting/api";
-import { decodePageToken, encodePageToken, InvalidArgumentError, unary, type Logger } from "@voting/server-kit";
+import { decodePageToken, encodePageToken, InvalidArgumentError, unary, type CallContext, type Logger } from "@voting/server-kit";
 import type { ElectionAdmin } from "../domain/election-admin.js";
 import { resolveElectionId } from "../domain/elections.js";
 import type { VotingService } from "../domain/voting.js";
@@ -35,20 +35,21 @@ const electionId = (id: number) => {
   return id;
 };
 
-export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger): voteV1.ElectionServiceServer {
-  const view = async (id: number) => {
-    const v = await voting.getElection(id);
-    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout) };
+/** alarmsOf: the integrity alarms raised about an election (reconciliation), shown in its status. */
+export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger, alarmsOf: (id: number) => string[] = () => []): voteV1.ElectionServiceServer {
+  const view = async (id: number, ctx: CallContext) => {
+    const v = await voting.getElection(id, ctx.upstream);
+    return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout, alarmsOf(v.election.id)) };
   };
   return {
-    createElection: unary(log, async (req: voteV1.CreateElectionRequest) => view((await admin.create(parseCreateElection(req))).id)),
-    getElection: unary(log, async (req: voteV1.GetElectionRequest) => view(resolveElectionId(req.electionId))),
+    createElection: unary(log, async (req: voteV1.CreateElectionRequest, ctx) => view((await admin.create(parseCreateElection(req))).id, ctx)),
+    getElection: unary(log, async (req: voteV1.GetElectionRequest, ctx) => view(resolveElectionId(req.electionId), ctx)),
     listElections: unary(log, async (req: voteV1.ListElectionsRequest) => {
       const q = parseListElections(req);
       const page = await voting.listElections({ ...q, limit: q.limit + 1 });
       const shown = page.slice(0, q.limit);
       return {
-        elections: shown.map((e) => toProtoElection(e)),
+        elections: shown.map((e) => toProtoElection(e, [], 0, 0, alarmsOf(e.id))),
         nextPageToken: page.length > q.limit ? encodePageToken(shown[shown.length - 1].id) : "",
       };
     }),
@@ -57,7 +58,7 @@ export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin,
       const r = await admin.addToRoll(electionId(req.electionId), req.usernames);
       return { added: r.added, rollSize: r.rollSize };
     }),
-    openElection: unary(log, async (req: voteV1.OpenElectionRequest) => view((await admin.open(electionId(req.electionId))).id)),
-    closeElection: unary(log, async (req: voteV1.CloseElectionRequest) => view((await admin.close(electionId(req.electionId))).id)),
+    openElection: unary(log, async (req: voteV1.OpenElectionRequest, ctx) => view((await admin.open(electionId(req.electionId))).id, ctx)),
+    closeElection: unary(log, async (req: voteV1.CloseElectionRequest, ctx) => view((await admin.close(electionId(req.electionId))).id, ctx)),
   };
 }

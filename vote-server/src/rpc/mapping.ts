@@ -12,7 +12,7 @@ const SOURCE: Record<CandidateSource, voteV1.CandidateSource> = {
 
 export { stateName as stateFromProto, methodName as methodFromProto };
 
-export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0): voteV1.Election {
+export function toProtoElection(e: Election, candidates: Candidate[] = [], rollSize = 0, turnout = 0, integrityAlarms: string[] = []): voteV1.Election {
   return {
     id: e.id,
     title: e.title,
@@ -32,6 +32,7 @@ export function toProtoElection(e: Election, candidates: Candidate[] = [], rollS
     resultsWhileOpen: e.resultsWhileOpen,
     turnout,
     logFormat: e.logFormat,
+    integrityAlarms,
   };
 }
 

@@ -47,7 +47,7 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: S
   return {
     castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
       if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token", { reason: "TOKEN_REQUIRED" });
-      let receipt = await voting.cast(ctx.principal, parseCastVote(req));
+      let receipt = await voting.cast(ctx.principal, parseCastVote(req), ctx.upstream);
       // A retry's receipt comes from its sealed copy, which holds no proof: add a fresh one.
       if (receipt.checkpoint === undefined && tlog) receipt = { ...receipt, ...(await tlog.receiptProof(await voting.election(receipt.electionId), receipt.seq)) };
       return { receipt: toProtoReceipt(receipt) };

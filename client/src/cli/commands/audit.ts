@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import cliProgress from "cli-progress";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
-import { ballotGroupOf, choicesKey, entryBytes, leafHash, MemoryTree, openCheckpoint, tabulate, verifierFromKey, type Method, type TallyResult } from "@voting/election-core";
+import { ballotGroupOf, choicesKey, MemoryTree, openCheckpoint, tabulate, verifierFromKey, type Method, type TallyResult } from "@voting/election-core";
 import { isServiceError, Status, voteV1, type logV1, type tallyV1, type VotingClient } from "@voting/api";
 import { CheckpointStore, originDirName } from "../checkpoint-store.js";
 import { failWithEvidence, trustCheckpoint } from "../log-trust.js";
@@ -15,12 +15,18 @@ import { methodName } from "../election-view.js";
 import { logFormatOf, readLog, type CheckedEntry } from "../log-reader.js";
 
 /** One `--out` line: format 2 entries carry their commitment and its opening. */
-const outLine = (format: 1 | 2, e: CheckedEntry) =>
-  JSON.stringify(
+function outLine(format: 1 | 2, e: CheckedEntry): string {
+  // The common line without JSON.stringify of an object: by now commitment, salt and hash are
+  // checked hex and the choices numbers; the tracking code alone needs quoting.
+  if (format === 2 && e.choices && e.salt) {
+    return `{"electionId":${e.electionId},"seq":${e.seq},"trackingCode":${JSON.stringify(e.trackingCode)},"commitment":"${e.commitment}","choices":[${e.choices.join(",")}],"salt":"${e.salt}","hash":"${e.hash}"}`;
+  }
+  return JSON.stringify(
     format === 2
       ? { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.choices, salt: e.salt, hash: e.hash }
       : { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.choices, hash: e.hash },
   );
+}
 
 interface Args extends GlobalArgs {
   election: number;
@@ -81,15 +87,20 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       const tree = logFormatOf(e) === 2 ? new MemoryTree() : undefined;
       // The checkpoint before the log: the log downloaded after it covers at least its entries.
       const served = tree ? await latestCheckpoint(args, client, e) : undefined;
-      const log = await readLog(client, e, async (entry) => {
-        tree?.appendLeafHash(leafHash(entryBytes(2, entry)));
-        if (out && !out.write(`${outLine(logFormatOf(e), entry)}\n`)) await once(out, "drain");
-        if (entry.seq <= published.countedThroughSeq) {
-          const key = choicesKey(entry.choices ?? []);
-          counted.set(key, (counted.get(key) ?? 0) + 1);
-          if (entry.seq === published.countedThroughSeq) hashAtCounted = entry.hash;
+      const format = logFormatOf(e);
+      const log = await readLog(client, e, async (entries) => {
+        let lines = "";
+        for (const entry of entries) {
+          tree?.appendLeafHash(entry.leaf!);
+          if (out) lines += `${outLine(format, entry)}\n`;
+          if (entry.seq <= published.countedThroughSeq) {
+            const key = choicesKey(entry.choices ?? []);
+            counted.set(key, (counted.get(key) ?? 0) + 1);
+            if (entry.seq === published.countedThroughSeq) hashAtCounted = entry.hash;
+          }
         }
-        if (entry.seq % 1000 === 0) bar?.update(entry.seq);
+        bar?.update(entries[entries.length - 1].seq);
+        if (out && !out.write(lines)) await once(out, "drain");
       });
       bar?.update(log.headSeq);
       bar?.stop();

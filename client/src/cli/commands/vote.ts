@@ -7,6 +7,7 @@ import { CheckpointStore } from "../checkpoint-store.js";
 import { trustCheckpoint } from "../log-trust.js";
 import { rootText } from "../tlog-check.js";
 import { terminalSafe } from "../format.js";
+import { receiptRecord } from "../verify-core.js";
 
 const OUTCOME_UNKNOWN = new Set([Status.UNAVAILABLE, Status.DEADLINE_EXCEEDED, Status.CANCELLED, Status.UNKNOWN, Status.INTERNAL]);
 
@@ -106,7 +107,7 @@ export const vote: CommandModule<GlobalArgs, Args> = {
         if (!isServiceError(err) || !OUTCOME_UNKNOWN.has(err.code)) await setPendingKey(ballotId, undefined);
         throw err;
       }
-      const saved = { ...receipt!, inclusionPath: receipt!.inclusionPath.map((h) => Buffer.from(h).toString("base64")) };
+      const saved = receiptRecord(receipt!);
       await saveReceipt(saved);
       await setPendingKey(ballotId, undefined);
       if (receipt!.checkpoint) await keepReceiptCheckpoint(client, receipt!);

@@ -226,6 +226,12 @@ export interface ElectionResult {
    * winners and every candidate's votes, signed by tally-server; verify it with GetJwks.
    */
   statement: string;
+  /**
+   * Integrity alarms about this election, e.g. "ballot-chain: ..." when the ballot log's
+   * hash chain does not verify: counting of this election stopped at counted_through_seq.
+   * Empty while all is well; other elections are counted as usual.
+   */
+  integrityAlarms: string[];
 }
 
 /** GetResultsRequest names an election. */
@@ -1406,6 +1412,7 @@ function createBaseElectionResult(): ElectionResult {
     embargoed: false,
     final: false,
     statement: "",
+    integrityAlarms: [],
   };
 }
 
@@ -1471,6 +1478,9 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     }
     if (message.statement !== "") {
       writer.uint32(154).string(message.statement);
+    }
+    for (const v of message.integrityAlarms) {
+      writer.uint32(162).string(v!);
     }
     return writer;
   },
@@ -1650,6 +1660,14 @@ export const ElectionResult: MessageFns<ElectionResult> = {
             message.statement = reader.string();
             continue;
           }
+          case 20: {
+            if (tag !== 162) {
+              break;
+            }
+
+            message.integrityAlarms.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1719,6 +1737,11 @@ export const ElectionResult: MessageFns<ElectionResult> = {
       embargoed: isSet(object.embargoed) ? globalThis.Boolean(object.embargoed) : false,
       final: isSet(object.final) ? globalThis.Boolean(object.final) : false,
       statement: isSet(object.statement) ? globalThis.String(object.statement) : "",
+      integrityAlarms: globalThis.Array.isArray(object?.integrityAlarms)
+        ? object.integrityAlarms.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.integrity_alarms)
+        ? object.integrity_alarms.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -1781,6 +1804,9 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     if (message.statement !== "") {
       obj.statement = message.statement;
     }
+    if (message.integrityAlarms?.length) {
+      obj.integrityAlarms = message.integrityAlarms;
+    }
     return obj;
   },
 
@@ -1810,6 +1836,7 @@ export const ElectionResult: MessageFns<ElectionResult> = {
     message.embargoed = object.embargoed ?? false;
     message.final = object.final ?? false;
     message.statement = object.statement ?? "";
+    message.integrityAlarms = object.integrityAlarms?.map((e) => e) || [];
     return message;
   },
 };

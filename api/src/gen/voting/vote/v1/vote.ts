@@ -243,6 +243,12 @@ export interface Election {
    * hash the ballot itself).
    */
   logFormat: number;
+  /**
+   * Integrity alarms about this election that vote-server's reconciliation raised, e.g.
+   * "reconciliation: ..." when the log's length, head and turnout disagree (the store was
+   * changed outside the service). Empty while all is well; other elections are unaffected.
+   */
+  integrityAlarms: string[];
 }
 
 /** CreateElectionRequest describes a new election. */
@@ -583,6 +589,7 @@ function createBaseElection(): Election {
     resultsWhileOpen: false,
     turnout: 0,
     logFormat: 0,
+    integrityAlarms: [],
   };
 }
 
@@ -641,6 +648,9 @@ export const Election: MessageFns<Election> = {
     }
     if (message.logFormat !== 0) {
       writer.uint32(144).uint32(message.logFormat);
+    }
+    for (const v of message.integrityAlarms) {
+      writer.uint32(154).string(v!);
     }
     return writer;
   },
@@ -802,6 +812,14 @@ export const Election: MessageFns<Election> = {
             message.logFormat = reader.uint32();
             continue;
           }
+          case 19: {
+            if (tag !== 154) {
+              break;
+            }
+
+            message.integrityAlarms.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -876,6 +894,11 @@ export const Election: MessageFns<Election> = {
         : isSet(object.log_format)
         ? globalThis.Number(object.log_format)
         : 0,
+      integrityAlarms: globalThis.Array.isArray(object?.integrityAlarms)
+        ? object.integrityAlarms.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.integrity_alarms)
+        ? object.integrity_alarms.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -935,6 +958,9 @@ export const Election: MessageFns<Election> = {
     if (message.logFormat !== 0) {
       obj.logFormat = Math.round(message.logFormat);
     }
+    if (message.integrityAlarms?.length) {
+      obj.integrityAlarms = message.integrityAlarms;
+    }
     return obj;
   },
 
@@ -961,6 +987,7 @@ export const Election: MessageFns<Election> = {
     message.resultsWhileOpen = object.resultsWhileOpen ?? false;
     message.turnout = object.turnout ?? 0;
     message.logFormat = object.logFormat ?? 0;
+    message.integrityAlarms = object.integrityAlarms?.map((e) => e) || [];
     return message;
   },
 };
