@@ -1,7 +1,10 @@
 // Errors carry google.rpc details in the grpc-status-details-bin trailer (docs/errors.md): an
 // ErrorInfo reason always, BadRequest naming the field at fault, RetryInfo where a retry helps.
-import { afterAll, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import BetterSqlite3 from "better-sqlite3";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ERROR_DOMAIN, errorDetails, Status, voteV1, createVotingClient } from "@voting/client";
 import { createLogger } from "@voting/server-kit";
 import { readVoteConfig, startVoteServer } from "@voting/vote-server";
@@ -86,5 +89,22 @@ describeOnStores("error details", (sys, store) => {
     );
     expect(err).toMatchObject({ code: Status.UNAVAILABLE, details: "the database cannot be reached; retry" });
     expect(errorDetails(err)).toMatchObject({ reason: "DATABASE_UNAVAILABLE", domain: ERROR_DOMAIN, retryDelayMs: 1_000 });
+  });
+});
+
+describe("docs/errors.md", () => {
+  it("when a server names a reason, then docs/errors.md lists it with its code", () => {
+    const root = fileURLToPath(new URL("..", import.meta.url));
+    const doc = readFileSync(join(root, "docs", "errors.md"), "utf8");
+    const reasons = new Set(["INVALID_ARGUMENT"]); // the default of InvalidArgumentError without a reason
+    for (const pkg of ["server-kit", "auth-server", "vote-server", "tally-server"]) {
+      for (const f of readdirSync(join(root, pkg, "src"), { recursive: true, withFileTypes: true })) {
+        if (!f.isFile() || !f.name.endsWith(".ts") || f.name.endsWith(".test.ts")) continue;
+        for (const m of readFileSync(join(f.parentPath, f.name), "utf8").matchAll(/reason: "([A-Z_]+)"/g)) reasons.add(m[1]);
+      }
+    }
+    expect(reasons.size).toBeGreaterThan(30);
+    const undocumented = [...reasons].filter((r) => !new RegExp(`^\\| \`${r}\` \\| [A-Z_, ]+ \\|`, "m").test(doc));
+    expect(undocumented).toEqual([]);
   });
 });

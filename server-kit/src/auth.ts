@@ -2,7 +2,7 @@
 // that authenticates every call and applies the service's role table.
 import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
-import { DomainError, PermissionDeniedError, UnauthenticatedError } from "./errors.js";
+import { DomainError, PermissionDeniedError, UnauthenticatedError, type DomainErrorOptions } from "./errors.js";
 import { statusOf } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
 
@@ -165,22 +165,22 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
             const path = method.path;
             const rule: AccessRule | undefined = INFRASTRUCTURE.test(path) ? "public" : table[path];
             const refuse = (err: DomainError) => call.sendStatus(statusOf(err));
-            const unauthenticated = (message: string, reason: string) => refuse(new UnauthenticatedError(message, { reason }));
+            const unauthenticated = (message: string, opts: DomainErrorOptions) => refuse(new UnauthenticatedError(message, opts));
             if (rule === undefined) return call.sendStatus({ code: Status.UNIMPLEMENTED, details: `unknown method ${path}` });
             if (rule === "service-peer" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-              return unauthenticated("this call needs a service's client certificate (mTLS)", "CLIENT_CERTIFICATE_REQUIRED");
+              return unauthenticated("this call needs a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
             }
             const token = bearerToken(metadata);
             if (token === undefined) {
               if (typeof rule === "string") return forward(metadata);
-              return unauthenticated("this call needs a bearer token in the authorization metadata", "TOKEN_REQUIRED");
+              return unauthenticated("this call needs a bearer token in the authorization metadata", { reason: "TOKEN_REQUIRED" });
             }
-            if (token === "") return unauthenticated("authorization metadata must be 'Bearer <token>'", "TOKEN_INVALID");
+            if (token === "") return unauthenticated("authorization metadata must be 'Bearer <token>'", { reason: "TOKEN_INVALID" });
             verifier.verifyAccessToken(token).then(
               (principal) => {
                 // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
                 if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-                  return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", "CLIENT_CERTIFICATE_REQUIRED");
+                  return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
                 }
                 // Set before the role check so that the access log names whoever was refused.
                 principals.set(metadata, principal);
@@ -191,7 +191,7 @@ export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifie
                 forward(metadata);
               },
               (err: unknown) =>
-                err instanceof DomainError ? refuse(err) : unauthenticated("token could not be verified", "TOKEN_INVALID"),
+                err instanceof DomainError ? refuse(err) : unauthenticated("token could not be verified", { reason: "TOKEN_INVALID" }),
             );
           },
         });
