@@ -5,7 +5,7 @@
 // server spends), except on a sample of streams, whose entries are decoded and checked for
 // gaps. Prints "ready" once every stream has its first message; on "report" (stdin) prints
 // a JSON line of what it saw.
-// Usage: bench-followers.mjs <vote addr> <streams> <election id> <after seq>
+// Usage: followers.mjs <vote addr> <streams> <election id> <after seq>
 import http2 from "node:http2";
 import { createInterface } from "node:readline";
 
