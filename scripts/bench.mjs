@@ -22,7 +22,7 @@ const { freshStore, startServers } = await import("./bench/servers.mjs");
 const { newElection, voteRound, echoRound, rawInsertRound, getResultsLoad, getResultsAlone, loginLoad } = await import("./bench/rounds.mjs");
 const { streamsRounds } = await import("./bench/streams.mjs");
 const { figures, printSummary } = await import("./bench/report.mjs");
-const { mariadbPid, round } = await import("./bench/lib.mjs");
+const { round } = await import("./bench/lib.mjs");
 
 const env = process.env;
 const num = (name, dflt) => Number(env[name] ?? dflt);
@@ -63,7 +63,7 @@ async function benchStore(store) {
   const db = await freshStore(store, MYSQL);
   if (!db) return undefined;
   const sys = await startServers(db.databaseUrl, 42000 + Math.floor(Math.random() * 2000) * 10, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) });
-  const o = { ...opts, mariadbPid: store === "mysql" ? mariadbPid() : undefined };
+  const o = { ...opts, mariadbPid: db.serverPid };
   const r = { store };
   try {
     const t0 = Date.now();
@@ -116,14 +116,15 @@ async function benchStore(store) {
 
 const describe = `${cpus().length} cores, node ${process.version}; ${VOTERS} voters × ${ELECTIONS} election(s) in the main round, ${SIDE} per side round, ${opts.concurrency} in flight from ${opts.procs} load generator process(es); raw inserts ${RAW}; GetResults ${GETRESULTS} in flight; login storm ${STORM} in flight; ${STREAMS} follow streams`;
 say(describe);
+mkdirSync(join(root, "bench-results"), { recursive: true });
+const file = join(root, "bench-results", `bench-${Date.now()}.json`);
 const results = [];
 for (const store of STORES) {
   const r = await benchStore(store);
-  if (r) results.push(r);
+  if (!r) continue;
+  results.push(r);
+  writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), describe, results: results.map((x) => ({ store: x.store, figures: x.figures })) }, null, 2)}\n`);
 }
-mkdirSync(join(root, "bench-results"), { recursive: true });
-const file = join(root, "bench-results", `bench-${Date.now()}.json`);
-writeFileSync(file, `${JSON.stringify({ date: new Date().toISOString(), describe, results: results.map((r) => ({ store: r.store, figures: r.figures })) }, null, 2)}\n`);
 printSummary(results, { describe });
 say(`\nwritten to ${file}`);
 process.exit(0);

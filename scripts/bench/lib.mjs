@@ -1,7 +1,7 @@
 // Parent-side helpers of `npm run bench`: child processes, the load generators, process CPU
 // from /proc, and Prometheus text.
 import { spawn, execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,13 +53,19 @@ export function mariadbPid() {
   return undefined;
 }
 
-/** CPU seconds of named processes between `start()` and `stop()`. */
+/** CPU seconds of named processes between `start()` and `stop()`; undefined for one that exited meanwhile (e.g. a restarted mariadbd). */
 export function cpuMeter(pids) {
   const entries = Object.entries(pids).filter(([, pid]) => pid);
   let before;
   return {
     start: () => (before = entries.map(([, pid]) => cpuSeconds(pid))),
-    stop: () => Object.fromEntries(entries.map(([name, pid], i) => [name, cpuSeconds(pid) - before[i]])),
+    stop: () =>
+      Object.fromEntries(
+        entries.map(([name, pid], i) => {
+          const d = cpuSeconds(pid) - before[i];
+          return [name, existsSync(`/proc/${pid}`) && d >= 0 ? d : undefined];
+        }),
+      ),
   };
 }
 
@@ -95,7 +101,8 @@ export async function startLoad({ addr, path, messages, tokens = [], concurrency
       const latencies = new Float64Array(calls);
       const acks = new Float64Array(calls);
       s.forEach((x, k) => {
-        const pairs = new Float64Array(readFileSync(kids[k].out).buffer.slice(0));
+        const buf = readFileSync(kids[k].out);
+        const pairs = new Float64Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length));
         for (let j = 0; j < x.calls; j++) {
           const i = k + j * procs;
           latencies[i] = pairs[2 * j];

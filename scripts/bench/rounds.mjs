@@ -81,7 +81,7 @@ export async function voteRound(sys, tokens, elections, opts, extra = []) {
   const reqs = castRequests(tokens, elections);
   const load = await startLoad({ addr: sys.addrs.vote, path: CAST, messages: reqs.messages, tokens: reqs.tokens, concurrency: opts.concurrency, procs: opts.procs });
   const watches = await watchTally(sys.client, elections.map((e) => e.id));
-  const meter = cpuMeter({ ...sys.pids(), mariadb: opts.mariadbPid });
+  const meter = cpuMeter({ ...sys.pids(), mariadb: opts.mariadbPid?.() });
   const before = await scrapeAll(sys);
   meter.start();
   for (const x of extra) x.go();
@@ -135,7 +135,7 @@ export async function rawInsertRound(rawUrl, count, rowBytes, opts) {
   try {
     const ready = await c.line();
     if (ready !== "ready") throw new Error(`raw inserts: ${ready}`);
-    const meter = cpuMeter({ raw: c.proc.pid, mariadb: opts.mariadbPid });
+    const meter = cpuMeter({ raw: c.proc.pid, mariadb: opts.mariadbPid?.() });
     meter.start();
     c.send("go");
     const r = JSON.parse(await c.line(3_600_000));

@@ -2,26 +2,28 @@
 // (as `npm start` runs them), on a fresh SQLite file or a fresh MariaDB database.
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { root, sleep } from "./lib.mjs";
+import { mariadbPid, root, sleep } from "./lib.mjs";
 
 const { createVotingClient } = await import("@voting/client");
 const { ensureServiceKeyFiles } = await import("@voting/server-kit");
 const mysql = (await import("mysql2/promise")).default;
 
-/** A fresh store: { databaseUrl, rawUrl (a sibling file or database for raw inserts), cleanup }, or undefined when MariaDB does not answer. */
+/** A fresh store: { databaseUrl, rawUrl (a sibling file or database for raw inserts), serverPid (MariaDB's), cleanup }, or undefined when MariaDB does not answer. */
 export async function freshStore(store, mysqlUrl) {
   if (store === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "voting-bench-"));
     return { databaseUrl: `sqlite:${join(dir, "voting.sqlite")}`, rawUrl: `sqlite:${join(dir, "raw.sqlite")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
   const name = `voting_bench_${randomBytes(4).toString("hex")}`;
+  let pidFile;
   const admin = async (f) => {
     const c = await mysql.createConnection({ uri: mysqlUrl });
     try {
       for (const db of [name, `${name}_raw`]) await c.query(`${f} DATABASE ${db}`);
+      pidFile ??= (await c.query("SELECT @@pid_file AS f"))[0][0].f;
     } finally {
       await c.end();
     }
@@ -32,7 +34,15 @@ export async function freshStore(store, mysqlUrl) {
     console.log(`mysql: skipped (${err.message})`);
     return undefined;
   }
-  return { databaseUrl: `${mysqlUrl}/${name}`, rawUrl: `${mysqlUrl}/${name}_raw`, cleanup: () => admin("DROP") };
+  // The database server's pid, read afresh for each round (it may have been restarted).
+  const serverPid = () => {
+    try {
+      return Number(readFileSync(pidFile, "utf8").trim());
+    } catch {
+      return mariadbPid();
+    }
+  };
+  return { databaseUrl: `${mysqlUrl}/${name}`, rawUrl: `${mysqlUrl}/${name}_raw`, serverPid, cleanup: () => admin("DROP") };
 }
 
 /** Starts auth-, vote- and tally-server; `restartAuth(env)` starts auth-server again with more settings. */
