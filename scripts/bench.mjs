@@ -64,7 +64,7 @@ async function benchStore(store) {
   if (!db) return undefined;
   const sys = await startServers(db.databaseUrl, 42000 + Math.floor(Math.random() * 2000) * 10, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) });
   const o = { ...opts, mariadbPid: db.serverPid };
-  const r = { store };
+  const r = { store, procs: opts.procs };
   try {
     const t0 = Date.now();
     const tokens = await registerVoters(sys, Math.max(VOTERS, SIDE + 1), randomBytes(3).toString("hex"));

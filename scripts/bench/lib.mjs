@@ -81,7 +81,11 @@ export async function startLoad({ addr, path, messages, tokens = [], concurrency
     const mine = (xs) => xs.filter((_, i) => i % procs === k);
     const job = join(work, `job-${Date.now()}-${k}.json`);
     const share = Math.floor(concurrency / procs) + (k < concurrency % procs ? 1 : 0);
-    writeFileSync(job, JSON.stringify({ addr, path, concurrency: share, repeat, messages: repeat ? messages.map((m) => Buffer.from(m).toString("base64")) : mine(messages).map((m) => Buffer.from(m).toString("base64")), tokens: mine(tokens), out: `${job}.out` }));
+    // A voter's token once per process, however many elections it votes in.
+    const index = new Map();
+    const tokenOf = mine(tokens).map((t) => index.get(t) ?? index.set(t, index.size).get(t));
+    const encoded = (repeat ? messages : mine(messages)).map((m) => Buffer.from(m).toString("base64"));
+    writeFileSync(job, JSON.stringify({ addr, path, concurrency: share, repeat, messages: encoded, tokens: [...index.keys()], tokenOf, out: `${job}.out` }));
     kids.push({ c: child("loadgen.mjs", [job]), out: `${job}.out` });
   }
   for (const { c } of kids) {

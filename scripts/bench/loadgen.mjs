@@ -3,8 +3,8 @@
 // through grpc-js exactly alike (CastVote, the echo server, GetResults, Login), from requests
 // encoded and metadata built before the start, so the generator spends its time on gRPC.
 // Usage: loadgen.mjs <job.json>. Job: { addr, path, concurrency, messages: [base64],
-// tokens: [string] (call i sends tokens[i] when present), repeat (cycle the messages until
-// "stop"), out (file for the per-call results) }. Prints "ready" once connected; on "go"
+// tokens: [string], tokenOf: [index] (call i sends tokens[tokenOf[i]], or tokens[i] without
+// tokenOf), repeat (cycle the messages until "stop"), out (file for the per-call results) }. Prints "ready" once connected; on "go"
 // (stdin) runs; when done prints a JSON summary and writes Float64 pairs (latency ms, ack
 // wall-clock ms) per call, in call order, to `out` (ack is NaN for a failed call).
 import { readFileSync, writeFileSync } from "node:fs";
@@ -14,11 +14,12 @@ import grpc from "@grpc/grpc-js";
 
 const job = JSON.parse(readFileSync(process.argv[2], "utf8"));
 const messages = job.messages.map((m) => Buffer.from(m, "base64"));
-const metadata = (job.tokens ?? []).map((t) => {
+const distinct = (job.tokens ?? []).map((t) => {
   const md = new grpc.Metadata();
   md.set("authorization", `Bearer ${t}`);
   return md;
 });
+const metadata = job.tokenOf ? job.tokenOf.map((k) => distinct[k]) : distinct;
 const none = new grpc.Metadata();
 const identity = (b) => b;
 const client = new grpc.Client(job.addr, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 64 * 1024 * 1024, "grpc.keepalive_time_ms": 60_000 });

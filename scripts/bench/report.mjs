@@ -30,6 +30,9 @@ export function figures(r) {
     cpuOverEcho: ms(server) / echoCpu,
     loadgenCpuPerVote: m.votes.cpuMs / m.votes.calls,
     loadgenCpuPerEcho: r.echo.cpuMs / r.echo.calls,
+    // Share of a core each load-generator process was busy: near 1, the generator is the limit.
+    loadgenBusy: m.votes.cpuMs / 1000 / (m.votes.seconds * r.procs),
+    loadgenBusyEcho: r.echo.cpuMs / 1000 / (r.echo.seconds * r.procs),
     rawInsertCpu: r.raw ? { client: ms(r.raw.cpu.raw, r.raw.count), mariadb: r.raw.cpu.mariadb === undefined ? undefined : ms(r.raw.cpu.mariadb, r.raw.count) } : undefined,
     lag: m.lag,
     commits,
@@ -74,6 +77,7 @@ export function printSummary(all, opts) {
     ["echo server CPU ms/call", (f) => fmt(f.echoCpuPerCall, 3)],
     ["**server CPU per vote / echo CPU per call**", (f) => fmt(f.cpuOverEcho), "≤ 2.5"],
     ["load generator CPU ms/call: CastVote / echo", (f) => `${fmt(f.loadgenCpuPerVote, 3)} / ${fmt(f.loadgenCpuPerEcho, 3)}`],
+    ["load generator busy, share of a core per process: CastVote / echo", (f) => `${fmt(f.loadgenBusy)} / ${fmt(f.loadgenBusyEcho)}`, "well below 1"],
     ["raw insert CPU ms/insert: client / mariadbd", (f) => (f.rawInsertCpu ? `${fmt(f.rawInsertCpu.client, 3)} / ${fmt(f.rawInsertCpu.mariadb, 3)}` : "–")],
     ["**tally lag during load** p50 / p99 ms", (f) => `${fmt(f.lag.p50, 0)} / ${fmt(f.lag.p99, 0)}`, "p99 ≤ 250"],
     ["tally updates seen; lag after last ack ms", (f) => `${f.lag.updates}; ${fmt(f.lag.afterLastAck, 0)}`],
