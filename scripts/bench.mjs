@@ -59,10 +59,15 @@ async function registerVoters(sys, n, tag) {
   return tokens;
 }
 
+// Interrupted: stop the servers and drop the store (the other children see their stdin close).
+let running = {};
+for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => Promise.allSettled([running.sys?.stop()]).then(() => running.db?.cleanup()).finally(() => process.exit(1)));
+
 async function benchStore(store) {
   const db = await freshStore(store, MYSQL);
   if (!db) return undefined;
-  const sys = await startServers(db.databaseUrl, 42000 + Math.floor(Math.random() * 2000) * 10, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) });
+  running = { db };
+  const sys = (running.sys = await startServers(db.databaseUrl, 42000 + Math.floor(Math.random() * 2000) * 10, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) }));
   const o = { ...opts, mariadbPid: db.serverPid };
   const r = { store, procs: opts.procs };
   try {
@@ -111,6 +116,7 @@ async function benchStore(store) {
   } finally {
     await sys.stop();
     await db.cleanup();
+    running = {};
   }
 }
 

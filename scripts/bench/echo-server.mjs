@@ -24,3 +24,4 @@ server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p
   console.log(String(port));
 });
 process.on("SIGTERM", () => (server.forceShutdown(), process.exit(0)));
+process.stdin.on("end", () => process.exit(0)).resume(); // the bench is gone

@@ -78,7 +78,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   const cpu = process.cpuUsage();
   stats.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(JSON.stringify(stats));
-});
+}).on("close", () => process.exit(0)); // the bench is gone
 process.on("SIGTERM", () => {
   for (const s of sessions) s.destroy();
   process.exit(0);

@@ -72,7 +72,9 @@ client.waitForReady(Date.now() + 30_000, (err) => {
   }
   console.log("ready");
 });
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line === "go") run().then(() => (client.close(), process.exit(0)));
-  if (line === "stop") stopping = true;
-});
+createInterface({ input: process.stdin })
+  .on("line", (line) => {
+    if (line === "go") run().then(() => (client.close(), process.exit(0)));
+    if (line === "stop") stopping = true;
+  })
+  .on("close", () => process.exit(1)); // the bench is gone

@@ -46,6 +46,8 @@ async function run() {
   latencies.sort((a, b) => a - b);
   console.log(JSON.stringify({ count, seconds, cpuMs: (cpu.user + cpu.system) / 1000, p50: latencies[Math.floor(count / 2)], p99: latencies[Math.floor(count * 0.99)] }));
 }
-createInterface({ input: process.stdin }).on("line", (line) => {
-  if (line === "go") run().then(() => process.exit(0));
-});
+createInterface({ input: process.stdin })
+  .on("line", (line) => {
+    if (line === "go") run().then(() => process.exit(0));
+  })
+  .on("close", () => process.exit(1)); // the bench is gone
