@@ -5,7 +5,7 @@
 // server spends), except on a sample of streams, whose entries are decoded and checked for
 // gaps. Prints "ready" once every stream has its first message; on "report" (stdin) prints
 // a JSON line of what it saw.
-// Usage: bench-followers.mjs <vote addr> <streams> <election id> <after seq>
+// Usage: followers.mjs <vote addr> <streams> <election id> <after seq>
 import http2 from "node:http2";
 import { createInterface } from "node:readline";
 
@@ -78,7 +78,7 @@ createInterface({ input: process.stdin }).on("line", (line) => {
   const cpu = process.cpuUsage();
   stats.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   console.log(JSON.stringify(stats));
-});
+}).on("close", () => process.exit(0)); // the bench is gone
 process.on("SIGTERM", () => {
   for (const s of sessions) s.destroy();
   process.exit(0);
