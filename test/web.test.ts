@@ -102,6 +102,9 @@ describe("web front end in Chromium [sqlite]", () => {
     await v1.getByRole("button", { name: "Register" }).click();
     await v1.waitForURL(/\/elections$/);
     await expectAccessible(v1);
+    // A voter on the roll gets a vote link for the election.
+    const voteLink = (p: Page) => p.locator(`tr[data-election="${electionId}"] a[href="/elections/${electionId}/vote"]`);
+    await expect(voteLink(v1).count()).resolves.toBe(1);
     for (const v of voters.slice(1)) await sys.client().auth.register({ username: v, password, role: 1 });
     const v2 = await (await context(false)).newPage();
     await signIn(v2, voters[1], password);
@@ -170,6 +173,10 @@ describe("web front end in Chromium [sqlite]", () => {
     step("second ballot refused");
     const off = await (await context(false)).newPage();
     await signIn(off, outsider.username, outsider.password);
+    // Not on the roll: the elections page offers no vote link and says why.
+    await off.goto("/elections");
+    await expect(voteLink(off).count()).resolves.toBe(0);
+    await expect(off.locator(`tr[data-election="${electionId}"]`).textContent()).resolves.toContain("Not on the roll");
     await off.goto(`/elections/${electionId}/vote`);
     await off.getByLabel("Ada", { exact: true }).selectOption("1");
     await off.getByRole("button", { name: "Cast my ballot" }).click();
