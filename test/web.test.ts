@@ -80,6 +80,23 @@ describe("web front end in Chromium [sqlite]", () => {
     await official.getByRole("button", { name: "Add to the roll" }).click();
     await expect.poll(() => official.locator("[data-roll]").textContent(), { timeout: 15_000 }).toContain("3 usernames");
     await expectAccessible(official);
+
+    // Without JavaScript the same form posts the file itself (multipart; the CSRF token is its first field).
+    const plain = await (await context(false)).newPage();
+    await signIn(plain, "admin", "admin-password");
+    await plain.goto(`/admin/elections/${electionId}`);
+    const moreFile = join(dir, "more.csv");
+    await writeFile(moreFile, `username\n${uniqueName("late")}\n${uniqueName("late")}\n`);
+    await plain.locator("#rollfile").setInputFiles(moreFile);
+    await plain.getByRole("button", { name: "Add to the roll" }).click();
+    await expect.poll(() => plain.locator("[data-roll]").textContent()).toContain("5 usernames");
+    // A multipart post without the token (or with it not first) is refused before the file is read.
+    for (const multipart of [{ rollfile: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from(outsider.username) } }, { rollfile: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from(outsider.username) }, _csrf: "x" }]) {
+      const forgedRoll = await plain.request.post(`/admin/elections/${electionId}/roll`, { multipart, maxRedirects: 0 });
+      expect(forgedRoll.status()).toBe(403);
+    }
+    await plain.reload();
+    await expect(plain.locator("[data-roll]").textContent()).resolves.toContain("5 usernames");
     await official.getByRole("button", { name: "Open the election" }).click();
     await expect.poll(() => official.locator("[data-state]").textContent()).toBe("open");
     await shot(official, "official-manage");
