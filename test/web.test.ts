@@ -1,9 +1,11 @@
 // The web front end in a real Chromium: an official runs an IRV election with a roll, three
 // voters vote (one without JavaScript), a results page follows live over SSE, and the final
-// result on the page equals `voting results --json`. Refusals: off the roll, a second ballot,
-// a form post without its CSRF token. axe-core checks every page it visits (with JavaScript on).
-// SQLite only: the web server keeps no data of its own, the services' suites run on both stores,
-// and one Chromium run takes minutes on a shared machine.
+// result on the page equals `voting results --json`. An official without JavaScript uploads a roll
+// file. Refusals: off the roll (no vote link, then refused), a second ballot, posts without a
+// CSRF token. axe-core checks every page it visits (with JavaScript on).
+// SQLite only: the web server keeps no data of its own, the services' suites run on both stores
+// (test/voter-elections.test.ts covers what the elections page asks), and a MariaDB run passed
+// but added about 115 s on a shared machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
