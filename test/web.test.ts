@@ -1,9 +1,11 @@
 // The web front end in a real Chromium: an official runs an IRV election with a roll, three
 // voters vote (one without JavaScript), a results page follows live over SSE, and the final
-// result on the page equals `voting results --json`. Refusals: off the roll, a second ballot,
-// a form post without its CSRF token. axe-core checks every page it visits (with JavaScript on).
-// SQLite only: the web server keeps no data of its own, the services' suites run on both stores,
-// and one Chromium run takes minutes on a shared machine.
+// result on the page equals `voting results --json`. An official without JavaScript uploads a roll
+// file. Refusals: off the roll (no vote link, then refused), a second ballot, posts without a
+// CSRF token. axe-core checks every page it visits (with JavaScript on).
+// SQLite only: the web server keeps no data of its own, the services' suites run on both stores
+// (test/voter-elections.test.ts covers what the elections page asks), and a MariaDB run passed
+// but added about 115 s on a shared machine.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
@@ -80,6 +82,23 @@ describe("web front end in Chromium [sqlite]", () => {
     await official.getByRole("button", { name: "Add to the roll" }).click();
     await expect.poll(() => official.locator("[data-roll]").textContent(), { timeout: 15_000 }).toContain("3 usernames");
     await expectAccessible(official);
+
+    // Without JavaScript the same form posts the file itself (multipart; the CSRF token is its first field).
+    const plain = await (await context(false)).newPage();
+    await signIn(plain, "admin", "admin-password");
+    await plain.goto(`/admin/elections/${electionId}`);
+    const moreFile = join(dir, "more.csv");
+    await writeFile(moreFile, `username\n${uniqueName("late")}\n${uniqueName("late")}\n`);
+    await plain.locator("#rollfile").setInputFiles(moreFile);
+    await plain.getByRole("button", { name: "Add to the roll" }).click();
+    await expect.poll(() => plain.locator("[data-roll]").textContent()).toContain("5 usernames");
+    // A multipart post without the token (or with it not first) is refused before the file is read.
+    for (const multipart of [{ rollfile: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from(outsider.username) } }, { rollfile: { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from(outsider.username) }, _csrf: "x" }]) {
+      const forgedRoll = await plain.request.post(`/admin/elections/${electionId}/roll`, { multipart, maxRedirects: 0 });
+      expect(forgedRoll.status()).toBe(403);
+    }
+    await plain.reload();
+    await expect(plain.locator("[data-roll]").textContent()).resolves.toContain("5 usernames");
     await official.getByRole("button", { name: "Open the election" }).click();
     await expect.poll(() => official.locator("[data-state]").textContent()).toBe("open");
     await shot(official, "official-manage");
@@ -102,6 +121,9 @@ describe("web front end in Chromium [sqlite]", () => {
     await v1.getByRole("button", { name: "Register" }).click();
     await v1.waitForURL(/\/elections$/);
     await expectAccessible(v1);
+    // A voter on the roll gets a vote link for the election.
+    const voteLink = (p: Page) => p.locator(`tr[data-election="${electionId}"] a[href="/elections/${electionId}/vote"]`);
+    await expect(voteLink(v1).count()).resolves.toBe(1);
     for (const v of voters.slice(1)) await sys.client().auth.register({ username: v, password, role: 1 });
     const v2 = await (await context(false)).newPage();
     await signIn(v2, voters[1], password);
@@ -170,6 +192,10 @@ describe("web front end in Chromium [sqlite]", () => {
     step("second ballot refused");
     const off = await (await context(false)).newPage();
     await signIn(off, outsider.username, outsider.password);
+    // Not on the roll: the elections page offers no vote link and says why.
+    await off.goto("/elections");
+    await expect(voteLink(off).count()).resolves.toBe(0);
+    await expect(off.locator(`tr[data-election="${electionId}"]`).textContent()).resolves.toContain("Not on the roll");
     await off.goto(`/elections/${electionId}/vote`);
     await off.getByLabel("Ada", { exact: true }).selectOption("1");
     await off.getByRole("button", { name: "Cast my ballot" }).click();

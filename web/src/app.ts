@@ -5,6 +5,7 @@ import cookie from "@fastify/cookie";
 import csrf from "@fastify/csrf-protection";
 import formbody from "@fastify/formbody";
 import helmet from "@fastify/helmet";
+import multipart from "@fastify/multipart";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { explain } from "./errors.js";
 import { html, page, type Html, type PageOptions } from "./html.js";
 import { SessionStore, type Session } from "./sessions.js";
 import { ResultsHub } from "./results-hub.js";
+import { multipartCsrfRoute } from "./multipart.js";
 import { voterRoutes } from "./routes/voter.js";
 import { officialRoutes } from "./routes/official.js";
 import { resultsRoutes } from "./routes/results.js";
@@ -71,6 +73,8 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
 
   await app.register(cookie);
   await app.register(formbody);
+  // Only the roll form takes a file; multipart posts elsewhere fail the CSRF check (no body).
+  await app.register(multipart, { limits: { files: 1, fields: 4, fileSize: 256 * 1024 * 1024, fieldSize: 8 * 1024 * 1024 } });
   await app.register(csrf, { cookieOpts, cookieKey: "csrf" });
   await app.register(helmet, {
     contentSecurityPolicy: {
@@ -115,9 +119,11 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
     },
   };
 
-  // Every state-changing request carries the form's token (or the csrf-token header from app.js).
+  // Every state-changing request carries the form's token (or the csrf-token header from app.js);
+  // a multipart form's token is its first field.
   app.addHook("preHandler", (req, reply, done) => {
     if (req.method === "GET" || req.method === "HEAD") return done();
+    if (multipartCsrfRoute(req)) return done(); // checked by readFormFile before the file is read
     app.csrfProtection(req, reply, done);
   });
 

@@ -46,6 +46,8 @@ export interface BallotRepository {
   /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
   ledger(electionId: number): Promise<{ headSeq: number; headHash: string; ballots: number; maxSeq: number; turnout: number }>;
   findByTrackingCode(code: string): Promise<LogRow | undefined>;
+  /** Which of these elections this voter has voted in. */
+  votedIn(electionIds: number[], voterId: number): Promise<Set<number>>;
 }
 
 const toLogRow = (r: VoteDb["ballots"]): LogRow => ({
@@ -125,6 +127,12 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
     async findByTrackingCode(code) {
       const r = await k.selectFrom("ballots").selectAll().where("tracking_code", "=", code).executeTakeFirst();
       return r && toLogRow(r);
+    },
+
+    async votedIn(electionIds, voterId) {
+      if (electionIds.length === 0) return new Set();
+      const rows = await k.selectFrom("participations").select("election_id").where("election_id", "in", electionIds).where("voter_id", "=", voterId).execute();
+      return new Set(rows.map((r) => Number(r.election_id)));
     },
   };
 }

@@ -37,6 +37,8 @@ export interface ElectionRepository {
   addToRoll(electionId: number, usernames: string[]): Promise<{ added: number; rollSize: number }>;
   rollSize(electionId: number): Promise<number>;
   isOnRoll(electionId: number, username: string): Promise<boolean>;
+  /** Which of these elections have this username on their roll. */
+  rollsHolding(electionIds: number[], username: string): Promise<Set<number>>;
   /**
    * Moves the election from one state to the next if it is still in `from`; with
    * `freeze`, computes the log's genesis hash from the candidates in the same transaction.
@@ -215,6 +217,12 @@ export function electionRepository(db: Database<VoteDb>): ElectionRepository {
     async isOnRoll(electionId, username) {
       const r = await k.selectFrom("voter_rolls").select("username").where("election_id", "=", electionId).where("username", "=", canonicalUsername(username)).executeTakeFirst();
       return r !== undefined;
+    },
+
+    async rollsHolding(electionIds, username) {
+      if (electionIds.length === 0) return new Set();
+      const rows = await k.selectFrom("voter_rolls").select("election_id").where("election_id", "in", electionIds).where("username", "=", canonicalUsername(username)).execute();
+      return new Set(rows.map((r) => Number(r.election_id)));
     },
 
     transition(id, from, to, freeze) {

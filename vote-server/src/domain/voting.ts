@@ -23,6 +23,11 @@ export interface ElectionView {
   turnout: number;
 }
 
+export interface VoterStanding {
+  mayVote: boolean;
+  hasVoted: boolean;
+}
+
 const CACHE_MS = 1_000;
 
 export function votingService({ elections, ballots, directory, box }: VotingDeps) {
@@ -66,6 +71,22 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     },
 
     listElections: (q: { state?: ElectionState; afterId: number; limit: number }) => elections.list(q),
+
+    /** For a voter: per election, whether they may vote in it (state aside) and whether they have. */
+    async standings(voter: Principal, list: Election[]): Promise<Map<number, VoterStanding>> {
+      const out = new Map<number, VoterStanding>();
+      if (voter.role !== "voter") return out;
+      const ids = list.map((e) => e.id);
+      const [onRoll, voted] = await Promise.all([
+        elections.rollsHolding(list.filter((e) => e.hasVoterRoll).map((e) => e.id), voter.username),
+        ballots.votedIn(ids, voter.userId),
+      ]);
+      for (const e of list) {
+        const hasVoted = voted.has(e.id);
+        out.set(e.id, { mayVote: !hasVoted && (!e.hasVoterRoll || onRoll.has(e.id)), hasVoted });
+      }
+      return out;
+    },
 
     forget(id: number) {
       cache.delete(id);

@@ -2,7 +2,7 @@ import { voteV1 } from "@voting/api";
 import { decodePageToken, encodePageToken, InvalidArgumentError, unary, type CallContext, type Logger } from "@voting/server-kit";
 import type { ElectionAdmin } from "../domain/election-admin.js";
 import { resolveElectionId } from "../domain/elections.js";
-import type { VotingService } from "../domain/voting.js";
+import type { VoterStanding, VotingService } from "../domain/voting.js";
 import { methodFromProto, stateFromProto, toProtoElection } from "./mapping.js";
 
 function parseListElections(req: voteV1.ListElectionsRequest) {
@@ -44,12 +44,16 @@ export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin,
   return {
     createElection: unary(log, async (req: voteV1.CreateElectionRequest, ctx) => view((await admin.create(parseCreateElection(req))).id, ctx)),
     getElection: unary(log, async (req: voteV1.GetElectionRequest, ctx) => view(resolveElectionId(req.electionId), ctx)),
-    listElections: unary(log, async (req: voteV1.ListElectionsRequest) => {
+    listElections: unary(log, async (req: voteV1.ListElectionsRequest, ctx) => {
       const q = parseListElections(req);
       const page = await voting.listElections({ ...q, limit: q.limit + 1 });
       const shown = page.slice(0, q.limit);
+      const standings = ctx.principal ? await voting.standings(ctx.principal, shown) : new Map<number, VoterStanding>();
       return {
-        elections: shown.map((e) => toProtoElection(e, [], 0, 0, alarmsOf(e.id))),
+        elections: shown.map((e) => {
+          const s = standings.get(e.id);
+          return { ...toProtoElection(e, [], 0, 0, alarmsOf(e.id)), callerMayVote: s?.mayVote, callerHasVoted: s?.hasVoted };
+        }),
         nextPageToken: page.length > q.limit ? encodePageToken(shown[shown.length - 1].id) : "",
       };
     }),

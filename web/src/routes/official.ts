@@ -1,13 +1,20 @@
 // Officials (admins): create an election, add candidates, upload the voter roll, open, close, turnout.
 import type { FastifyInstance } from "fastify";
-import { methodEnum, methodName, stateName, uploadRoll, voteV1 } from "@voting/client";
+import type { Readable } from "node:stream";
+import { methodEnum, methodName, stateName, uploadRoll, voteV1, type RollProgress } from "@voting/client";
 import type { Method } from "@voting/election-core";
 import type { Web } from "../app.js";
 import { form, html } from "../html.js";
 import { FormError } from "../errors.js";
 import { allElections, electionId } from "./voter.js";
+import { MULTIPART_CSRF, readFormFile } from "../multipart.js";
 
 type Body = Record<string, unknown>;
+
+function pasted<T>(csv: unknown, upload: (csv: string) => Promise<T>): Promise<T> {
+  if (typeof csv !== "string" || csv.trim() === "") throw new FormError("The roll is empty: choose a CSV file or paste usernames.");
+  return upload(csv);
+}
 const str = (b: Body, k: string) => (typeof b[k] === "string" ? (b[k] as string).trim() : "");
 const METHODS: Method[] = ["plurality", "approval", "irv", "stv", "schulze"];
 
@@ -80,10 +87,10 @@ ${form("/admin/elections", csrf, html`
 <h2>Candidates</h2>${e.candidates.length === 0 ? html`<p>None yet.</p>` : html`<ul>${e.candidates.map((c) => html`<li>${c.name}</li>`)}</ul>`}
 ${draft ? form(`/admin/elections/${e.id}/candidates`, csrf, html`<p><label for="cname">New candidate's name</label><input id="cname" name="name" required maxlength="200"> <button type="submit">Add candidate</button></p>`) : ""}
 <h2>Voter roll</h2>
-${form(`/admin/elections/${e.id}/roll`, csrf, html`<p><label for="rollfile">CSV file of usernames (first column; a "username" header is skipped)</label><input id="rollfile" type="file" accept=".csv,text/csv,text/plain" data-roll-file></p>
+${form(`/admin/elections/${e.id}/roll`, csrf, html`<p><label for="rollfile">CSV file of usernames (first column; a "username" header is skipped)</label><input id="rollfile" name="rollfile" type="file" accept=".csv,text/csv,text/plain" data-roll-file></p>
 <p><label for="csv">Or paste the CSV</label><textarea id="csv" name="csv" rows="4"></textarea></p>
 <p><progress id="roll-progress" max="100" value="0" hidden aria-label="Voter roll upload"></progress> <span id="roll-status" role="status"></span></p>
-<p><button type="submit">Add to the roll</button></p>`, "roll", 'data-roll-form')}
+<p><button type="submit">Add to the roll</button></p>`, "roll", 'data-roll-form enctype="multipart/form-data"')}
 <h2>Open or close</h2>
 ${draft ? form(`/admin/elections/${e.id}/open`, csrf, html`<button type="submit">Open the election</button>`) : ""}
 ${open ? form(`/admin/elections/${e.id}/close`, csrf, html`<button type="submit">Close the election</button>`) : ""}
@@ -98,13 +105,15 @@ ${!draft && !open ? html`<p>The election is closed.</p>` : ""}`);
   });
 
   // app.js posts the chosen file in slices (Accept: application/json) to drive the progress bar;
-  // without JavaScript the pasted CSV comes in one form post.
-  app.post<{ Params: { id: string }; Body: Body }>("/admin/elections/:id/roll", async (req, reply) => {
-    const { call } = await web.asUser(req);
+  // without JavaScript the form posts the file (multipart, streamed into uploadRoll) or the pasted CSV.
+  app.post<{ Params: { id: string }; Body: Body }>("/admin/elections/:id/roll", { config: MULTIPART_CSRF }, async (req, reply) => {
     const id = electionId(req.params.id);
-    const csv = typeof req.body.csv === "string" ? req.body.csv : "";
-    if (csv.trim() === "") throw new FormError("The roll is empty: choose a CSV file or paste usernames.");
-    const p = await uploadRoll(client, id, csv, undefined, call);
+    const upload = async (csv: Readable | string) => uploadRoll(client, id, csv, undefined, (await web.asUser(req)).call);
+    let p: RollProgress | undefined;
+    if (req.isMultipart()) {
+      const form = await readFormFile(app, req, upload);
+      p = form.result ?? (await pasted(form.fields.csv, upload));
+    } else p = await pasted(req.body.csv, upload);
     if (String(req.headers.accept ?? "").includes("application/json")) return reply.send(p);
     return reply.redirect(`/admin/elections/${id}`, 303);
   });

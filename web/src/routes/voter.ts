@@ -1,6 +1,6 @@
 // Voters: register, sign in, the elections, the ballot form, the receipt and its file.
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { authV1, methodName, normalTrackingCode, receiptRecord, stateName, voteV1, type VotingClient } from "@voting/client";
+import { authV1, methodName, type CallOptions, normalTrackingCode, receiptRecord, stateName, voteV1, type VotingClient } from "@voting/client";
 import { SESSION_COOKIE, type Web } from "../app.js";
 import { form, html } from "../html.js";
 import { FormError } from "../errors.js";
@@ -12,11 +12,12 @@ const str = (b: Body, k: string) => (typeof b[k] === "string" ? (b[k] as string)
 /** Only a local path is followed after sign-in (no open redirect). */
 const localPath = (p: unknown) => (typeof p === "string" && /^\/(?![/\\])/.test(p) ? p : "/elections");
 
-export async function allElections(client: VotingClient, state?: voteV1.ElectionState): Promise<voteV1.Election[]> {
+/** With a voter's call, each election says whether they may vote in it and whether they have. */
+export async function allElections(client: VotingClient, call?: CallOptions): Promise<voteV1.Election[]> {
   const out: voteV1.Election[] = [];
   let pageToken = "";
   do {
-    const r = await client.elections.listElections({ state, pageSize: 100, pageToken });
+    const r = await client.elections.listElections({ pageSize: 100, pageToken }, call);
     out.push(...r.elections);
     pageToken = r.nextPageToken;
   } while (pageToken && out.length < 1_000);
@@ -73,12 +74,15 @@ ${web.session(req) ? "" : html`<li><a href="/register">Register</a> or <a href="
 
   app.get("/elections", async (req, reply) => {
     const session = web.session(req);
-    const list = await allElections(client);
+    const list = await allElections(client, session ? (await web.asUser(req)).call : undefined);
     const shown = list.filter((e) => e.state !== voteV1.ElectionState.ELECTION_STATE_DRAFT);
     const row = (e: voteV1.Election) => {
       const open = e.state === voteV1.ElectionState.ELECTION_STATE_OPEN;
-      return html`<tr><td>${e.title}</td><td>${methodName(e.method)}</td><td>${stateName(e.state)}</td>
-<td>${open && session ? html`<a href="/elections/${e.id}/vote">Vote<span class="sr"> in ${e.title}</span></a> · ` : ""}<a href="/elections/${e.id}/results">Results<span class="sr"> of ${e.title}</span></a></td></tr>`;
+      // The vote-server says, for a voter, whether they are on the roll and have voted already.
+      const votable = open && e.callerMayVote === true;
+      const standing = e.callerHasVoted ? html`<span data-voted>You voted</span> · ` : open && e.callerMayVote === false ? html`<span data-not-eligible>Not on the roll</span> · ` : "";
+      return html`<tr data-election="${e.id}"><td>${e.title}</td><td>${methodName(e.method)}</td><td>${stateName(e.state)}</td>
+<td>${standing}${votable ? html`<a href="/elections/${e.id}/vote">Vote<span class="sr"> in ${e.title}</span></a> · ` : ""}<a href="/elections/${e.id}/results">Results<span class="sr"> of ${e.title}</span></a></td></tr>`;
     };
     return web.render(req, reply, "Elections", html`${session ? "" : html`<p><a href="/login?next=/elections">Sign in</a> to vote.</p>`}
 ${shown.length === 0 ? html`<p>No election is open or closed yet.</p>` : html`<table><caption>Open and closed elections</caption><thead><tr><th scope="col">Election</th><th scope="col">Method</th><th scope="col">State</th><th scope="col">Actions</th></tr></thead><tbody>${shown.map(row)}</tbody></table>`}`);

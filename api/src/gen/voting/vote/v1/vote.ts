@@ -249,6 +249,16 @@ export interface Election {
    * changed outside the service). Empty while all is well; other elections are unaffected.
    */
   integrityAlarms: string[];
+  /**
+   * Set only in ListElections answers to a voter's call, unset otherwise: whether the caller
+   * may vote in this election, leaving its state aside: on its roll (or it has no roll) and
+   * not voted yet.
+   */
+  callerMayVote?:
+    | boolean
+    | undefined;
+  /** Set only in ListElections answers to a voter's call: whether the caller has voted in it. */
+  callerHasVoted?: boolean | undefined;
 }
 
 /** CreateElectionRequest describes a new election. */
@@ -590,6 +600,8 @@ function createBaseElection(): Election {
     turnout: 0,
     logFormat: 0,
     integrityAlarms: [],
+    callerMayVote: undefined,
+    callerHasVoted: undefined,
   };
 }
 
@@ -651,6 +663,12 @@ export const Election: MessageFns<Election> = {
     }
     for (const v of message.integrityAlarms) {
       writer.uint32(154).string(v!);
+    }
+    if (message.callerMayVote !== undefined) {
+      writer.uint32(160).bool(message.callerMayVote);
+    }
+    if (message.callerHasVoted !== undefined) {
+      writer.uint32(168).bool(message.callerHasVoted);
     }
     return writer;
   },
@@ -820,6 +838,22 @@ export const Election: MessageFns<Election> = {
             message.integrityAlarms.push(reader.string());
             continue;
           }
+          case 20: {
+            if (tag !== 160) {
+              break;
+            }
+
+            message.callerMayVote = reader.bool();
+            continue;
+          }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.callerHasVoted = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -899,6 +933,16 @@ export const Election: MessageFns<Election> = {
         : globalThis.Array.isArray(object?.integrity_alarms)
         ? object.integrity_alarms.map((e: any) => globalThis.String(e))
         : [],
+      callerMayVote: isSet(object.callerMayVote)
+        ? globalThis.Boolean(object.callerMayVote)
+        : isSet(object.caller_may_vote)
+        ? globalThis.Boolean(object.caller_may_vote)
+        : undefined,
+      callerHasVoted: isSet(object.callerHasVoted)
+        ? globalThis.Boolean(object.callerHasVoted)
+        : isSet(object.caller_has_voted)
+        ? globalThis.Boolean(object.caller_has_voted)
+        : undefined,
     };
   },
 
@@ -961,6 +1005,12 @@ export const Election: MessageFns<Election> = {
     if (message.integrityAlarms?.length) {
       obj.integrityAlarms = message.integrityAlarms;
     }
+    if (message.callerMayVote !== undefined) {
+      obj.callerMayVote = message.callerMayVote;
+    }
+    if (message.callerHasVoted !== undefined) {
+      obj.callerHasVoted = message.callerHasVoted;
+    }
     return obj;
   },
 
@@ -988,6 +1038,8 @@ export const Election: MessageFns<Election> = {
     message.turnout = object.turnout ?? 0;
     message.logFormat = object.logFormat ?? 0;
     message.integrityAlarms = object.integrityAlarms?.map((e) => e) || [];
+    message.callerMayVote = object.callerMayVote ?? undefined;
+    message.callerHasVoted = object.callerHasVoted ?? undefined;
     return message;
   },
 };
@@ -3223,7 +3275,10 @@ export const ElectionServiceService = {
     responseSerialize: (value: GetElectionResponse): Buffer => Buffer.from(GetElectionResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetElectionResponse => GetElectionResponse.decode(value),
   },
-  /** ListElections pages through elections in id order. Public. */
+  /**
+   * ListElections pages through elections in id order. Public; a voter's call also learns, per
+   * election, whether they may vote in it and whether they have voted.
+   */
   listElections: {
     path: "/voting.vote.v1.ElectionService/ListElections" as const,
     requestStream: false as const,
@@ -3292,7 +3347,10 @@ export interface ElectionServiceServer extends UntypedServiceImplementation {
   createElection: handleUnaryCall<CreateElectionRequest, CreateElectionResponse>;
   /** GetElection returns one election with its candidates. Public. */
   getElection: handleUnaryCall<GetElectionRequest, GetElectionResponse>;
-  /** ListElections pages through elections in id order. Public. */
+  /**
+   * ListElections pages through elections in id order. Public; a voter's call also learns, per
+   * election, whether they may vote in it and whether they have voted.
+   */
   listElections: handleUnaryCall<ListElectionsRequest, ListElectionsResponse>;
   /** AddCandidate adds a candidate to a draft election. Admins only. */
   addCandidate: handleUnaryCall<AddCandidateRequest, AddCandidateResponse>;
@@ -3343,7 +3401,10 @@ export interface ElectionServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetElectionResponse) => void,
   ): ClientUnaryCall;
-  /** ListElections pages through elections in id order. Public. */
+  /**
+   * ListElections pages through elections in id order. Public; a voter's call also learns, per
+   * election, whether they may vote in it and whether they have voted.
+   */
   listElections(
     request: ListElectionsRequest,
     callback: (error: ServiceError | null, response: ListElectionsResponse) => void,
