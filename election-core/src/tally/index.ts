@@ -2,6 +2,7 @@
 export * from "./types.js";
 export { tabulate } from "./tabulate.js";
 export { TallyInputError } from "./ballots.js";
+export { RankingMultiset } from "./multiset.js";
 export { tieBreakOrder } from "./ties.js";
 export { parseBallotFile, parseBlt, parsePrefLib, readBallotFile, TallyFileError } from "./formats.js";
 export type { BallotFile, PrefLibKind } from "./formats.js";

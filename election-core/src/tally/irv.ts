@@ -12,24 +12,24 @@ const INT: ValueOps<number> = { zero: 0, add: (a, b) => a + b, compare: (a, b) =
 
 export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): TallyResult {
   const n = prep.ids.length;
-  const groups = prep.groups;
+  const { marks, start, count } = prep;
   const continuing = new Uint8Array(n).fill(1);
   const isContinuing = (c: number) => continuing[c] === 1;
-  const pos = new Int32Array(groups.length);
+  const pos = new Int32Array(prep.groups);
   const piles: number[][] = indices(n).map(() => []);
   const votes = new Array<number>(n).fill(0);
   let exhausted = 0;
 
-  groups.forEach((g, i) => {
-    const next = nextPreference(g.ranks, 0, isContinuing, opts.overvote);
+  for (let i = 0; i < prep.groups; i++) {
+    const next = nextPreference(marks, start[i], start[i + 1], isContinuing, opts.overvote);
     if (next.candidate < 0) {
-      exhausted += g.count;
-      return;
+      exhausted += count[i];
+      continue;
     }
     pos[i] = next.pos;
     piles[next.candidate].push(i);
-    votes[next.candidate] += g.count;
-  });
+    votes[next.candidate] += count[i];
+  }
   const firstVotes = [...votes];
   const valid = prep.total - prep.blank;
 
@@ -86,16 +86,16 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
     const to = new Map<number, number>();
     let lost = 0;
     for (const i of piles[from]) {
-      const next = nextPreference(groups[i].ranks, pos[i] + 1, isContinuing, opts.overvote);
-      const count = groups[i].count;
+      const next = nextPreference(marks, pos[i] + 1, start[i + 1], isContinuing, opts.overvote);
+      const n = count[i];
       if (next.candidate < 0) {
-        lost += count;
+        lost += n;
         continue;
       }
       pos[i] = next.pos;
       piles[next.candidate].push(i);
-      votes[next.candidate] += count;
-      to.set(next.candidate, (to.get(next.candidate) ?? 0) + count);
+      votes[next.candidate] += n;
+      to.set(next.candidate, (to.get(next.candidate) ?? 0) + n);
     }
     piles[from] = [];
     votes[from] = 0;

@@ -1,5 +1,5 @@
 // Schulze method (winning votes): pairwise preferences, strongest paths, the full ranking.
-import type { PreparedBallots } from "./ballots.js";
+import { candidateOf, TIED, type PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
@@ -13,14 +13,23 @@ export function pairwiseMatrix(prep: PreparedBallots): number[][] {
   const n = prep.ids.length;
   const d = new Float64Array(n * n);
   const rankOf = new Int32Array(n);
-  for (const g of prep.groups) {
-    rankOf.fill(g.ranks.length);
-    for (let r = g.ranks.length - 1; r >= 0; r--) for (const c of g.ranks[r]) rankOf[c] = r;
+  const { marks, start, count } = prep;
+  for (let g = 0; g < prep.groups; g++) {
+    // rankOf: a rank number per candidate, ties sharing one; `unranked` for those left out.
+    const unranked = start[g + 1] - start[g];
+    rankOf.fill(unranked);
+    let rank = 0;
+    for (let m = start[g]; m < start[g + 1]; m++) {
+      const c = candidateOf(marks[m]);
+      if (rankOf[c] === unranked) rankOf[c] = rank;
+      if ((marks[m] & TIED) === 0) rank++;
+    }
+    const w = count[g];
     for (let i = 0; i < n; i++) {
       const ri = rankOf[i];
-      if (ri === g.ranks.length) continue;
+      if (ri === unranked) continue;
       const row = i * n;
-      for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += g.count;
+      for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += w;
     }
   }
   return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
@@ -64,7 +73,10 @@ export function tabulateSchulze(prep: PreparedBallots, opts: ResolvedOptions): T
   const groups = schulzeRanking(p);
 
   const first = new Array<number>(n).fill(0);
-  for (const g of prep.groups) if (g.ranks[0].length === 1) first[g.ranks[0][0]] += g.count;
+  for (let g = 0; g < prep.groups; g++) {
+    const m = prep.marks[prep.start[g]];
+    if ((m & TIED) === 0) first[m] += prep.count[g];
+  }
   const valid = prep.total - prep.blank;
 
   const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };

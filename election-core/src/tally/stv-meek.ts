@@ -38,17 +38,16 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
 
   // Ranks from which a ballot stays exhausted: an overvote that exhausted it once keeps it
   // exhausted after defeats, as a paper in the other counts stays in the exhausted pile.
-  const stuckAt = prep.groups.map((g) => g.ranks.length);
+  const stuckAt = prep.start.slice(1);
 
   // A ballot's chain: elected candidates it passes through, up to its first hopeful one.
   function buildChains(): void {
     const byKey = new Map<string, Chain>();
     const live = (c: number) => status[c] !== DEFEATED;
-    for (const [i, g] of prep.groups.entries()) {
+    for (let i = 0; i < prep.groups; i++) {
       const steps: number[] = [];
-      const ranks = stuckAt[i] < g.ranks.length ? g.ranks.slice(0, stuckAt[i]) : g.ranks;
-      for (let from = 0; ; ) {
-        const next = nextPreference(ranks, from, live, opts.overvote);
+      for (let from = prep.start[i]; ; ) {
+        const next = nextPreference(prep.marks, from, stuckAt[i], live, opts.overvote);
         if (next.candidate < 0) {
           stuckAt[i] = Math.min(stuckAt[i], next.pos);
           break;
@@ -59,8 +58,8 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
       }
       const key = steps.join(",");
       const chain = byKey.get(key);
-      if (chain) chain.count += BigInt(g.count);
-      else byKey.set(key, { steps, count: BigInt(g.count) });
+      if (chain) chain.count += BigInt(prep.count[i]);
+      else byKey.set(key, { steps, count: BigInt(prep.count[i]) });
     }
     chains = [...byKey.values()];
   }

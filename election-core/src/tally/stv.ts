@@ -60,25 +60,25 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   const ops: ValueOps<Rational> = { zero: Rational.ZERO, add: (a, b) => a.add(b), compare: (a, b) => a.cmp(b), format: fmt };
 
   const n = prep.ids.length;
-  const groups = prep.groups;
+  const { marks, start, count } = prep;
   const status = new Uint8Array(n);
   const isHopeful = (c: number) => status[c] === HOPEFUL;
-  const pos = new Int32Array(groups.length);
-  const value: Rational[] = groups.map(() => Rational.ONE);
+  const pos = new Int32Array(prep.groups);
+  const value: Rational[] = new Array<Rational>(prep.groups).fill(Rational.ONE);
   const piles: number[][] = indices(n).map(() => []);
 
   const first = new Array<bigint>(n).fill(0n);
   let firstExhausted = 0n;
-  groups.forEach((g, i) => {
-    const next = nextPreference(g.ranks, 0, isHopeful, opts.overvote);
+  for (let i = 0; i < prep.groups; i++) {
+    const next = nextPreference(marks, start[i], start[i + 1], isHopeful, opts.overvote);
     if (next.candidate < 0) {
-      firstExhausted += BigInt(g.count);
-      return;
+      firstExhausted += BigInt(count[i]);
+      continue;
     }
     pos[i] = next.pos;
     piles[next.candidate].push(i);
-    first[next.candidate] += BigInt(g.count);
-  });
+    first[next.candidate] += BigInt(count[i]);
+  }
   const votes = first.map((v) => Rational.of(v));
   const firstVotes = [...votes];
   let exhausted = Rational.of(firstExhausted);
@@ -186,7 +186,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
         if (!tv) tvs.set(k, (tv = rules.transferValue(surplus, v, total)));
         v = value[i] = tv;
       }
-      const next = nextPreference(groups[i].ranks, pos[i] + 1, isHopeful, opts.overvote);
+      const next = nextPreference(marks, pos[i] + 1, start[i + 1], isHopeful, opts.overvote);
       if (next.candidate >= 0) {
         pos[i] = next.pos;
         piles[next.candidate].push(i);
@@ -195,8 +195,8 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       if (!byValue) moved.set(next.candidate, (byValue = new Map()));
       const k = v.key();
       const slot = byValue.get(k);
-      if (slot) slot.papers += BigInt(groups[i].count);
-      else byValue.set(k, { v, papers: BigInt(groups[i].count) });
+      if (slot) slot.papers += BigInt(count[i]);
+      else byValue.set(k, { v, papers: BigInt(count[i]) });
     }
     piles[from] = [];
     votes[from] = kind === "surplus" ? quota : Rational.ZERO;
