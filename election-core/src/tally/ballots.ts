@@ -66,8 +66,7 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
       }
       key.endRank();
     }
-    const k = key.take();
-    merged.addKey(k, b.count);
+    key.addTo(merged, b.count);
     if (sawUnlisted) unlisted += b.count;
   }
   const byCode = Int32Array.from({ length: candidates.length + 1 }, (_, c) => c - 1);
@@ -77,22 +76,20 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
 
 /** The multiset's rankings as packed groups over indices; codes mapping to -1 are passed over. */
 function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
-  let size = 0;
-  for (const [key] of ms.entries()) size += key.length;
-  const marks = new Int32Array(size);
+  const marks = new Int32Array(ms.units);
   const start = new Int32Array(ms.size + 1);
   const count = new Float64Array(ms.size);
   let groups = 0;
   let at = 0;
   let blank = 0;
   let unlisted = 0;
-  for (const [key, n] of ms.entries()) {
-    const from = at;
+  ms.each((units, from, to, n) => {
+    const first = at;
     let rankStart = at;
     let sawUnlisted = false;
-    for (let k = 0; k < key.length; k++) {
-      let u = key.charCodeAt(k);
-      if (u === TIE_UNIT) u = key.charCodeAt(++k);
+    for (let k = from; k < to; k++) {
+      let u = units[k];
+      if (u === TIE_UNIT) u = units[++k];
       else rankStart = at;
       const i = u < byCode.length ? byCode[u] : -1;
       if (i < 0) {
@@ -104,13 +101,13 @@ function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "i
       marks[at++] = i;
     }
     if (sawUnlisted) unlisted += n;
-    if (at === from) {
+    if (at === first) {
       blank += n;
-      continue;
+      return;
     }
     count[groups++] = n;
     start[groups] = at;
-  }
+  });
   return { groups, start: start.subarray(0, groups + 1), marks: marks.subarray(0, at), count: count.subarray(0, groups), total: ms.total, blank, unlisted };
 }
 

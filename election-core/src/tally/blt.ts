@@ -63,25 +63,48 @@ export class BltReader {
   private readonly names: { no: number; text: string }[] = [];
 
   push(chunk: Uint8Array): void {
-    const buf = this.carry ? concat(this.carry, chunk) : chunk;
-    this.carry = undefined;
     let i = 0;
-    if (!this.started && buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) i = 3;
-    this.started ||= buf.length > 0;
-    if (this.afterCR && buf.length > 0 && buf[0] === LF) i++;
+    if (this.afterCR && chunk.length > 0 && chunk[0] === LF) i++;
     this.afterCR = false;
-    let from = i;
-    for (; i < buf.length; i++) {
+    if (this.carry) {
+      // Only the carried partial line is copied, joined with the head of this chunk.
+      let eol = i;
+      while (eol < chunk.length && chunk[eol] !== LF && chunk[eol] !== CR) eol++;
+      const joined = concat(this.carry, chunk.subarray(i, eol));
+      this.carry = undefined;
+      if (eol === chunk.length) {
+        this.carry = joined;
+        return;
+      }
+      this.lines(joined, 0, joined.length, true);
+      i = this.skipEol(chunk, eol);
+    }
+    this.lines(chunk, i, chunk.length, false);
+  }
+
+  /** Lines of buf[from .. to); a last line without its end is carried to the next push. */
+  private lines(buf: Uint8Array, from: number, to: number, whole: boolean): void {
+    if (!this.started && from === 0 && to >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
+    this.started ||= to > from;
+    let i = from;
+    for (; i < to; i++) {
       const b = buf[i];
       if (b !== LF && b !== CR) continue;
       this.line(buf, from, i);
-      if (b === CR) {
-        if (i + 1 === buf.length) this.afterCR = true;
-        else if (buf[i + 1] === LF) i++;
-      }
+      i = this.skipEol(buf, i) - 1;
       from = i + 1;
     }
-    if (from < buf.length) this.carry = buf.subarray(from);
+    if (whole) this.line(buf, from, to);
+    else if (from < to) this.carry = buf.slice(from, to);
+  }
+
+  /** The index after the line end at i (CR, LF or CRLF); a CR last in the chunk may pair with the next. */
+  private skipEol(buf: Uint8Array, i: number): number {
+    if (buf[i] === CR) {
+      if (i + 1 === buf.length) this.afterCR = true;
+      else if (buf[i + 1] === LF) return i + 2;
+    }
+    return i + 1;
   }
 
   end(): BltFile {
@@ -112,7 +135,7 @@ export class BltReader {
     }
     if (this.phase === "ballots") {
       if (this.fastBallot(buf, from, to)) return;
-      this.key.take(); // what the fast path had marked
+      this.key.clear(); // what the fast path had marked
     }
     const raw = stripComment(Buffer.from(buf.buffer, buf.byteOffset + from, to - from).toString("utf8")).trim();
     if (raw === "") return;
@@ -135,6 +158,7 @@ export class BltReader {
     let i = from;
     let weight = -1;
     let ended = false;
+    let marked = false;
     for (;;) {
       while (i < to && isBlank(buf[i])) i++;
       if (i === to || buf[i] === HASH) break;
@@ -149,20 +173,17 @@ export class BltReader {
       else {
         this.key.mark(v);
         this.key.endRank();
+        marked = true;
       }
     }
     // A lone "0" ends the ballots; a blank line is passed over; the rest need a closing 0.
-    if (weight === 0 && !ended) {
-      if (this.key.take() !== "") return false;
+    if (weight === 0 && !ended && !marked) {
       this.phase = "names";
       return true;
     }
     if (weight < 0) return true;
-    if (!ended) {
-      this.key.take();
-      return false;
-    }
-    this.ballots.addKey(this.key.take(), weight);
+    if (!ended) return false;
+    this.key.addTo(this.ballots, weight);
     this.sawBallot = true;
     return true;
   }

@@ -12,9 +12,18 @@ const TIE = 0;
  * Distinct rankings with their counts. Rankings name candidates by code, 1 to 65535 (a BLT
  * file's candidate numbers, or candidate ids when they fit). Within a rank, repeats are merged
  * and order does not matter; empty ranks are passed over; a ranking with no mark is blank.
+ * Keys live in one Uint16Array and an open-addressing table, so a repeated ranking allocates
+ * nothing and a distinct one costs its marks plus a few bytes.
  */
 export class RankingMultiset {
-  private readonly counts = new Map<string, number>();
+  private arena = new Uint16Array(1024);
+  private used = 0;
+  private start = new Int32Array(64);
+  private hashes = new Int32Array(64);
+  private counts = new Float64Array(64);
+  private distinct = 0;
+  /** Entry index + 1 per slot, 0 when free; a power of two, at most half full. */
+  private table = new Int32Array(128);
   private ballots = 0;
 
   /** Every ballot added, blank ones included. */
@@ -24,56 +33,113 @@ export class RankingMultiset {
 
   /** Distinct rankings held (the blank ranking included when one was added). */
   get size(): number {
-    return this.counts.size;
+    return this.distinct;
+  }
+
+  /** Marks over all distinct rankings (code units of their keys). */
+  get units(): number {
+    return this.used;
   }
 
   add(ranks: readonly (readonly number[])[], count: number): void {
-    this.addKey(rankingKey(ranks), count);
+    const b = new KeyBuilder();
+    for (const rank of ranks) {
+      for (const c of rank) b.mark(c);
+      b.endRank();
+    }
+    b.addTo(this, count);
   }
 
-  /** Adds `count` ballots of a ranking already encoded by rankingKey (or KeyBuilder). */
-  addKey(key: string, count: number): void {
+  /** Adds `count` ballots of the ranking units[0 .. length). */
+  addUnits(units: Uint16Array, length: number, count: number): void {
     if (!Number.isSafeInteger(count) || count < 0) throw new TallyInputError(`ballot count ${count} is not a whole number >= 0`);
     if (count === 0) return;
     this.ballots += count;
     if (!Number.isSafeInteger(this.ballots)) throw new TallyInputError("more ballots than can be counted exactly");
-    this.counts.set(key, (this.counts.get(key) ?? 0) + count);
+    let h = 0x811c9dc5 ^ length;
+    for (let i = 0; i < length; i++) h = Math.imul(h ^ units[i], 0x01000193);
+    const mask = this.table.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const e = this.table[slot] - 1;
+      if (e < 0) {
+        this.table[slot] = this.insert(units, length, count, h) + 1;
+        if (this.distinct * 2 > this.table.length) this.rehash();
+        return;
+      }
+      if (this.hashes[e] === h && this.sameAs(e, units, length)) {
+        this.counts[e] += count;
+        return;
+      }
+    }
   }
 
-  /** [key, count] pairs, in order of first appearance. */
-  entries(): IterableIterator<[string, number]> {
-    return this.counts.entries();
+  /** Calls fn for each distinct ranking, in order of first appearance; its units are arena[from .. to). */
+  each(fn: (arena: Uint16Array, from: number, to: number, count: number) => void): void {
+    for (let e = 0; e < this.distinct; e++) fn(this.arena, this.start[e], e + 1 < this.distinct ? this.start[e + 1] : this.used, this.counts[e]);
   }
 
   /** The rankings as ballot groups (ranks of codes), in order of first appearance. */
-  *groups(): IterableIterator<{ ranks: number[][]; count: number }> {
-    for (const [key, count] of this.counts) yield { ranks: decodeKey(key), count };
+  groups(): { ranks: number[][]; count: number }[] {
+    const out: { ranks: number[][]; count: number }[] = [];
+    this.each((arena, from, to, count) => out.push({ ranks: decodeUnits(arena, from, to), count }));
+    return out;
   }
 
   /** The same ballots with the given codes passed over (e.g. withdrawn candidates). */
   without(codes: Iterable<number>): RankingMultiset {
     const drop = new Set(codes);
     const out = new RankingMultiset();
-    for (const [key, count] of this.counts) out.addKey(rankingKey(decodeKey(key).map((r) => r.filter((c) => !drop.has(c)))), count);
+    for (const { ranks, count } of this.groups()) out.add(ranks.map((r) => r.filter((c) => !drop.has(c))), count);
     return out;
   }
+
+  private sameAs(e: number, units: Uint16Array, length: number): boolean {
+    const from = this.start[e];
+    const to = e + 1 < this.distinct ? this.start[e + 1] : this.used;
+    if (to - from !== length) return false;
+    for (let i = 0; i < length; i++) if (this.arena[from + i] !== units[i]) return false;
+    return true;
+  }
+
+  private insert(units: Uint16Array, length: number, count: number, h: number): number {
+    if (this.used + length > this.arena.length) this.arena = grow(this.arena, this.used + length);
+    if (this.distinct === this.start.length) {
+      this.start = grow(this.start, this.distinct + 1);
+      this.hashes = grow(this.hashes, this.distinct + 1);
+      this.counts = grow(this.counts, this.distinct + 1);
+    }
+    const e = this.distinct++;
+    this.arena.set(units.subarray(0, length), this.used);
+    this.start[e] = this.used;
+    this.used += length;
+    this.hashes[e] = h;
+    this.counts[e] = count;
+    return e;
+  }
+
+  private rehash(): void {
+    const table = new Int32Array(this.table.length * 2);
+    const mask = table.length - 1;
+    for (let e = 0; e < this.distinct; e++) {
+      let slot = this.hashes[e] & mask;
+      while (table[slot] !== 0) slot = (slot + 1) & mask;
+      table[slot] = e + 1;
+    }
+    this.table = table;
+  }
+}
+
+function grow<T extends Uint16Array | Int32Array | Float64Array>(a: T, atLeast: number): T {
+  const bigger = new (a.constructor as new (n: number) => T)(Math.max(atLeast, a.length * 2));
+  bigger.set(a);
+  return bigger;
 }
 
 function checkCode(c: number): void {
   if (!Number.isInteger(c) || c < 1 || c > MAX_CODE) throw new TallyInputError(`candidate code ${c} is outside 1..${MAX_CODE}`);
 }
 
-/** The key of a ranking over codes. */
-export function rankingKey(ranks: readonly (readonly number[])[]): string {
-  const b = new KeyBuilder();
-  for (const rank of ranks) {
-    for (const c of rank) b.mark(c);
-    b.endRank();
-  }
-  return b.take();
-}
-
-/** Builds a key mark by mark without allocating per mark; reused from one ranking to the next. */
+/** Builds a ranking's key mark by mark without allocating; reused from one ranking to the next. */
 export class KeyBuilder {
   private units = new Uint16Array(64);
   private length = 0;
@@ -104,22 +170,28 @@ export class KeyBuilder {
     this.rankStart = this.length;
   }
 
-  /** The key of the marks so far; the builder is then empty. */
-  take(): string {
-    const key = this.length === 0 ? "" : String.fromCharCode.apply(null, this.units.subarray(0, this.length) as unknown as number[]);
+  /** Adds the marks so far to `ms` as `count` ballots; the builder is then empty. */
+  addTo(ms: RankingMultiset, count: number): void {
+    const length = this.length;
+    this.clear();
+    ms.addUnits(this.units, length, count);
+  }
+
+  clear(): void {
     this.length = 0;
     this.rankStart = 0;
-    return key;
   }
 }
 
-export function decodeKey(key: string): number[][] {
+/** A key's units as ranks of codes. */
+export function decodeUnits(units: Uint16Array, from: number, to: number): number[][] {
   const ranks: number[][] = [];
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
-    if (c === TIE) ranks[ranks.length - 1].push(key.charCodeAt(++i));
+  for (let i = from; i < to; i++) {
+    const c = units[i];
+    if (c === TIE) ranks[ranks.length - 1].push(units[++i]);
     else ranks.push([c]);
   }
   return ranks;
 }
+
 export const TIE_UNIT = TIE;
