@@ -18,6 +18,9 @@ if (process.env.TABULATE_SKIP_BUILD !== "1" && spawnSync(process.execPath, [requ
 const N = Number(process.env.TABULATE_BALLOTS ?? 1_000_000);
 const CANDIDATES = 10;
 const REPEATS = Number(process.env.TABULATE_REPEATS ?? 3);
+// TABULATE_CLI: another build's client/bin/voting.js (e.g. the code before a change) to time instead.
+const CLI = process.env.TABULATE_CLI ?? join(root, "client/bin/voting.js");
+const PARTS = (process.env.TABULATE_PARTS ?? "cli,ratio").split(",");
 const METHODS = (process.env.TABULATE_METHODS ?? "plurality,approval,irv,stv,stv-wigm,stv-meek,schulze").split(",");
 const core = await import("@voting/election-core");
 const { prepareBallots } = await import("../election-core/dist/tally/ballots.js");
@@ -77,12 +80,12 @@ console.log(`wrote ${N} ballots (${N * CANDIDATES} positions, ${(statSync(file).
 const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
 if (!time) console.log("no /usr/bin/time: peak RSS not measured");
 const rows = [];
-for (const m of METHODS) {
+for (const m of PARTS.includes("cli") ? METHODS : []) {
   let best = Infinity;
   let cpu = Infinity;
   let rss = 0;
   for (let k = 0; k < REPEATS; k++) {
-    const argv = [process.execPath, join(root, "client/bin/voting.js"), "tabulate", file, ...methodArgs(m)];
+    const argv = [process.execPath, CLI, "tabulate", file, ...methodArgs(m)];
     start = performance.now();
     const run = time ? spawnSync(time, ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 24 }) : spawnSync(argv[0], argv.slice(1), { encoding: "utf8", maxBuffer: 1 << 24 });
     const wall = (performance.now() - start) / 1000;
@@ -96,8 +99,9 @@ for (const m of METHODS) {
   }
   rows.push({ method: m, "wall s (best)": best.toFixed(2), "cpu s (best)": Number.isFinite(cpu) ? cpu.toFixed(2) : "n/a", "peak RSS MB (worst)": rss ? rss.toFixed(0) : "n/a" });
 }
-console.table(rows);
+if (rows.length > 0) console.table(rows);
 rmSync(dir, { recursive: true, force: true });
+if (!PARTS.includes("ratio")) process.exit(0);
 
 // 3. 10M positions in process: one linear pass over the multiset (every position read once,
 // summed), then tabulate() per method on the same multiset (packing included), and the
