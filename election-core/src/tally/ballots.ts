@@ -130,14 +130,15 @@ const found = (pos: number, candidate: number): NextPreference => {
 };
 
 /**
- * The next usable preference in marks[from .. end), for the given continuing set and overvote
- * rule (see OvervoteRule in types.ts). Ranks naming only non-continuing candidates are passed over.
+ * The next usable preference in marks[from .. end), for the continuing set (live[c] === 1) and
+ * overvote rule (see OvervoteRule in types.ts). Ranks naming only non-continuing candidates are
+ * passed over.
  */
-export function nextPreference(marks: Int32Array, from: number, end: number, continuing: (c: number) => boolean, rule: OvervoteRule): NextPreference {
+export function nextPreference(marks: Int32Array, from: number, end: number, live: Uint8Array, rule: OvervoteRule): NextPreference {
   for (let i = from; i < end; i++) {
     const m = marks[i];
     if ((m & TIED) === 0) {
-      if (continuing(m)) return found(i, m);
+      if (live[m] === 1) return found(i, m);
       continue;
     }
     let last = i;
@@ -148,16 +149,16 @@ export function nextPreference(marks: Int32Array, from: number, end: number, con
       continue;
     }
     let only = -1;
-    let live = 0;
+    let count = 0;
     for (let j = i; j <= last; j++) {
       const c = marks[j] & CANDIDATE;
-      if (continuing(c)) {
-        live++;
+      if (live[c] === 1) {
+        count++;
         only = c;
       }
     }
-    if (live >= 2) return found(i, -1);
-    if (live === 1) return found(last, only);
+    if (count >= 2) return found(i, -1);
+    if (count === 1) return found(last, only);
     i = last;
   }
   return found(end, -1);

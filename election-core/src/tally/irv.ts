@@ -16,18 +16,24 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   const continuing = new Uint8Array(n).fill(1);
   const isContinuing = (c: number) => continuing[c] === 1;
   const pos = new Int32Array(prep.groups);
-  const piles: number[][] = indices(n).map(() => []);
+  // One pile per candidate, a linked list of groups: moving a pile allocates nothing.
+  const head = new Int32Array(n).fill(-1);
+  const link = new Int32Array(prep.groups);
+  const push = (c: number, i: number) => {
+    link[i] = head[c];
+    head[c] = i;
+  };
   const votes = new Array<number>(n).fill(0);
   let exhausted = 0;
 
   for (let i = 0; i < prep.groups; i++) {
-    const next = nextPreference(marks, start[i], start[i + 1], isContinuing, opts.overvote);
+    const next = nextPreference(marks, start[i], start[i + 1], continuing, opts.overvote);
     if (next.candidate < 0) {
       exhausted += count[i];
       continue;
     }
     pos[i] = next.pos;
-    piles[next.candidate].push(i);
+    push(next.candidate, i);
     votes[next.candidate] += count[i];
   }
   const firstVotes = [...votes];
@@ -83,27 +89,30 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   }
 
   function moveOn(from: number): Transfer {
-    const to = new Map<number, number>();
+    const to = new Float64Array(n);
     let lost = 0;
-    for (const i of piles[from]) {
-      const next = nextPreference(marks, pos[i] + 1, start[i + 1], isContinuing, opts.overvote);
-      const n = count[i];
-      if (next.candidate < 0) {
-        lost += n;
-        continue;
+    for (let i = head[from]; i >= 0; ) {
+      const after = link[i];
+      const next = nextPreference(marks, pos[i] + 1, start[i + 1], continuing, opts.overvote);
+      const k = count[i];
+      if (next.candidate < 0) lost += k;
+      else {
+        pos[i] = next.pos;
+        push(next.candidate, i);
+        to[next.candidate] += k;
       }
-      pos[i] = next.pos;
-      piles[next.candidate].push(i);
-      votes[next.candidate] += n;
-      to.set(next.candidate, (to.get(next.candidate) ?? 0) + n);
+      i = after;
     }
-    piles[from] = [];
+    head[from] = -1;
     votes[from] = 0;
     exhausted += lost;
+    for (let c = 0; c < n; c++) votes[c] += to[c];
     return {
       from: prep.ids[from],
       kind: "elimination",
-      to: [...to].sort((a, b) => a[0] - b[0]).map(([c, v]) => ({ candidateId: prep.ids[c], votes: String(v) })),
+      to: indices(n)
+        .filter((c) => to[c] > 0)
+        .map((c) => ({ candidateId: prep.ids[c], votes: String(to[c]) })),
       exhausted: String(lost),
     };
   }

@@ -11,6 +11,63 @@ import type { TallyResult } from "./types.js";
  */
 export function pairwiseMatrix(prep: PreparedBallots): number[][] {
   const n = prep.ids.length;
+  const d = n <= MASK_LIMIT ? byPrefixSets(prep) : byRanks(prep);
+  return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
+}
+
+/** Up to this many candidates, the matrix is built from prefix sets (2^n of them). */
+const MASK_LIMIT = 12;
+
+/**
+ * One step per mark: above[c][S] counts ballots that rank c just below the set S, and
+ * named[S] ballots that name exactly S (the rest below all of S); the matrix follows from
+ * those 2^n-sized tables, so the work no longer grows with n^2 per ballot.
+ */
+function byPrefixSets(prep: PreparedBallots): Float64Array {
+  const n = prep.ids.length;
+  const sets = 1 << n;
+  const above = new Float64Array(n * sets);
+  const named = new Float64Array(sets);
+  const { marks, start, count } = prep;
+  for (let g = 0; g < prep.groups; g++) {
+    const w = count[g];
+    let before = 0;
+    let rank = 0;
+    for (let m = start[g]; m < start[g + 1]; m++) {
+      const c = candidateOf(marks[m]);
+      const bit = 1 << c;
+      // A candidate named again later keeps its first rank.
+      if (((before | rank) & bit) === 0) {
+        above[c * sets + before] += w;
+        rank |= bit;
+      }
+      if ((marks[m] & TIED) === 0) {
+        before |= rank;
+        rank = 0;
+      }
+    }
+    named[before | rank] += w;
+  }
+  const d = new Float64Array(n * n);
+  for (let c = 0; c < n; c++) {
+    for (let set = 1; set < sets; set++) {
+      const w = above[c * sets + set];
+      if (w !== 0) for (let i = 0; i < n; i++) if (set & (1 << i)) d[i * n + c] += w;
+    }
+  }
+  for (let set = 1; set < sets; set++) {
+    const w = named[set];
+    if (w === 0) continue;
+    for (let i = 0; i < n; i++) {
+      if ((set & (1 << i)) === 0) continue;
+      for (let j = 0; j < n; j++) if ((set & (1 << j)) === 0) d[i * n + j] += w;
+    }
+  }
+  return d;
+}
+
+function byRanks(prep: PreparedBallots): Float64Array {
+  const n = prep.ids.length;
   const d = new Float64Array(n * n);
   const rankOf = new Int32Array(n);
   const { marks, start, count } = prep;
@@ -32,7 +89,7 @@ export function pairwiseMatrix(prep: PreparedBallots): number[][] {
       for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += w;
     }
   }
-  return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
+  return d;
 }
 
 /** p[i][j]: strength of the strongest path from i to j, a link i->j being d[i][j] when it wins. */

@@ -43,7 +43,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
   // A ballot's chain: elected candidates it passes through, up to its first hopeful one.
   function buildChains(): void {
     const byKey = new Map<string, Chain>();
-    const live = (c: number) => status[c] !== DEFEATED;
+    const live = status.map((x) => (x !== DEFEATED ? 1 : 0));
     for (let i = 0; i < prep.groups; i++) {
       const steps: number[] = [];
       for (let from = prep.start[i]; ; ) {
