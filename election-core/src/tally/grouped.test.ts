@@ -10,14 +10,16 @@ import type { BallotGroup, Candidate, OvervoteRule, TallyOptions } from "./types
 const IDS = [1, 2, 3, 4, 5];
 const candidates: Candidate[] = IDS.map((id) => ({ id, name: `C${id}` }));
 
-/** Ballots as written, overvotes and unlisted id 9 included, each with a weight. */
-const ballots = fc.array(
-  fc.record({
-    ranks: fc.array(fc.array(fc.constantFrom(...IDS, 9), { minLength: 1, maxLength: 2 }), { maxLength: 5 }),
-    count: fc.integer({ min: 1, max: 4 }),
-  }),
-  { maxLength: 40 },
-);
+/** Ballots as written, overvotes and an unlisted id included, each with a weight. */
+const ballotsOver = (ids: number[]) =>
+  fc.array(
+    fc.record({
+      ranks: fc.array(fc.array(fc.constantFrom(...ids, 99), { minLength: 1, maxLength: 2 }), { maxLength: 6 }),
+      count: fc.integer({ min: 1, max: 4 }),
+    }),
+    { maxLength: 40 },
+  );
+const ballots = ballotsOver(IDS);
 
 const oneByOne = (bs: BallotGroup[]) => bs.flatMap((b) => Array.from({ length: b.count }, () => ({ ranks: b.ranks, count: 1 })));
 function multiset(bs: BallotGroup[]): RankingMultiset {
@@ -111,15 +113,18 @@ describe("grouped counts equal ballot-by-ballot counts", () => {
     );
   });
 
-  it("schulze's pairwise matrix equals a ballot-by-ballot count of who is ranked above whom", () => {
+  // 5 candidates take the prefix-set path, 14 the rank-by-rank one.
+  it.each([5, 14])("schulze's pairwise matrix over %i candidates equals a ballot-by-ballot count of who is ranked above whom", (size) => {
+    const ids = Array.from({ length: size }, (_, i) => i + 1);
+    const cands = ids.map((id) => ({ id, name: `C${id}` }));
     fc.assert(
-      fc.property(ballots, (bs) => {
-        const r = tabulate(candidates, multiset(bs), { method: "schulze" });
-        const d = IDS.map(() => IDS.map(() => 0));
+      fc.property(ballotsOver(ids), (bs) => {
+        const r = tabulate(cands, multiset(bs), { method: "schulze" });
+        const d = ids.map(() => ids.map(() => 0));
         for (const b of oneByOne(bs)) {
           const rankOf = new Map<number, number>();
-          b.ranks.forEach((rank, i) => rank.forEach((c) => IDS.includes(c) && !rankOf.has(c) && rankOf.set(c, i)));
-          for (const [i, a] of IDS.entries()) for (const [j, c] of IDS.entries()) if (rankOf.has(a) && (rankOf.get(a)! < (rankOf.get(c) ?? Infinity))) d[i][j]++;
+          b.ranks.forEach((rank, i) => rank.forEach((c) => ids.includes(c) && !rankOf.has(c) && rankOf.set(c, i)));
+          for (const [i, a] of ids.entries()) for (const [j, c] of ids.entries()) if (rankOf.has(a) && rankOf.get(a)! < (rankOf.get(c) ?? Infinity)) d[i][j]++;
         }
         expect(r.pairwise?.matrix).toEqual(d);
       }),
