@@ -41,27 +41,42 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
   const stuckAt = prep.start.slice(1);
 
   // A ballot's chain: elected candidates it passes through, up to its first hopeful one.
+  // Chains share prefixes in a trie (node 0: the empty chain), so a ballot allocates nothing.
   function buildChains(): void {
-    const byKey = new Map<string, Chain>();
     const live = status.map((x) => (x !== DEFEATED ? 1 : 0));
+    const child = new Map<number, number>();
+    const parent = [-1];
+    const candidate = [-1];
+    const ballots = [0];
     for (let i = 0; i < prep.groups; i++) {
-      const steps: number[] = [];
+      let node = 0;
       for (let from = prep.start[i]; ; ) {
         const next = nextPreference(prep.marks, from, stuckAt[i], live, opts.overvote);
         if (next.candidate < 0) {
           stuckAt[i] = Math.min(stuckAt[i], next.pos);
           break;
         }
-        steps.push(next.candidate);
+        const key = node * (n + 1) + next.candidate;
+        let to = child.get(key);
+        if (to === undefined) {
+          to = parent.push(node) - 1;
+          candidate.push(next.candidate);
+          ballots.push(0);
+          child.set(key, to);
+        }
+        node = to;
         if (status[next.candidate] === HOPEFUL) break;
         from = next.pos + 1;
       }
-      const key = steps.join(",");
-      const chain = byKey.get(key);
-      if (chain) chain.count += BigInt(prep.count[i]);
-      else byKey.set(key, { steps, count: BigInt(prep.count[i]) });
+      ballots[node] += prep.count[i];
     }
-    chains = [...byKey.values()];
+    chains = [];
+    ballots.forEach((count, node) => {
+      if (count === 0) return;
+      const steps: number[] = [];
+      for (let k = node; k > 0; k = parent[k]) steps.push(candidate[k]);
+      chains.push({ steps: steps.reverse(), count: BigInt(count) });
+    });
   }
 
   function distribute(): void {
