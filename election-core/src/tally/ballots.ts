@@ -173,6 +173,33 @@ export function rankAt(marks: Int32Array, i: number): number[] {
 
 export const candidateOf = (mark: number): number => mark & CANDIDATE;
 
+/** One pile of ballot groups per candidate, as linked lists: moving a pile allocates nothing. */
+export class Piles {
+  private readonly head: Int32Array;
+  private readonly link: Int32Array;
+
+  constructor(candidates: number, groups: number) {
+    this.head = new Int32Array(candidates).fill(-1);
+    this.link = new Int32Array(groups);
+  }
+
+  push(c: number, group: number): void {
+    this.link[group] = this.head[c];
+    this.head[c] = group;
+  }
+
+  /** Empties c's pile, calling fn on each of its groups (fn may push them onto other piles). */
+  drain(c: number, fn: (group: number) => void): void {
+    let g = this.head[c];
+    this.head[c] = -1;
+    while (g >= 0) {
+      const after = this.link[g];
+      fn(g);
+      g = after;
+    }
+  }
+}
+
 export function describeOvervote(rule: OvervoteRule): string {
   switch (rule) {
     case "exhaust":

@@ -1,7 +1,7 @@
 // Instant-runoff voting. Ballots sit in one pile per continuing candidate; eliminating a
 // candidate moves only that pile, so a round costs the size of the piles that move, not the
 // number of ballots.
-import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
+import { describeOvervote, nextPreference, Piles, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
@@ -16,13 +16,7 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   const continuing = new Uint8Array(n).fill(1);
   const isContinuing = (c: number) => continuing[c] === 1;
   const pos = new Int32Array(prep.groups);
-  // One pile per candidate, a linked list of groups: moving a pile allocates nothing.
-  const head = new Int32Array(n).fill(-1);
-  const link = new Int32Array(prep.groups);
-  const push = (c: number, i: number) => {
-    link[i] = head[c];
-    head[c] = i;
-  };
+  const piles = new Piles(n, prep.groups);
   const votes = new Array<number>(n).fill(0);
   let exhausted = 0;
 
@@ -33,7 +27,7 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       continue;
     }
     pos[i] = next.pos;
-    push(next.candidate, i);
+    piles.push(next.candidate, i);
     votes[next.candidate] += count[i];
   }
   const firstVotes = [...votes];
@@ -91,19 +85,16 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   function moveOn(from: number): Transfer {
     const to = new Float64Array(n);
     let lost = 0;
-    for (let i = head[from]; i >= 0; ) {
-      const after = link[i];
+    piles.drain(from, (i) => {
       const next = nextPreference(marks, pos[i] + 1, start[i + 1], continuing, opts.overvote);
       const k = count[i];
       if (next.candidate < 0) lost += k;
       else {
         pos[i] = next.pos;
-        push(next.candidate, i);
+        piles.push(next.candidate, i);
         to[next.candidate] += k;
       }
-      i = after;
-    }
-    head[from] = -1;
+    });
     votes[from] = 0;
     exhausted += lost;
     for (let c = 0; c < n; c++) votes[c] += to[c];

@@ -1,7 +1,7 @@
 // Single transferable vote with the Weighted Inclusive Gregory Method: Scottish rules (values
 // truncated to 5 decimals) and WIGM (exact fractions). Meek lives in stv-meek.ts.
 import { Rational } from "./arithmetic.js";
-import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
+import { describeOvervote, nextPreference, Piles, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
@@ -68,7 +68,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   // Papers carry one of a few values: an index into `values` per group.
   const values: Rational[] = [Rational.ONE];
   const valueOf = new Int32Array(prep.groups);
-  const piles: number[][] = indices(n).map(() => []);
+  const piles = new Piles(n, prep.groups);
 
   const first = new Array<bigint>(n).fill(0n);
   let firstExhausted = 0n;
@@ -80,7 +80,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       continue;
     }
     pos[i] = next.pos;
-    piles[next.candidate].push(i);
+    piles.push(next.candidate, i);
     first[next.candidate] += BigInt(count[i]);
   }
   const votes = first.map((v) => Rational.of(v));
@@ -184,7 +184,7 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
     const tvOf = new Map<number, number>();
     // papers[v][target + 1]: papers of value v moving to target (-1: non-transferable).
     const papers: Float64Array[] = [];
-    for (const i of piles[from]) {
+    piles.drain(from, (i) => {
       let v = valueOf[i];
       if (kind === "surplus") {
         let tv = tvOf.get(v);
@@ -197,11 +197,10 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
       const next = nextPreference(marks, pos[i] + 1, start[i + 1], live, opts.overvote);
       if (next.candidate >= 0) {
         pos[i] = next.pos;
-        piles[next.candidate].push(i);
+        piles.push(next.candidate, i);
       }
       (papers[v] ??= new Float64Array(n + 1))[next.candidate + 1] += count[i];
-    }
-    piles[from] = [];
+    });
     votes[from] = kind === "surplus" ? quota : Rational.ZERO;
     const moved = new Array<Rational>(n + 1).fill(Rational.ZERO);
     const reached = new Uint8Array(n + 1);
