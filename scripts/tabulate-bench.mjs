@@ -55,59 +55,21 @@ function* rankings(n, seed = 20261130) {
 const methodArgs = (m) => (m === "stv-wigm" ? ["--method", "stv", "--stv", "wigm", "--seats", "3"] : m === "stv-meek" ? ["--method", "stv", "--stv", "meek", "--seats", "3"] : m === "stv" ? ["--method", "stv", "--seats", "3"] : ["--method", m, "--seats", "1"]);
 const optionsOf = (m) => ({ method: m.startsWith("stv") ? "stv" : m, seats: m.startsWith("stv") ? 3 : 1, stvVariant: m === "stv-wigm" ? "wigm" : m === "stv-meek" ? "meek" : "scottish" });
 
-// 1. The file.
-const dir = mkdtempSync(join(tmpdir(), "voting-tabulate-"));
-const file = join(dir, "ballots.blt");
-let start = performance.now();
-const out = createWriteStream(file);
-out.write(`${CANDIDATES} 1\n`);
-let chunk = "";
-for (const r of rankings(N)) {
-  chunk += `1 ${r.join(" ")} 0\n`;
-  if (chunk.length > 1 << 16) {
-    if (!out.write(chunk)) await once(out, "drain");
-    chunk = "";
-  }
-}
-out.write(`${chunk}0\n`);
-for (let c = 0; c < CANDIDATES; c++) out.write(`"Candidate ${String.fromCharCode(65 + c)}"\n`);
-out.write('"Tabulate bench"\n');
-out.end();
-await once(out, "finish");
-console.log(`wrote ${N} ballots (${N * CANDIDATES} positions, ${(statSync(file).size / 1e6).toFixed(1)} MB) in ${((performance.now() - start) / 1000).toFixed(1)} s`);
-
-// 2. `voting tabulate` per method, as a user runs it: best of REPEATS for time, worst for memory.
-const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
-if (!time) console.log("no /usr/bin/time: peak RSS not measured");
-const rows = [];
-for (const m of PARTS.includes("cli") ? METHODS : []) {
-  let best = Infinity;
-  let cpu = Infinity;
-  let rss = 0;
-  for (let k = 0; k < REPEATS; k++) {
-    const argv = [process.execPath, CLI, "tabulate", file, ...methodArgs(m)];
-    start = performance.now();
-    const run = time ? spawnSync(time, ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 24 }) : spawnSync(argv[0], argv.slice(1), { encoding: "utf8", maxBuffer: 1 << 24 });
-    const wall = (performance.now() - start) / 1000;
-    if (run.status !== 0) throw new Error(`voting tabulate ${m} exited ${run.status}: ${run.stderr}`);
-    best = Math.min(best, wall);
-    const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "")?.[1];
-    if (kb) rss = Math.max(rss, Number(kb) / 1024);
-    const user = /User time \(seconds\): ([\d.]+)/.exec(run.stderr ?? "")?.[1];
-    const sys = /System time \(seconds\): ([\d.]+)/.exec(run.stderr ?? "")?.[1];
-    if (user && sys) cpu = Math.min(cpu, Number(user) + Number(sys));
-  }
-  rows.push({ method: m, "wall s (best)": best.toFixed(2), "cpu s (best)": Number.isFinite(cpu) ? cpu.toFixed(2) : "n/a", "peak RSS MB (worst)": rss ? rss.toFixed(0) : "n/a" });
-}
-if (rows.length > 0) console.table(rows);
-rmSync(dir, { recursive: true, force: true });
+if (PARTS.includes("cli")) await cliRuns();
 if (!PARTS.includes("ratio")) process.exit(0);
 
-// 3. 10M positions in process: one linear pass over the multiset (every position read once,
-// summed), then tabulate() per method on the same multiset (packing included), and the
-// method alone on the packed arrays against a linear pass over those arrays.
+// 3. 10M positions in process. Baselines, each reading every position once and summing: the
+// raw 10M positions in one flat Int32Array; the multiset they reduce to; its packed arrays.
+// Then tabulate() per method on the multiset (packing included), and the method alone on the
+// packed arrays. Best of TABULATE_REPEATS.
 const ms = new core.RankingMultiset();
-for (const r of rankings(1_000_000, 7)) ms.add(r.map((c) => [c]), 1);
+const flat = new Int32Array(1_000_000 * CANDIDATES);
+let at = 0;
+for (const r of rankings(1_000_000, 7)) {
+  ms.add(r.map((c) => [c]), 1);
+  flat.set(r, at);
+  at += r.length;
+}
 const candidates = Array.from({ length: CANDIDATES }, (_, c) => ({ id: c + 1, name: `Candidate ${c + 1}` }));
 const best = (fn) => {
   let t = Infinity;
@@ -119,9 +81,16 @@ const best = (fn) => {
   }
   return { ms: t, v };
 };
+const passFlat = best(() => {
+  let sum = 0;
+  for (let i = 0; i < flat.length; i++) sum += flat[i];
+  return sum;
+});
 const passMultiset = best(() => {
   let sum = 0;
-  for (const [key, count] of ms.entries()) for (let i = 0; i < key.length; i++) sum += key.charCodeAt(i) * count;
+  ms.each((units, from, to, count) => {
+    for (let i = from; i < to; i++) sum += units[i] * count;
+  });
   return sum;
 });
 const prep = prepareBallots(candidates, ms);
@@ -132,7 +101,7 @@ const passPacked = best(() => {
   return sum;
 });
 console.log(`${ms.total} ballots, ${prep.marks.length} positions, ${ms.size} distinct rankings`);
-console.log(`linear pass over the multiset: ${passMultiset.ms.toFixed(0)} ms; over the packed arrays: ${passPacked.ms.toFixed(0)} ms`);
+console.log(`one linear pass: over the ${flat.length} raw positions (flat Int32Array) ${passFlat.ms.toFixed(1)} ms; over the multiset ${passMultiset.ms.toFixed(1)} ms; over the packed arrays ${passPacked.ms.toFixed(1)} ms`);
 const ratios = [];
 for (const m of METHODS) {
   const opts = optionsOf(m);
@@ -142,6 +111,7 @@ for (const m of METHODS) {
   ratios.push({
     method: m,
     "tabulate ms": whole.ms.toFixed(0),
+    "/ raw pass": (whole.ms / passFlat.ms).toFixed(2),
     "/ pass over multiset": (whole.ms / passMultiset.ms).toFixed(2),
     "method on packed ms": alone.ms.toFixed(0),
     "/ pass over packed": (alone.ms / passPacked.ms).toFixed(2),
@@ -149,3 +119,53 @@ for (const m of METHODS) {
   });
 }
 console.table(ratios);
+
+/** 1 and 2: the file, then `voting tabulate` per method. */
+async function cliRuns() {
+  // 1. The file.
+  const dir = mkdtempSync(join(tmpdir(), "voting-tabulate-"));
+  const file = join(dir, "ballots.blt");
+  let start = performance.now();
+  const out = createWriteStream(file);
+  out.write(`${CANDIDATES} 1\n`);
+  let chunk = "";
+  for (const r of rankings(N)) {
+    chunk += `1 ${r.join(" ")} 0\n`;
+    if (chunk.length > 1 << 16) {
+      if (!out.write(chunk)) await once(out, "drain");
+      chunk = "";
+    }
+  }
+  out.write(`${chunk}0\n`);
+  for (let c = 0; c < CANDIDATES; c++) out.write(`"Candidate ${String.fromCharCode(65 + c)}"\n`);
+  out.write('"Tabulate bench"\n');
+  out.end();
+  await once(out, "finish");
+  console.log(`wrote ${N} ballots (${N * CANDIDATES} positions, ${(statSync(file).size / 1e6).toFixed(1)} MB) in ${((performance.now() - start) / 1000).toFixed(1)} s`);
+
+  // 2. `voting tabulate` per method, as a user runs it: best of REPEATS for time, worst for memory.
+  const time = existsSync("/usr/bin/time") ? "/usr/bin/time" : undefined;
+  if (!time) console.log("no /usr/bin/time: peak RSS not measured");
+  const rows = [];
+  for (const m of METHODS) {
+    let best = Infinity;
+    let cpu = Infinity;
+    let rss = 0;
+    for (let k = 0; k < REPEATS; k++) {
+      const argv = [process.execPath, CLI, "tabulate", file, ...methodArgs(m)];
+      start = performance.now();
+      const run = time ? spawnSync(time, ["-v", ...argv], { encoding: "utf8", maxBuffer: 1 << 24 }) : spawnSync(argv[0], argv.slice(1), { encoding: "utf8", maxBuffer: 1 << 24 });
+      const wall = (performance.now() - start) / 1000;
+      if (run.status !== 0) throw new Error(`voting tabulate ${m} exited ${run.status}: ${run.stderr}`);
+      best = Math.min(best, wall);
+      const kb = /Maximum resident set size \(kbytes\): (\d+)/.exec(run.stderr ?? "")?.[1];
+      if (kb) rss = Math.max(rss, Number(kb) / 1024);
+      const user = /User time \(seconds\): ([\d.]+)/.exec(run.stderr ?? "")?.[1];
+      const sys = /System time \(seconds\): ([\d.]+)/.exec(run.stderr ?? "")?.[1];
+      if (user && sys) cpu = Math.min(cpu, Number(user) + Number(sys));
+    }
+    rows.push({ method: m, "wall s (best)": best.toFixed(2), "cpu s (best)": Number.isFinite(cpu) ? cpu.toFixed(2) : "n/a", "peak RSS MB (worst)": rss ? rss.toFixed(0) : "n/a" });
+  }
+  if (rows.length > 0) console.table(rows);
+  rmSync(dir, { recursive: true, force: true });
+}
