@@ -131,6 +131,25 @@ describe("the voting CLI for elections", () => {
     expect([...r.winners].sort()).toEqual([2, 3, 6, 7]);
   });
 
+  it("when a BLT file has weights, comments and a withdrawn candidate, then the withdrawn one is left out and the weights are counted", async () => {
+    const file = join(home, "weights.blt");
+    await writeFile(file, ["# weights", "3 1", "-2", "5 2 1 0", "(x) 2 3 0", "1 2 3 0 # a comment", "0", '"A" "B # withdrawn"', '"C"', '"Weighted"'].join("\n"));
+    const r = await json("anyone", "tabulate", file, "--method", "plurality");
+    expect(Object.fromEntries(r.candidates.map((c: { name: string; votes: string }) => [c.name, c.votes]))).toEqual({ A: "5", C: "3" });
+    expect(r.winners).toEqual([1]);
+  });
+
+  it("when a BLT file is malformed or missing, then exit 1 with a message naming the line or the file", async () => {
+    const bad = join(home, "bad.blt");
+    await writeFile(bad, "3 1\n1 1 2 0\n2 1 4 0\n0\n");
+    const r = await voting("anyone", "tabulate", bad, "--method", "irv");
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^voting: .*bad\.blt: line 3: expected a candidate number 1 to 3, got "4"/);
+    const missing = await voting("anyone", "tabulate", join(home, "missing.blt"), "--method", "irv");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/^voting: cannot read .*missing\.blt/);
+  });
+
   it("when a ballot file has a syntax error, then exit 1 with a message naming the line", async () => {
     const bad = join(home, "bad.toi");
     await writeFile(bad, "# NUMBER ALTERNATIVES: 2\n# ALTERNATIVE NAME 1: A\n# ALTERNATIVE NAME 2: B\n3: 1,2\nfive: 2\n");

@@ -1,19 +1,25 @@
 // Turns the caller's ballots into the compact form every method counts: candidate indices
 // instead of ids, identical rankings merged into one group with a count.
+import { KeyBuilder, MAX_CODE, RankingMultiset, TIE_UNIT } from "./multiset.js";
 import type { BallotGroup, Candidate, OvervoteRule } from "./types.js";
 
-/** A ranked ballot over candidate indices (0..n-1); each rank is sorted and non-empty. */
-export interface RankedGroup {
-  ranks: number[][];
-  count: number;
-}
+/** On a mark: the next mark shares this mark's rank (an overvote). */
+export const TIED = 1 << 30;
+const CANDIDATE = TIED - 1;
 
+/**
+ * Distinct non-blank rankings over candidate indices, packed: group g's marks are
+ * marks[start[g]] .. marks[start[g + 1] - 1], each a candidate index, plus TIED when the next
+ * mark shares its rank; count[g] ballots cast it. A million ballots cost a few typed arrays.
+ */
 export interface PreparedBallots {
   /** Candidate ids and names by index, in the caller's order. */
   ids: number[];
   names: string[];
-  /** Distinct non-blank rankings. */
-  groups: RankedGroup[];
+  groups: number;
+  start: Int32Array;
+  marks: Int32Array;
+  count: Float64Array;
   /** Every ballot given, blank ones included. */
   total: number;
   /** Ballots that mark no listed candidate. */
@@ -27,115 +33,171 @@ export class TallyInputError extends RangeError {
   override name = "TallyInputError";
 }
 
-export function prepareBallots(candidates: readonly Candidate[], ballots: Iterable<BallotGroup>): PreparedBallots {
+/**
+ * Ballot groups name candidates by id and are merged by ranking here; a RankingMultiset
+ * names them by code, which must then be the candidate ids.
+ */
+export function prepareBallots(candidates: readonly Candidate[], ballots: Iterable<BallotGroup> | RankingMultiset): PreparedBallots {
   const indexOf = new Map<number, number>();
   candidates.forEach((c, i) => {
     if (!Number.isSafeInteger(c.id)) throw new TallyInputError(`candidate id ${c.id} is not an integer`);
     if (indexOf.has(c.id)) throw new TallyInputError(`candidate id ${c.id} is listed twice`);
     indexOf.set(c.id, i);
   });
-
-  // Ranks are read-only from here on, so every one-candidate rank of a candidate is one array:
-  // a million ballots then allocate almost nothing.
-  const single = candidates.map((_, i) => [i]);
-
-  const merged = new Map<string, RankedGroup>();
-  // Ballots written the same way share one normalisation: most of a large input is repeats.
-  const seen = new Map<string, { group: RankedGroup | undefined; unlisted: boolean }>();
-  let total = 0;
-  let blank = 0;
+  const base = { ids: candidates.map((c) => c.id), names: candidates.map((c) => c.name) };
+  if (ballots instanceof RankingMultiset) {
+    // Codes are ids: index by code, -1 for a code naming no listed candidate.
+    const byCode = new Int32Array(MAX_CODE + 1).fill(-1);
+    for (const [id, i] of indexOf) if (id >= 1 && id <= MAX_CODE) byCode[id] = i;
+    return { ...base, ...pack(ballots, byCode) };
+  }
+  if (candidates.length > MAX_CODE) throw new TallyInputError(`at most ${MAX_CODE} candidates can be counted, got ${candidates.length}`);
+  // Ids become codes index + 1; unlisted ids are dropped here and counted.
+  const merged = new RankingMultiset();
+  const key = new KeyBuilder();
   let unlisted = 0;
   for (const b of ballots) {
-    if (!Number.isSafeInteger(b.count) || b.count < 0) throw new TallyInputError(`ballot count ${b.count} is not a whole number >= 0`);
-    if (b.count === 0) continue;
-    total += b.count;
-    const raw = rawKey(b.ranks);
-    let known = seen.get(raw);
-    if (!known) {
-      known = normalize(b.ranks);
-      seen.set(raw, known);
-    }
-    if (known.unlisted) unlisted += b.count;
-    if (known.group) known.group.count += b.count;
-    else blank += b.count;
-  }
-
-  function normalize(raw: number[][]): { group: RankedGroup | undefined; unlisted: boolean } {
     let sawUnlisted = false;
-    const ranks: number[][] = [];
-    for (const rank of raw) {
-      const r: number[] = [];
+    for (const rank of b.ranks) {
       for (const id of rank) {
         const i = indexOf.get(id);
         if (i === undefined) sawUnlisted = true;
-        else if (!r.includes(i)) r.push(i);
+        else key.mark(i + 1);
       }
-      // A rank naming only unlisted (e.g. withdrawn) candidates is passed over.
-      if (r.length === 1) ranks.push(single[r[0]]);
-      else if (r.length > 1) ranks.push(r.sort((x, y) => x - y));
+      key.endRank();
     }
-    if (ranks.length === 0) return { group: undefined, unlisted: sawUnlisted };
-    const key = rawKey(ranks);
-    let group = merged.get(key);
-    if (!group) merged.set(key, (group = { ranks, count: 0 }));
-    return { group, unlisted: sawUnlisted };
+    key.addTo(merged, b.count);
+    if (sawUnlisted) unlisted += b.count;
   }
-  if (!Number.isSafeInteger(total)) throw new TallyInputError("more ballots than can be counted exactly");
-  return {
-    ids: candidates.map((c) => c.id),
-    names: candidates.map((c) => c.name),
-    groups: [...merged.values()],
-    total,
-    blank,
-    unlisted,
-  };
+  const byCode = Int32Array.from({ length: candidates.length + 1 }, (_, c) => c - 1);
+  const packed = pack(merged, byCode);
+  return { ...base, ...packed, unlisted };
 }
 
-function rawKey(ranks: readonly (readonly number[])[]): string {
-  let key = "";
-  for (let r = 0; r < ranks.length; r++) {
-    if (r > 0) key += ">";
-    const rank = ranks[r];
-    for (let j = 0; j < rank.length; j++) key += j > 0 ? `=${rank[j]}` : `${rank[j]}`;
-  }
-  return key;
+/** The multiset's rankings as packed groups over indices; codes mapping to -1 are passed over. */
+function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
+  const marks = new Int32Array(ms.units);
+  const start = new Int32Array(ms.size + 1);
+  const count = new Float64Array(ms.size);
+  let groups = 0;
+  let at = 0;
+  let blank = 0;
+  let unlisted = 0;
+  ms.each((units, from, to, n) => {
+    const first = at;
+    let rankStart = at;
+    let sawUnlisted = false;
+    for (let k = from; k < to; k++) {
+      let u = units[k];
+      if (u === TIE_UNIT) u = units[++k];
+      else rankStart = at;
+      const i = u < byCode.length ? byCode[u] : -1;
+      if (i < 0) {
+        sawUnlisted = true;
+        continue;
+      }
+      // A mark joining a rank that already kept one: the previous mark is tied with it.
+      if (at > rankStart) marks[at - 1] |= TIED;
+      marks[at++] = i;
+    }
+    if (sawUnlisted) unlisted += n;
+    if (at === first) {
+      blank += n;
+      return;
+    }
+    count[groups++] = n;
+    start[groups] = at;
+  });
+  return { groups, start: start.subarray(0, groups + 1), marks: marks.subarray(0, at), count: count.subarray(0, groups), total: ms.total, blank, unlisted };
 }
 
 /**
- * Where a ballot goes next: the rank position and candidate; or candidate -1 when exhausted,
- * with pos the overvoted rank that exhausted it, or ranks.length when it ran out of ranks.
+ * Where a ballot goes next: the mark index and candidate; or candidate -1 when exhausted,
+ * with pos the first mark of the overvoted rank that exhausted it, or `end` when it ran out.
+ * After a candidate is found, pos is the last mark of its rank, so the ballot resumes at pos + 1.
  */
 export interface NextPreference {
   pos: number;
   candidate: number;
 }
 
+// One answer object, reused: callers read it at once (this runs once per ballot group per move).
+const answer: NextPreference = { pos: 0, candidate: -1 };
+const found = (pos: number, candidate: number): NextPreference => {
+  answer.pos = pos;
+  answer.candidate = candidate;
+  return answer;
+};
+
 /**
- * The ballot's next usable preference at or after rank `from`, for the given continuing set
- * and overvote rule (see OvervoteRule in types.ts). Ranks naming only non-continuing
- * candidates are passed over.
+ * The next usable preference in marks[from .. end), for the continuing set (live[c] === 1) and
+ * overvote rule (see OvervoteRule in types.ts). Ranks naming only non-continuing candidates are
+ * passed over.
  */
-export function nextPreference(ranks: readonly number[][], from: number, continuing: (c: number) => boolean, rule: OvervoteRule): NextPreference {
-  for (let i = from; i < ranks.length; i++) {
-    const rank = ranks[i];
-    if (rank.length === 1) {
-      if (continuing(rank[0])) return { pos: i, candidate: rank[0] };
+export function nextPreference(marks: Int32Array, from: number, end: number, live: Uint8Array, rule: OvervoteRule): NextPreference {
+  for (let i = from; i < end; i++) {
+    const m = marks[i];
+    if ((m & TIED) === 0) {
+      if (live[m] === 1) return found(i, m);
       continue;
     }
-    if (rule === "exhaust") return { pos: i, candidate: -1 };
-    if (rule === "skip") continue;
+    let last = i;
+    while (marks[last] & TIED) last++;
+    if (rule === "exhaust") return found(i, -1);
+    if (rule === "skip") {
+      i = last;
+      continue;
+    }
     let only = -1;
-    let live = 0;
-    for (const c of rank) {
-      if (continuing(c)) {
-        live++;
+    let count = 0;
+    for (let j = i; j <= last; j++) {
+      const c = marks[j] & CANDIDATE;
+      if (live[c] === 1) {
+        count++;
         only = c;
       }
     }
-    if (live >= 2) return { pos: i, candidate: -1 };
-    if (live === 1) return { pos: i, candidate: only };
+    if (count >= 2) return found(i, -1);
+    if (count === 1) return found(last, only);
+    i = last;
   }
-  return { pos: ranks.length, candidate: -1 };
+  return found(end, -1);
+}
+
+/** The candidates of the rank starting at mark i (one, or several for an overvote). */
+export function rankAt(marks: Int32Array, i: number): number[] {
+  const rank = [marks[i] & CANDIDATE];
+  while (marks[i] & TIED) rank.push(marks[++i] & CANDIDATE);
+  return rank;
+}
+
+export const candidateOf = (mark: number): number => mark & CANDIDATE;
+
+/** One pile of ballot groups per candidate, as linked lists: moving a pile allocates nothing. */
+export class Piles {
+  private readonly head: Int32Array;
+  private readonly link: Int32Array;
+
+  constructor(candidates: number, groups: number) {
+    this.head = new Int32Array(candidates).fill(-1);
+    this.link = new Int32Array(groups);
+  }
+
+  push(c: number, group: number): void {
+    this.link[group] = this.head[c];
+    this.head[c] = group;
+  }
+
+  /** Empties c's pile, calling fn on each of its groups (fn may push them onto other piles). */
+  drain(c: number, fn: (group: number) => void): void {
+    let g = this.head[c];
+    this.head[c] = -1;
+    while (g >= 0) {
+      const after = this.link[g];
+      fn(g);
+      g = after;
+    }
+  }
 }
 
 export function describeOvervote(rule: OvervoteRule): string {

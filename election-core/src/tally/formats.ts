@@ -2,7 +2,10 @@
 // Reform Society) and PrefLib (.soc, .soi, .toc, .toi). Candidate ids are the files' 1-based
 // numbers.
 import { readFile } from "node:fs/promises";
+import { parseBltBytes, quote, TallyFileError } from "./blt.js";
 import type { BallotGroup, Candidate } from "./types.js";
+
+export { TallyFileError };
 
 export interface BallotFile {
   title: string;
@@ -15,130 +18,16 @@ export interface BallotFile {
 
 export type PrefLibKind = "soc" | "soi" | "toc" | "toi";
 
-/** A ballot file that does not parse; the message starts with the line at fault. */
-export class TallyFileError extends Error {
-  override name = "TallyFileError";
-  constructor(
-    readonly line: number,
-    problem: string,
-  ) {
-    super(`line ${line}: ${problem}`);
-  }
-}
-
-const quote = (s: string) => JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
-
 function splitLines(text: string): string[] {
   return text.replace(/^\uFEFF/, "").split(/\r\n|\n|\r/);
 }
 
-/** The line without a `#` comment (a `#` inside a quoted name is kept). */
-function stripComment(line: string): string {
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    if (line[i] === '"') quoted = !quoted;
-    else if (line[i] === "#" && !quoted) return line.slice(0, i);
-  }
-  return line;
-}
-
 const isWhole = (t: string) => /^\d+$/.test(t);
 
+/** A BLT file as ballot groups (identical lines merged); readBlt streams a large file instead. */
 export function parseBlt(text: string): BallotFile {
-  const lines = splitLines(text);
-  let i = 0;
-  const nextLine = (): { no: number; tokens: string[]; raw: string } | undefined => {
-    while (i < lines.length) {
-      const raw = stripComment(lines[i++]).trim();
-      if (raw !== "") return { no: i, tokens: raw.split(/\s+/), raw };
-    }
-    return undefined;
-  };
-
-  const head = nextLine();
-  if (!head) throw new TallyFileError(lines.length, "the file is empty; expected a first line \"candidates seats\"");
-  if (head.tokens.length !== 2 || !head.tokens.every(isWhole)) throw new TallyFileError(head.no, `expected "candidates seats", got ${quote(head.raw)}`);
-  const n = Number(head.tokens[0]);
-  const seats = Number(head.tokens[1]);
-  if (n < 1) throw new TallyFileError(head.no, "the number of candidates must be at least 1");
-  if (seats < 1) throw new TallyFileError(head.no, "the number of seats must be at least 1");
-
-  const candidateId = (t: string, no: number): number => {
-    if (!isWhole(t) || Number(t) < 1 || Number(t) > n) throw new TallyFileError(no, `expected a candidate number 1 to ${n}, got ${quote(t)}`);
-    return Number(t);
-  };
-
-  const withdrawn: number[] = [];
-  const ballots: BallotGroup[] = [];
-  let ended = false;
-  for (let line = nextLine(); line; line = nextLine()) {
-    const t = line.tokens;
-    if (t.length === 1 && t[0] === "0") {
-      ended = true;
-      break;
-    }
-    if (t[0].startsWith("-")) {
-      if (ballots.length > 0) throw new TallyFileError(line.no, "withdrawn candidates (negative numbers) must come before the ballots");
-      for (const w of t) {
-        if (!/^-\d+$/.test(w)) throw new TallyFileError(line.no, `expected a withdrawn candidate as a negative number, got ${quote(w)}`);
-        withdrawn.push(candidateId(w.slice(1), line.no));
-      }
-      continue;
-    }
-    let k = 0;
-    if (/^\(.*\)$/.test(t[0])) k++; // an optional ballot id, "(id)"
-    if (k >= t.length || !isWhole(t[k])) throw new TallyFileError(line.no, `expected a ballot weight, got ${quote(t[k] ?? "")}`);
-    const count = Number(t[k++]);
-    if (!Number.isSafeInteger(count)) throw new TallyFileError(line.no, `ballot weight ${t[k - 1]} is too large`);
-    const ranks: number[][] = [];
-    let closed = false;
-    for (; k < t.length; k++) {
-      if (t[k] === "0") {
-        closed = true;
-        k++;
-        break;
-      }
-      if (t[k] === "-") continue; // a skipped preference
-      ranks.push(t[k].split("=").map((p) => candidateId(p, line.no)));
-    }
-    if (!closed) throw new TallyFileError(line.no, "expected 0 at the end of the ballot");
-    if (k < t.length) throw new TallyFileError(line.no, `unexpected ${quote(t[k])} after the closing 0`);
-    ballots.push({ ranks, count });
-  }
-  if (!ended) throw new TallyFileError(lines.length, 'expected a line "0" after the ballots');
-
-  // Quoted names, then the title, possibly spread over lines.
-  const strings: { no: number; value: string }[] = [];
-  for (; i < lines.length; i++) {
-    const line = lines[i];
-    let j = 0;
-    while (j < line.length) {
-      const ch = line[j];
-      if (ch === "#") break;
-      if (/\s/.test(ch)) {
-        j++;
-        continue;
-      }
-      if (ch !== '"') {
-        const word = line.slice(j).split(/\s/)[0];
-        throw new TallyFileError(i + 1, `expected a quoted ${strings.length < n ? "candidate name" : "title"}, got ${quote(word)}`);
-      }
-      const end = line.indexOf('"', j + 1);
-      if (end < 0) throw new TallyFileError(i + 1, "a quoted string is not closed on its line");
-      strings.push({ no: i + 1, value: line.slice(j + 1, end) });
-      j = end + 1;
-    }
-  }
-  if (strings.length < n) throw new TallyFileError(lines.length, `expected ${n} quoted candidate names, found ${strings.length}`);
-  if (strings.length > n + 1) throw new TallyFileError(strings[n + 1].no, `unexpected ${quote(strings[n + 1].value)} after the title`);
-
-  return {
-    title: strings[n]?.value ?? "",
-    seats,
-    candidates: strings.slice(0, n).map((s, k) => ({ id: k + 1, name: s.value })),
-    ballots,
-    withdrawn,
-  };
+  const file = parseBltBytes(Buffer.from(text, "utf8"));
+  return { ...file, ballots: [...file.ballots.groups()] };
 }
 
 export function parsePrefLib(text: string, kind: PrefLibKind): BallotFile {

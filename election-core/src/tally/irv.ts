@@ -1,7 +1,7 @@
 // Instant-runoff voting. Ballots sit in one pile per continuing candidate; eliminating a
 // candidate moves only that pile, so a round costs the size of the piles that move, not the
 // number of ballots.
-import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
+import { describeOvervote, nextPreference, Piles, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
@@ -12,24 +12,24 @@ const INT: ValueOps<number> = { zero: 0, add: (a, b) => a + b, compare: (a, b) =
 
 export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): TallyResult {
   const n = prep.ids.length;
-  const groups = prep.groups;
+  const { marks, start, count } = prep;
   const continuing = new Uint8Array(n).fill(1);
   const isContinuing = (c: number) => continuing[c] === 1;
-  const pos = new Int32Array(groups.length);
-  const piles: number[][] = indices(n).map(() => []);
+  const pos = new Int32Array(prep.groups);
+  const piles = new Piles(n, prep.groups);
   const votes = new Array<number>(n).fill(0);
   let exhausted = 0;
 
-  groups.forEach((g, i) => {
-    const next = nextPreference(g.ranks, 0, isContinuing, opts.overvote);
+  for (let i = 0; i < prep.groups; i++) {
+    const next = nextPreference(marks, start[i], start[i + 1], continuing, opts.overvote);
     if (next.candidate < 0) {
-      exhausted += g.count;
-      return;
+      exhausted += count[i];
+      continue;
     }
     pos[i] = next.pos;
-    piles[next.candidate].push(i);
-    votes[next.candidate] += g.count;
-  });
+    piles.push(next.candidate, i);
+    votes[next.candidate] += count[i];
+  }
   const firstVotes = [...votes];
   const valid = prep.total - prep.blank;
 
@@ -83,27 +83,27 @@ export function tabulateIrv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   }
 
   function moveOn(from: number): Transfer {
-    const to = new Map<number, number>();
+    const to = new Float64Array(n);
     let lost = 0;
-    for (const i of piles[from]) {
-      const next = nextPreference(groups[i].ranks, pos[i] + 1, isContinuing, opts.overvote);
-      const count = groups[i].count;
-      if (next.candidate < 0) {
-        lost += count;
-        continue;
+    piles.drain(from, (i) => {
+      const next = nextPreference(marks, pos[i] + 1, start[i + 1], continuing, opts.overvote);
+      const k = count[i];
+      if (next.candidate < 0) lost += k;
+      else {
+        pos[i] = next.pos;
+        piles.push(next.candidate, i);
+        to[next.candidate] += k;
       }
-      pos[i] = next.pos;
-      piles[next.candidate].push(i);
-      votes[next.candidate] += count;
-      to.set(next.candidate, (to.get(next.candidate) ?? 0) + count);
-    }
-    piles[from] = [];
+    });
     votes[from] = 0;
     exhausted += lost;
+    for (let c = 0; c < n; c++) votes[c] += to[c];
     return {
       from: prep.ids[from],
       kind: "elimination",
-      to: [...to].sort((a, b) => a[0] - b[0]).map(([c, v]) => ({ candidateId: prep.ids[c], votes: String(v) })),
+      to: indices(n)
+        .filter((c) => to[c] > 0)
+        .map((c) => ({ candidateId: prep.ids[c], votes: String(to[c]) })),
       exhausted: String(lost),
     };
   }

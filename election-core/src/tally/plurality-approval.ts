@@ -1,5 +1,5 @@
 // Plurality and approval, one or more seats: the candidates with the most votes win.
-import type { PreparedBallots } from "./ballots.js";
+import { rankAt, TIED, type PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
@@ -11,17 +11,18 @@ export function tabulatePluralityApproval(prep: PreparedBallots, opts: ResolvedO
   const votes = new Array<number>(n).fill(0);
   let valid = 0;
   let overvoted = 0;
-  for (const g of prep.groups) {
-    const first = g.ranks[0];
+  const { marks, start, count } = prep;
+  for (let g = 0; g < prep.groups; g++) {
+    const first = marks[start[g]];
     if (approval) {
-      for (const c of first) votes[c] += g.count;
-    } else if (first.length === 1) {
-      votes[first[0]] += g.count;
+      for (const c of rankAt(marks, start[g])) votes[c] += count[g];
+    } else if ((first & TIED) === 0) {
+      votes[first] += count[g];
     } else {
-      overvoted += g.count;
+      overvoted += count[g];
       continue;
     }
-    valid += g.count;
+    valid += count[g];
   }
 
   const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };

@@ -1,5 +1,5 @@
 // Schulze method (winning votes): pairwise preferences, strongest paths, the full ranking.
-import type { PreparedBallots } from "./ballots.js";
+import { candidateOf, TIED, type PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
@@ -11,19 +11,85 @@ import type { TallyResult } from "./types.js";
  */
 export function pairwiseMatrix(prep: PreparedBallots): number[][] {
   const n = prep.ids.length;
+  const d = n <= MASK_LIMIT ? byPrefixSets(prep) : byRanks(prep);
+  return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
+}
+
+/** Up to this many candidates, the matrix is built from prefix sets (2^n of them). */
+const MASK_LIMIT = 12;
+
+/**
+ * One step per mark: above[c][S] counts ballots that rank c just below the set S, and
+ * named[S] ballots that name exactly S (the rest below all of S); the matrix follows from
+ * those 2^n-sized tables, so the work no longer grows with n^2 per ballot.
+ */
+function byPrefixSets(prep: PreparedBallots): Float64Array {
+  const n = prep.ids.length;
+  const sets = 1 << n;
+  const above = new Float64Array(n * sets);
+  const named = new Float64Array(sets);
+  const { marks, start, count } = prep;
+  for (let g = 0; g < prep.groups; g++) {
+    const w = count[g];
+    let before = 0;
+    let rank = 0;
+    for (let m = start[g]; m < start[g + 1]; m++) {
+      const c = candidateOf(marks[m]);
+      const bit = 1 << c;
+      // A candidate named again later keeps its first rank.
+      if (((before | rank) & bit) === 0) {
+        above[c * sets + before] += w;
+        rank |= bit;
+      }
+      if ((marks[m] & TIED) === 0) {
+        before |= rank;
+        rank = 0;
+      }
+    }
+    named[before | rank] += w;
+  }
   const d = new Float64Array(n * n);
-  const rankOf = new Int32Array(n);
-  for (const g of prep.groups) {
-    rankOf.fill(g.ranks.length);
-    for (let r = g.ranks.length - 1; r >= 0; r--) for (const c of g.ranks[r]) rankOf[c] = r;
-    for (let i = 0; i < n; i++) {
-      const ri = rankOf[i];
-      if (ri === g.ranks.length) continue;
-      const row = i * n;
-      for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += g.count;
+  for (let c = 0; c < n; c++) {
+    for (let set = 1; set < sets; set++) {
+      const w = above[c * sets + set];
+      if (w !== 0) for (let i = 0; i < n; i++) if (set & (1 << i)) d[i * n + c] += w;
     }
   }
-  return indices(n).map((i) => Array.from(d.subarray(i * n, i * n + n)));
+  for (let set = 1; set < sets; set++) {
+    const w = named[set];
+    if (w === 0) continue;
+    for (let i = 0; i < n; i++) {
+      if ((set & (1 << i)) === 0) continue;
+      for (let j = 0; j < n; j++) if ((set & (1 << j)) === 0) d[i * n + j] += w;
+    }
+  }
+  return d;
+}
+
+function byRanks(prep: PreparedBallots): Float64Array {
+  const n = prep.ids.length;
+  const d = new Float64Array(n * n);
+  const rankOf = new Int32Array(n);
+  const { marks, start, count } = prep;
+  for (let g = 0; g < prep.groups; g++) {
+    // rankOf: a rank number per candidate, ties sharing one; `unranked` for those left out.
+    const unranked = start[g + 1] - start[g];
+    rankOf.fill(unranked);
+    let rank = 0;
+    for (let m = start[g]; m < start[g + 1]; m++) {
+      const c = candidateOf(marks[m]);
+      if (rankOf[c] === unranked) rankOf[c] = rank;
+      if ((marks[m] & TIED) === 0) rank++;
+    }
+    const w = count[g];
+    for (let i = 0; i < n; i++) {
+      const ri = rankOf[i];
+      if (ri === unranked) continue;
+      const row = i * n;
+      for (let j = 0; j < n; j++) if (ri < rankOf[j]) d[row + j] += w;
+    }
+  }
+  return d;
 }
 
 /** p[i][j]: strength of the strongest path from i to j, a link i->j being d[i][j] when it wins. */
@@ -64,7 +130,10 @@ export function tabulateSchulze(prep: PreparedBallots, opts: ResolvedOptions): T
   const groups = schulzeRanking(p);
 
   const first = new Array<number>(n).fill(0);
-  for (const g of prep.groups) if (g.ranks[0].length === 1) first[g.ranks[0][0]] += g.count;
+  for (let g = 0; g < prep.groups; g++) {
+    const m = prep.marks[prep.start[g]];
+    if ((m & TIED) === 0) first[m] += prep.count[g];
+  }
   const valid = prep.total - prep.blank;
 
   const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };

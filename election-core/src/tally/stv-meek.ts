@@ -38,31 +38,45 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
 
   // Ranks from which a ballot stays exhausted: an overvote that exhausted it once keeps it
   // exhausted after defeats, as a paper in the other counts stays in the exhausted pile.
-  const stuckAt = prep.groups.map((g) => g.ranks.length);
+  const stuckAt = prep.start.slice(1);
 
   // A ballot's chain: elected candidates it passes through, up to its first hopeful one.
+  // Chains share prefixes in a trie (node 0: the empty chain), so a ballot allocates nothing.
   function buildChains(): void {
-    const byKey = new Map<string, Chain>();
-    const live = (c: number) => status[c] !== DEFEATED;
-    for (const [i, g] of prep.groups.entries()) {
-      const steps: number[] = [];
-      const ranks = stuckAt[i] < g.ranks.length ? g.ranks.slice(0, stuckAt[i]) : g.ranks;
-      for (let from = 0; ; ) {
-        const next = nextPreference(ranks, from, live, opts.overvote);
+    const live = status.map((x) => (x !== DEFEATED ? 1 : 0));
+    const child = new Map<number, number>();
+    const parent = [-1];
+    const candidate = [-1];
+    const ballots = [0];
+    for (let i = 0; i < prep.groups; i++) {
+      let node = 0;
+      for (let from = prep.start[i]; ; ) {
+        const next = nextPreference(prep.marks, from, stuckAt[i], live, opts.overvote);
         if (next.candidate < 0) {
           stuckAt[i] = Math.min(stuckAt[i], next.pos);
           break;
         }
-        steps.push(next.candidate);
+        const key = node * (n + 1) + next.candidate;
+        let to = child.get(key);
+        if (to === undefined) {
+          to = parent.push(node) - 1;
+          candidate.push(next.candidate);
+          ballots.push(0);
+          child.set(key, to);
+        }
+        node = to;
         if (status[next.candidate] === HOPEFUL) break;
         from = next.pos + 1;
       }
-      const key = steps.join(",");
-      const chain = byKey.get(key);
-      if (chain) chain.count += BigInt(g.count);
-      else byKey.set(key, { steps, count: BigInt(g.count) });
+      ballots[node] += prep.count[i];
     }
-    chains = [...byKey.values()];
+    chains = [];
+    ballots.forEach((count, node) => {
+      if (count === 0) return;
+      const steps: number[] = [];
+      for (let k = node; k > 0; k = parent[k]) steps.push(candidate[k]);
+      chains.push({ steps: steps.reverse(), count: BigInt(count) });
+    });
   }
 
   function distribute(): void {

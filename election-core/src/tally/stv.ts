@@ -1,7 +1,7 @@
 // Single transferable vote with the Weighted Inclusive Gregory Method: Scottish rules (values
 // truncated to 5 decimals) and WIGM (exact fractions). Meek lives in stv-meek.ts.
 import { Rational } from "./arithmetic.js";
-import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
+import { describeOvervote, nextPreference, Piles, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
@@ -60,25 +60,29 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   const ops: ValueOps<Rational> = { zero: Rational.ZERO, add: (a, b) => a.add(b), compare: (a, b) => a.cmp(b), format: fmt };
 
   const n = prep.ids.length;
-  const groups = prep.groups;
+  const { marks, start, count } = prep;
   const status = new Uint8Array(n);
   const isHopeful = (c: number) => status[c] === HOPEFUL;
-  const pos = new Int32Array(groups.length);
-  const value: Rational[] = groups.map(() => Rational.ONE);
-  const piles: number[][] = indices(n).map(() => []);
+  const hopefulFlags = () => status.map((x) => (x === HOPEFUL ? 1 : 0));
+  const pos = new Int32Array(prep.groups);
+  // Papers carry one of a few values: an index into `values` per group.
+  const values: Rational[] = [Rational.ONE];
+  const valueOf = new Int32Array(prep.groups);
+  const piles = new Piles(n, prep.groups);
 
   const first = new Array<bigint>(n).fill(0n);
   let firstExhausted = 0n;
-  groups.forEach((g, i) => {
-    const next = nextPreference(g.ranks, 0, isHopeful, opts.overvote);
+  const live0 = hopefulFlags();
+  for (let i = 0; i < prep.groups; i++) {
+    const next = nextPreference(marks, start[i], start[i + 1], live0, opts.overvote);
     if (next.candidate < 0) {
-      firstExhausted += BigInt(g.count);
-      return;
+      firstExhausted += BigInt(count[i]);
+      continue;
     }
     pos[i] = next.pos;
-    piles[next.candidate].push(i);
-    first[next.candidate] += BigInt(g.count);
-  });
+    piles.push(next.candidate, i);
+    first[next.candidate] += BigInt(count[i]);
+  }
   const votes = first.map((v) => Rational.of(v));
   const firstVotes = [...votes];
   let exhausted = Rational.of(firstExhausted);
@@ -175,42 +179,45 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   function transfer(from: number, kind: Transfer["kind"]): Transfer {
     const total = votes[from];
     const surplus = total.sub(quota);
-    const tvs = new Map<string, Rational>();
-    // target (-1: non-transferable) -> paper value -> number of papers
-    const moved = new Map<number, Map<string, { v: Rational; papers: bigint }>>();
-    for (const i of piles[from]) {
-      let v = value[i];
+    const live = hopefulFlags();
+    // A paper value's transfer value, computed once per distinct value.
+    const tvOf = new Map<number, number>();
+    // papers[v][target + 1]: papers of value v moving to target (-1: non-transferable).
+    const papers: Float64Array[] = [];
+    piles.drain(from, (i) => {
+      let v = valueOf[i];
       if (kind === "surplus") {
-        const k = v.key();
-        let tv = tvs.get(k);
-        if (!tv) tvs.set(k, (tv = rules.transferValue(surplus, v, total)));
-        v = value[i] = tv;
+        let tv = tvOf.get(v);
+        if (tv === undefined) {
+          tv = values.push(rules.transferValue(surplus, values[v], total)) - 1;
+          tvOf.set(v, tv);
+        }
+        v = valueOf[i] = tv;
       }
-      const next = nextPreference(groups[i].ranks, pos[i] + 1, isHopeful, opts.overvote);
+      const next = nextPreference(marks, pos[i] + 1, start[i + 1], live, opts.overvote);
       if (next.candidate >= 0) {
         pos[i] = next.pos;
-        piles[next.candidate].push(i);
+        piles.push(next.candidate, i);
       }
-      let byValue = moved.get(next.candidate);
-      if (!byValue) moved.set(next.candidate, (byValue = new Map()));
-      const k = v.key();
-      const slot = byValue.get(k);
-      if (slot) slot.papers += BigInt(groups[i].count);
-      else byValue.set(k, { v, papers: BigInt(groups[i].count) });
-    }
-    piles[from] = [];
+      (papers[v] ??= new Float64Array(n + 1))[next.candidate + 1] += count[i];
+    });
     votes[from] = kind === "surplus" ? quota : Rational.ZERO;
+    const moved = new Array<Rational>(n + 1).fill(Rational.ZERO);
+    const reached = new Uint8Array(n + 1);
+    papers.forEach((row, v) =>
+      row.forEach((k, t) => {
+        if (k === 0) return;
+        moved[t] = moved[t].add(values[v].mulInt(BigInt(k)));
+        reached[t] = 1;
+      }),
+    );
     const to: Transfer["to"] = [];
-    let lost = Rational.ZERO;
-    for (const [target, byValue] of [...moved].sort((a, b) => a[0] - b[0])) {
-      let sum = Rational.ZERO;
-      for (const { v, papers } of byValue.values()) sum = sum.add(v.mulInt(papers));
-      if (target < 0) lost = sum;
-      else {
-        votes[target] = votes[target].add(sum);
-        to.push({ candidateId: prep.ids[target], votes: fmt(sum) });
-      }
+    for (let c = 0; c < n; c++) {
+      if (reached[c + 1] === 0) continue;
+      votes[c] = votes[c].add(moved[c + 1]);
+      to.push({ candidateId: prep.ids[c], votes: fmt(moved[c + 1]) });
     }
+    const lost = moved[0];
     exhausted = exhausted.add(lost);
     return { from: prep.ids[from], kind, to, exhausted: fmt(lost) };
   }

@@ -1,6 +1,7 @@
 // The one entry point: every method, one explained result.
 import { prepareBallots } from "./ballots.js";
 import { tabulateIrv } from "./irv.js";
+import type { RankingMultiset } from "./multiset.js";
 import { resolveOptions } from "./options.js";
 import { tabulatePluralityApproval } from "./plurality-approval.js";
 import { tabulateSchulze } from "./schulze.js";
@@ -10,9 +11,10 @@ import type { BallotGroup, Candidate, TallyOptions, TallyResult } from "./types.
 /**
  * Counts a multiset of ballots by the method in `options`. Ids in ballots that are not in
  * `candidates` are passed over (this is how withdrawn candidates are left out). Throws
- * TallyInputError for bad options, duplicate candidate ids or bad counts.
+ * TallyInputError for bad options, duplicate candidate ids or bad counts. A RankingMultiset
+ * (e.g. from readBlt) names candidates by id, so their ids must be 1 to 65535.
  */
-export function tabulate(candidates: Candidate[], ballots: Iterable<BallotGroup>, options: TallyOptions): TallyResult {
+export function tabulate(candidates: Candidate[], ballots: Iterable<BallotGroup> | RankingMultiset, options: TallyOptions): TallyResult {
   const opts = resolveOptions(options);
   const prep = prepareBallots(candidates, ballots);
   switch (opts.method) {

@@ -1,7 +1,7 @@
 import type { CommandModule } from "yargs";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
-import { parseBallotFile, tabulate as count, TallyFileError, TallyInputError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
+import { parseBallotFile, RankingMultiset, readBlt, tabulate as count, TallyFileError, TallyInputError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
 import { toProtoResult } from "@voting/api";
 import { print, RefusedError, type GlobalArgs } from "../context.js";
 import { renderResult } from "../format.js";
@@ -14,6 +14,12 @@ interface Args extends GlobalArgs {
   overvote: OvervoteRule;
   stv: StvVariant;
   seed: string;
+}
+
+/** A BLT file is streamed into its distinct rankings; PrefLib files are small and read whole. */
+async function readBallots(file: string) {
+  if (/\.blt$/i.test(file)) return readBlt(file);
+  return parseBallotFile(await readFile(file, "utf8"), basename(file));
 }
 
 export const tabulate: CommandModule<GlobalArgs, Args> = {
@@ -34,20 +40,18 @@ export const tabulate: CommandModule<GlobalArgs, Args> = {
       .option("seed", { type: "string", default: "", describe: "Hex seed for drawing lots in ties" }),
   async handler(args) {
     if (args.seed !== "" && !/^([0-9a-fA-F]{2})+$/.test(args.seed)) throw new RefusedError("--seed must be hex");
-    const text = await readFile(args.file, "utf8").catch((err: Error) => {
-      throw new RefusedError(`cannot read ${args.file}: ${err.message}`);
-    });
     let parsed;
     try {
-      parsed = parseBallotFile(text, basename(args.file));
+      parsed = await readBallots(args.file);
     } catch (err) {
       if (err instanceof TallyFileError) throw new RefusedError(`${args.file}: ${err.message}`);
       if (err instanceof TypeError) throw new RefusedError(err.message); // unknown file type
+      if ((err as NodeJS.ErrnoException).syscall) throw new RefusedError(`cannot read ${args.file}: ${(err as Error).message}`);
       throw err;
     }
     // Withdrawn candidates (BLT) are not counted: their ranks are passed over.
     const withdrawn = new Set(parsed.withdrawn);
-    const ballots = parsed.ballots.map((b) => ({ ...b, ranks: b.ranks.map((r) => r.filter((c) => !withdrawn.has(c))).filter((r) => r.length > 0) }));
+    const ballots = parsed.ballots instanceof RankingMultiset && withdrawn.size > 0 ? parsed.ballots.without(withdrawn) : parsed.ballots;
     let result;
     try {
       result = count(
