@@ -9,7 +9,15 @@ const DEFAULT_ELECTION_ID = 1;
 const shared = (ctx: CallContext): Upstream => ({ deadline: ctx.upstream.deadline, requestId: ctx.upstream.requestId });
 const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 
-export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult =>
+// A result is shared by every reader until something changes it: map it to proto once.
+const mapped = new WeakMap<ElectionResult, tallyV1.ElectionResult>();
+export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult => {
+  let proto = mapped.get(r);
+  if (!proto) mapped.set(r, (proto = mapResult(r)));
+  return proto;
+};
+
+const mapResult = (r: ElectionResult): tallyV1.ElectionResult =>
   toProtoResult(
     r.tally,
     {
