@@ -13,7 +13,7 @@ import { broadcaster } from "./domain/broadcaster.js";
 import { resultsOf, type ElectionResult } from "./domain/results.js";
 import { tallyBook, type ElectionInfo, type VotePort } from "./domain/tally-book.js";
 import { tallyAccess } from "./rpc/access.js";
-import { tallyServiceImpl } from "./rpc/tally-service.js";
+import { tallyServiceDefinition, tallyServiceImpl } from "./rpc/tally-service.js";
 import { tallyMetrics } from "./metrics.js";
 
 /** vote-server not answering is UNAVAILABLE to our callers (and retried), not an internal error. */
@@ -159,7 +159,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
       services: [
         {
           name: "voting.tally.v1.TallyService",
-          definition: tallyV1.TallyServiceService,
+          definition: tallyServiceDefinition(),
           implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log, streams),
         },
       ],

@@ -22,7 +22,7 @@ export interface ElectionResult {
   integrityAlarms: string[];
 }
 
-export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
+export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
   const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
   const inflight = new Map<number, Promise<ElectionResult>>();
 
@@ -52,17 +52,19 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
 
   async function computeNow(electionId: number, upstream?: Upstream): Promise<ElectionResult> {
     let { info, state } = await book.result(electionId, upstream);
+    // The materialised result stands until something that changes the answer does; no await
+    // from here to the tally, so the live counted state cannot move under it.
+    let key = keyOf(electionId, info, state.lastSeq);
+    const hit = cache.get(electionId);
+    if (hit?.key === key) return hit.result;
     if (unknownCandidates(info, state.ballots).length > 0) {
       // A candidate registered after the list was read; read it again.
       book.refreshInfo(electionId);
       ({ info, state } = await book.result(electionId, upstream));
+      key = keyOf(electionId, info, state.lastSeq);
     }
-    const embargoed = !info.resultsWhileOpen && info.state !== "closed";
-    const final = info.state === "closed" && state.lastSeq >= info.ballotCount;
-    const integrityAlarms = alarmsOf(electionId);
-    const key = `${state.lastSeq}|${embargoed}|${final}|${info.candidates.map((c) => `${c.id}:${c.name}`).join(",")}|${integrityAlarms.join("|")}`;
-    const hit = cache.get(electionId);
-    if (hit?.key === key) return hit.result;
+    const embargoed = isEmbargoed(info);
+    const final = isFinal(info, state.lastSeq);
     const started = performance.now();
     let total = 0;
     for (const n of state.ballots.values()) total += n;
@@ -77,13 +79,22 @@ export function resultsOf(book: TallyBook, sign: (r: ElectionResult) => Promise<
       computedAt: new Date(),
       embargoed,
       final,
-      integrityAlarms,
+      integrityAlarms: alarmsOf(electionId),
     };
     if (final) result.statement = await sign(result);
     cache.set(electionId, { key, result, tookMs: performance.now() - started });
     return result;
   }
+
+  /** Everything the answer depends on: what is counted, embargo, finality, the candidates and title, the alarms. */
+  function keyOf(electionId: number, info: ElectionInfo, lastSeq: number): string {
+    const candidates = info.candidates.map((c) => `${c.id}:${c.name}`).join(",");
+    return `${lastSeq}|${isEmbargoed(info)}|${isFinal(info, lastSeq)}|${info.title}|${candidates}|${alarmsOf(electionId).join("|")}`;
+  }
 }
+
+const isEmbargoed = (info: ElectionInfo) => !info.resultsWhileOpen && info.state !== "closed";
+const isFinal = (info: ElectionInfo, lastSeq: number) => info.state === "closed" && lastSeq >= info.ballotCount;
 
 /** Ids on counted ballots that the election's candidate list does not name. */
 function unknownCandidates(info: ElectionInfo, ballots: ReadonlyMap<string, number>): number[] {

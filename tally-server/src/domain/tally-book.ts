@@ -265,13 +265,17 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       infoCache.delete(id);
     },
 
-    async result(id: number, upstream?: Upstream): Promise<{ info: ElectionInfo; state: { lastSeq: number; lastHash: string; ballots: ReadonlyMap<string, number> } }> {
+    /**
+     * The election and its live counted state: not a copy (a copy per GetResults call was most
+     * of its cost), so read it before the next await; it changes as batches are applied.
+     */
+    async result(id: number, upstream?: Upstream): Promise<{ info: ElectionInfo; state: Readonly<TallySnapshot> }> {
       const info = await electionInfo(id, upstream);
       if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
       const s = await snapshot(id);
       // Someone asked before discovery found it: follow it now.
       ensureFollowing(id);
-      return { info, state: { lastSeq: s.lastSeq, lastHash: s.lastHash, ballots: new Map(s.ballots) } };
+      return { info, state: s };
     },
   };
 }

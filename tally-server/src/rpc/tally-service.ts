@@ -1,4 +1,4 @@
-import { toProtoResult, type tallyV1 } from "@voting/api";
+import { toProtoResult, tallyV1 } from "@voting/api";
 import { serverStream, toProtoJwk, unary, type CallContext, type Logger, type StreamLimiter, type Upstream } from "@voting/server-kit";
 import type { JWK } from "jose";
 import type { ElectionResult } from "../domain/results.js";
@@ -9,7 +9,32 @@ const DEFAULT_ELECTION_ID = 1;
 const shared = (ctx: CallContext): Upstream => ({ deadline: ctx.upstream.deadline, requestId: ctx.upstream.requestId });
 const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 
-export const toProtoElectionResult = (r: ElectionResult): tallyV1.ElectionResult =>
+// A result is shared by every reader until something changes it: map it to proto once, and
+// (tallyServiceDefinition) encode that response once.
+const responses = new WeakMap<ElectionResult, tallyV1.GetResultsResponse & tallyV1.WatchResultsResponse>();
+const responseOf = (r: ElectionResult) => {
+  let res = responses.get(r);
+  if (!res) responses.set(r, (res = { result: mapResult(r) }));
+  return res;
+};
+
+/** TallyService whose result responses are encoded once per response object (grpc-js copies the bytes into its frame). */
+export function tallyServiceDefinition(): typeof tallyV1.TallyServiceService {
+  const encoded = new WeakMap<object, Buffer>();
+  const once = <T extends object>(encode: (value: T) => Buffer) => (value: T) => {
+    let bytes = encoded.get(value);
+    if (!bytes) encoded.set(value, (bytes = encode(value)));
+    return bytes;
+  };
+  const d = tallyV1.TallyServiceService;
+  return {
+    ...d,
+    getResults: { ...d.getResults, responseSerialize: once(d.getResults.responseSerialize) },
+    watchResults: { ...d.watchResults, responseSerialize: once(d.watchResults.responseSerialize) },
+  };
+}
+
+const mapResult = (r: ElectionResult): tallyV1.ElectionResult =>
   toProtoResult(
     r.tally,
     {
@@ -34,9 +59,7 @@ export interface ResultsPort {
 export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger, streams: StreamLimiter): tallyV1.TallyServiceServer {
   return {
     getJwks: unary(log, async () => ({ keys: publicKeys().map(toProtoJwk) })),
-    getResults: unary(log, async (req: tallyV1.GetResultsRequest, ctx) => ({
-      result: toProtoElectionResult(await results.compute(electionIdOf(req.electionId), shared(ctx))),
-    })),
+    getResults: unary(log, async (req: tallyV1.GetResultsRequest, ctx) => responseOf(await results.compute(electionIdOf(req.electionId), shared(ctx)))),
     watchResults: serverStream(log, streams.guard(async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);
       const stop = AbortSignal.any([ctx.signal, closing]);
@@ -52,7 +75,7 @@ export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], 
           while (waiting && !stop.aborted) {
             const next = waiting;
             waiting = undefined;
-            await send({ result: toProtoElectionResult(next) });
+            await send(responseOf(next));
           }
         } catch (err) {
           failed = err;
