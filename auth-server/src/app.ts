@@ -7,6 +7,7 @@ import { userRepository } from "./db/user-repository.js";
 import { refreshFamilyRepository } from "./db/refresh-family-repository.js";
 import type { AuthDb } from "./db/schema.js";
 import { argon2Hasher } from "./domain/passwords.js";
+import { defaultHashConcurrency, limitedHasher } from "./domain/hash-limit.js";
 import { tokenIssuer } from "./domain/tokens.js";
 import { userService } from "./domain/users.js";
 import { loginLimits } from "./domain/login-limits.js";
@@ -46,7 +47,10 @@ export async function startAuthServer(config: AuthConfig, log: Logger): Promise<
     const userRepo = userRepository(db);
     const users = userService({
       users: userRepo,
-      hasher: argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }),
+      hasher: limitedHasher(argon2Hasher({ memoryKiB: config.ARGON2_MEMORY_KIB, timeCost: config.ARGON2_TIME_COST, parallelism: config.ARGON2_PARALLELISM }), {
+        concurrency: config.AUTH_HASH_CONCURRENCY || defaultHashConcurrency(),
+        maxQueued: config.AUTH_HASH_QUEUE,
+      }),
       tokens,
       limits: loginLimits({
         maxFailuresPerUserAddress: config.LOGIN_MAX_FAILURES_PER_USER_ADDRESS,

@@ -59,4 +59,19 @@ describe("login limits", () => {
     for (let i = 0; i < 3; i++) await fail(g, "dave", "10.0.0.1");
     await expect(g.admit("dave", "10.0.0.1")).rejects.toBeInstanceOf(ResourceExhaustedError);
   });
+
+  it("when admitted attempts are withdrawn (never checked), then they count against no limit", async () => {
+    const g = loginLimits({ ...settings, maxAttemptsPerPeer: 2, maxRegistersPerPeer: 1 }, async () => {});
+    for (let i = 0; i < 5; i++) {
+      await g.admit("dave", "10.0.0.1");
+      await g.withdraw("dave", "10.0.0.1");
+      await g.admit(undefined, "10.0.0.1");
+      await g.withdraw(undefined, "10.0.0.1");
+      await g.admitRegister("10.0.0.1");
+      await g.withdrawRegister("10.0.0.1");
+    }
+    await expect(g.admit("dave", "10.0.0.1")).resolves.toBeUndefined();
+    await expect(g.admitRegister("10.0.0.1")).resolves.toBeUndefined();
+    await expect(g.admitRegister("10.0.0.1")).rejects.toBeInstanceOf(ResourceExhaustedError);
+  });
 });

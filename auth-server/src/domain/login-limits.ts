@@ -38,8 +38,12 @@ export interface LoginGate {
   admit(username: string | undefined, peer: string): Promise<void>;
   failed(username: string, peer: string): Promise<void>;
   succeeded(username: string, peer: string): Promise<void>;
+  /** An admitted attempt whose password was never checked (the server was busy): gives back what admit took. */
+  withdraw(username: string | undefined, peer: string): Promise<void>;
   /** Before hashing a new user's password: refuses past the address's registration budget. */
   admitRegister(peer: string): Promise<void>;
+  /** A registration refused before its hash (the server was busy): gives back what admitRegister took. */
+  withdrawRegister(peer: string): Promise<void>;
 }
 
 export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms)), now = Date.now): LoginGate {
@@ -87,8 +91,16 @@ export function loginLimits(s: LoginLimitSettings, sleep = (ms: number) => new P
       trusted.set(key, now() + TRUSTED_ADDRESS_MS);
       if (trusted.size > MAX_TRUSTED_PAIRS) trusted.delete(trusted.keys().next().value!);
     },
+    async withdraw(username, peer) {
+      const key = username === undefined ? undefined : pair(username, peer);
+      if (key === undefined || !isTrusted(key)) await attemptsPerPeer.reward(clientKey(peer), 1);
+      if (key !== undefined) await perPair.reward(key, 1);
+    },
     async admitRegister(peer) {
       await registersPerPeer.consume(clientKey(peer)).catch(tooMany("registrations from this address"));
+    },
+    async withdrawRegister(peer) {
+      await registersPerPeer.reward(clientKey(peer), 1);
     },
   };
 }

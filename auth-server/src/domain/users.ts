@@ -1,6 +1,7 @@
 import { canonicalUsername, SERVICE_ACCOUNT_PREFIX, SERVICE_ACCOUNTS, USERNAME_PATTERN, AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError, UnauthenticatedError, type Principal } from "@voting/server-kit";
 import { UsernameTakenError, type UserRepository } from "../db/user-repository.js";
 import type { LoginGate } from "./login-limits.js";
+import { HashQueueFullError } from "./hash-limit.js";
 import type { PasswordHasher } from "./passwords.js";
 import type { TokenIssuer, TokenPair } from "./tokens.js";
 
@@ -51,6 +52,16 @@ export interface UserServiceDeps {
   limits: LoginGate;
 }
 
+/** `p`; when the hash queue refused it, `giveBack` first returns the attempt admitted for it. */
+async function orGiveBack<T>(p: Promise<T>, giveBack: () => Promise<void>): Promise<T> {
+  try {
+    return await p;
+  } catch (err) {
+    if (err instanceof HashQueueFullError) await giveBack();
+    throw err;
+  }
+}
+
 export function userService({ users, hasher, tokens, limits }: UserServiceDeps) {
   return {
     /** `input.username` is canonical (checkUsername). */
@@ -60,7 +71,7 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
         throw new InvalidArgumentError(`usernames starting with "${SERVICE_ACCOUNT_PREFIX}" are reserved`, { field: "username", reason: "USERNAME_RESERVED" });
       }
       await limits.admitRegister(input.peer);
-      const passwordHash = await hasher.hash(input.password);
+      const passwordHash = await orGiveBack(hasher.hash(input.password), () => limits.withdrawRegister(input.peer));
       try {
         return await users.insert({ username: input.username, passwordHash, role: input.role });
       } catch (err) {
@@ -75,12 +86,13 @@ export function userService({ users, hasher, tokens, limits }: UserServiceDeps) 
       // but the caller's own address, so no guesser can touch the services' standing.
       if (isServiceName(username) || !USERNAME_PATTERN.test(username)) {
         await limits.admit(undefined, input.peer);
-        await hasher.verifyDummy(input.password);
+        await orGiveBack(hasher.verifyDummy(input.password), () => limits.withdraw(undefined, input.peer));
         throw new UnauthenticatedError(LOGIN_FAILED, { reason: "LOGIN_FAILED" });
       }
       await limits.admit(username, input.peer);
       const found = await users.findByUsername(username);
-      const ok = found ? await hasher.verify(found.passwordHash, input.password) : (await hasher.verifyDummy(input.password), false);
+      const check = found ? hasher.verify(found.passwordHash, input.password) : hasher.verifyDummy(input.password).then(() => false);
+      const ok = await orGiveBack(check, () => limits.withdraw(username, input.peer));
       if (!found || !ok) {
         await limits.failed(username, input.peer);
         throw new UnauthenticatedError(LOGIN_FAILED, { reason: "LOGIN_FAILED" });
