@@ -33,7 +33,7 @@ export const authSettings = {
   ARGON2_TIME_COST: { doc: "argon2id iterations (OWASP minimum 2 at 19 MiB)", default: "2", parse: int(1, 100) },
   ARGON2_PARALLELISM: { doc: "argon2id lanes", default: "1", parse: int(1, 16) },
   AUTH_HASH_CONCURRENCY: { doc: "Password hashes and checks run at once; 0: 1 on 2 cores or fewer, else half the cores", default: "0", parse: int(0, 256) },
-  AUTH_HASH_QUEUE: { doc: "Logins and registrations that may wait for a password check; past it, RESOURCE_EXHAUSTED `PASSWORD_CHECKS_BUSY` with a retry hint", default: "64", parse: int(0, 100_000) },
+  AUTH_HASH_QUEUE: { doc: "Logins and registrations that may wait for a password check; past it, RESOURCE_EXHAUSTED `PASSWORD_CHECKS_BUSY` with a retry hint", default: "1000", parse: int(0, 100_000) },
   LOGIN_MAX_FAILURES_PER_USER_ADDRESS: { doc: "Failed logins per (username, client address) per 15 minutes before that pair gets RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },
   LOGIN_SLOW_AFTER_FAILURES_PER_USER: { doc: "Failed logins per username (all addresses) per 15 minutes after which each further attempt is delayed", default: "100", parse: int(1, 1_000_000) },
   LOGIN_MAX_DELAY_MS: { doc: "Longest delay added to a login attempt for a username past that ceiling (100 ms, doubling)", default: "5000", parse: int(0, 60_000) },
