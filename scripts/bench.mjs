@@ -67,7 +67,7 @@ async function benchStore(store) {
   const db = await freshStore(store, MYSQL);
   if (!db) return undefined;
   running = { db };
-  const sys = (running.sys = await startServers(db.databaseUrl, 42000 + Math.floor(Math.random() * 2000) * 10, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) }));
+  const sys = (running.sys = await startServers(db.databaseUrl, 20000 + Math.floor(Math.random() * 400) * 10 /* below the ephemeral range */, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) }));
   const o = { ...opts, mariadbPid: db.serverPid };
   const r = { store, procs: opts.procs };
   try {

@@ -109,7 +109,8 @@ if (reuse) {
 }
 
 // 2. The real servers: tally-server follows the log over gRPC and counts it.
-const port = 53000 + Math.floor(Math.random() * 1000) * 3;
+// Below the ephemeral range (32768-60999), where an outgoing connection can hold the port.
+const port = 24000 + Math.floor(Math.random() * 300) * 3;
 const env = {
   ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn", ...serviceKeyEnv(),
   KEY_ENCRYPTION_KEY: kek, VOTE_LOG_KEY_FILE: logKeyFile,

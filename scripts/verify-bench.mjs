@@ -78,7 +78,8 @@ const HALF = Math.floor(N / 2);
 append(1, HALF);
 console.log(`wrote ${HALF} entries and their tree nodes: ${seconds(start)} s`);
 
-const port = 54000 + Math.floor(Math.random() * 1000) * 3;
+// Below the ephemeral range (32768-60999), where an outgoing connection can hold the port.
+const port = 26000 + Math.floor(Math.random() * 300) * 3;
 const keys = ensureServiceKeyFiles(join(dir, "keys"));
 const env = {
   ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "warn",
