@@ -11,6 +11,7 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { get, type ClientRequest, type IncomingMessage } from "node:http";
 import { readWebConfig, startWebServer, type WebServer } from "@voting/web";
 import { cliEnv, runCli, startSystem, uniqueName, type System } from "./harness.js";
 import { expectAccessible, launchChromium } from "./web-browser.js";
@@ -264,5 +265,36 @@ describe("web front end in Chromium [sqlite]", () => {
     await expect(page.getByRole("alert").textContent()).resolves.toMatch(/^Not found: /);
     expect(await page.content()).not.toMatch(/\bat .*\.(ts|js):\d+/);
     await expectAccessible(page);
+  });
+
+  it("when one address opens more live-results streams than WEB_LIVE_PER_CLIENT, then the extra one gets 429 and a closed one frees its slot", async () => {
+    const limit = readWebConfig({}).liveLimits.perClient;
+    const open = (): Promise<{ req: ClientRequest; res: IncomingMessage }> =>
+      new Promise((resolve, reject) => {
+        const req = get(new URL("/elections/1/results/events", web.url), (res) => resolve({ req, res }));
+        req.on("error", reject);
+      });
+    const held: { req: ClientRequest; res: IncomingMessage }[] = [];
+    try {
+      for (let i = 0; i < limit; i++) {
+        const s = await open();
+        expect(s.res.statusCode).toBe(200);
+        held.push(s);
+      }
+      const refused = await open();
+      expect(refused.res.statusCode).toBe(429);
+      expect(refused.res.headers["retry-after"]).toBe("10");
+      refused.req.destroy();
+      held.pop()!.req.destroy();
+      // The server sees the close a moment later; then the slot is free again.
+      await expect.poll(async () => {
+        const s = await open();
+        if (s.res.statusCode === 200) held.push(s);
+        else s.req.destroy();
+        return s.res.statusCode;
+      }).toBe(200);
+    } finally {
+      for (const s of held) s.req.destroy();
+    }
   });
 });

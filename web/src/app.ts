@@ -16,6 +16,7 @@ import { explain } from "./errors.js";
 import { html, page, type Html, type PageOptions } from "./html.js";
 import { SessionStore, type Session } from "./sessions.js";
 import { ResultsHub } from "./results-hub.js";
+import { liveSlots } from "./live-limits.js";
 import { multipartCsrfRoute } from "./multipart.js";
 import { voterRoutes } from "./routes/voter.js";
 import { officialRoutes } from "./routes/official.js";
@@ -28,6 +29,8 @@ export interface Web {
   client: VotingClient;
   sessions: SessionStore;
   hub: ResultsHub;
+  /** Open live-results streams, per client address and in all (WEB_LIVE_PER_CLIENT, WEB_LIVE_MAX). */
+  live: ReturnType<typeof liveSlots>;
   /** Log keys pinned on first use and checkpoints seen by the verify page, for this process's life. */
   checkpoints: CheckpointStore;
   session(req: FastifyRequest): Session | undefined;
@@ -98,6 +101,7 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
     client,
     sessions,
     hub,
+    live: liveSlots(config.liveLimits),
     checkpoints: new CheckpointStore(mkdtempSync(join(tmpdir(), "voting-web-checkpoints-"))),
     secureCookies: config.secureCookies,
     session: (req) => sessions.get(req.cookies[SESSION_COOKIE]),

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 
 /** Every variable the web server reads (README.md documents each; test/readme.test.ts checks). */
-export const WEB_ENV = ["WEB_PORT", "WEB_HOST", "HOST", "AUTH_ADDR", "VOTE_ADDR", "TALLY_ADDR", "VOTING_CA_FILE", "WEB_TLS_CERT_FILE", "WEB_TLS_KEY_FILE", "WEB_SECURE_COOKIES", "LOG_LEVEL"] as const;
+export const WEB_ENV = ["WEB_PORT", "WEB_HOST", "HOST", "AUTH_ADDR", "VOTE_ADDR", "TALLY_ADDR", "VOTING_CA_FILE", "WEB_TLS_CERT_FILE", "WEB_TLS_KEY_FILE", "WEB_SECURE_COOKIES", "WEB_LIVE_PER_CLIENT", "WEB_LIVE_MAX", "LOG_LEVEL"] as const;
 
 export interface WebConfig {
   host: string;
@@ -17,6 +17,8 @@ export interface WebConfig {
   /** Cookies marked Secure (HTTPS here, or a TLS-terminating proxy in front). */
   secureCookies: boolean;
   logLevel: string;
+  /** Live-results (SSE) connections held open at once: per client address, and in all. */
+  liveLimits: { perClient: number; total: number };
 }
 
 export function readWebConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
@@ -38,6 +40,12 @@ export function readWebConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
   if (!!env.WEB_TLS_CERT_FILE !== !!env.WEB_TLS_KEY_FILE) problems.push("WEB_TLS_CERT_FILE and WEB_TLS_KEY_FILE go together");
   const https = cert && key ? { cert, key } : undefined;
   const ca = read("VOTING_CA_FILE");
+  const count = (name: string, fallback: number) => {
+    const n = Number(env[name] ?? fallback);
+    if (!Number.isInteger(n) || n < 1) problems.push(`${name} must be a whole number of 1 or more, got "${env[name]}"`);
+    return n;
+  };
+  const liveLimits = { perClient: count("WEB_LIVE_PER_CLIENT", 16), total: count("WEB_LIVE_MAX", 5000) };
   if (problems.length > 0) throw new Error(`bad web configuration:\n  ${problems.join("\n  ")}`);
   return Object.freeze({
     host: env.WEB_HOST || env.HOST || "127.0.0.1",
@@ -49,5 +57,6 @@ export function readWebConfig(env: NodeJS.ProcessEnv = process.env): WebConfig {
     https,
     secureCookies: !!https || env.WEB_SECURE_COOKIES === "true",
     logLevel: env.LOG_LEVEL || "info",
+    liveLimits,
   });
 }

@@ -20,6 +20,10 @@ export function resultsRoutes(app: FastifyInstance, web: Web): void {
 
   app.get<{ Params: { id: string } }>("/elections/:id/results/events", (req, reply) => {
     const id = electionId(req.params.id);
+    const release = web.live.take(req.ip);
+    if (!release) {
+      return reply.code(429).header("retry-after", "10").type("text/plain; charset=utf-8").send("Too many live result pages are open from your address; close some and reload.");
+    }
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
@@ -27,6 +31,7 @@ export function resultsRoutes(app: FastifyInstance, web: Web): void {
     // Every line of the fragment gets its own data: field (the SSE framing).
     const send = (event: string, text: string) => res.write(`event: ${event}\n${text.split("\n").map((l) => `data: ${l}`).join("\n")}\n\n`);
     const ping = setInterval(() => res.write(": ping\n\n"), 20_000);
+    let closed = false;
     const unsubscribe = web.hub.subscribe(id, ({ result, error }) => {
       if (error) {
         send("failed", "The live count is not reachable right now; retrying.");
@@ -35,10 +40,10 @@ export function resultsRoutes(app: FastifyInstance, web: Web): void {
       send("result", resultHtml(result!).text);
       if (result!.final) close();
     });
-    let closed = false;
     function close() {
       if (closed) return;
       closed = true;
+      release!();
       clearInterval(ping);
       // The subscribe call may still be on the stack: leave it after it returns.
       queueMicrotask(() => unsubscribe());
