@@ -89,8 +89,10 @@ export function callObserver(log: Logger, metrics?: ServerMetrics): ServerInterc
       },
       sendStatus(status, next) {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
-        const fields = metadata ? callFields(metadata) : {};
-        log[level]({ ...fields, method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
+        // Built only when someone reads it: the benches and busy servers run at "warn".
+        const wanted = log.isLevelEnabled(level);
+        const fields = metadata && (wanted || span) ? callFields(metadata) : {};
+        if (wanted) log[level]({ ...fields, method: method.path, code: status.code, ms: Math.round(ms * 100) / 100 }, "rpc");
         metrics?.rpc(method.path, status.code, ms / 1e3);
         if (span) {
           span.setAttribute("rpc.grpc.status_code", status.code);
