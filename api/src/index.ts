@@ -20,3 +20,4 @@ export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", i
 export function readDescriptorSet(): Buffer {
   return readFileSync(descriptorSetPath);
 }
+export * from "./slots.js";

@@ -1,6 +1,7 @@
 // Bounds on open server streams, per caller and per server. A slot is taken when the call
 // starts and given back when the call is really over (ended, cancelled or cut), so a
 // stream whose status is stuck behind an unread buffer still counts against its caller.
+import { slotCounter } from "@voting/api";
 import { int, type Setting } from "./config.js";
 import { clientKey } from "./client-key.js";
 import { ResourceExhaustedError } from "./errors.js";
@@ -32,27 +33,16 @@ export function streamCaller(ctx: Pick<CallContext, "principal" | "peer">): stri
 }
 
 export function streamLimiter(limits: StreamLimits) {
-  const byCaller = new Map<string, number>();
-  let open = 0;
+  const slots = slotCounter({ perKey: limits.perCaller, total: limits.perServer });
 
   /** Takes a slot for `caller` or throws RESOURCE_EXHAUSTED; returns its (idempotent) release. */
   function acquire(caller: string): () => void {
-    const mine = byCaller.get(caller) ?? 0;
-    if (mine >= limits.perCaller) {
+    const slot = slots.take(caller);
+    if (slot === "key") {
       throw new ResourceExhaustedError(`too many open streams for this caller (at most ${limits.perCaller}); close one first`, { reason: "TOO_MANY_STREAMS" });
     }
-    if (open >= limits.perServer) throw new ResourceExhaustedError(`the server has too many open streams (at most ${limits.perServer}); try again later`, { reason: "SERVER_STREAMS_FULL", retryAfterMs: STREAMS_FULL_RETRY_MS });
-    byCaller.set(caller, mine + 1);
-    open++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      open--;
-      const left = byCaller.get(caller)! - 1;
-      if (left === 0) byCaller.delete(caller);
-      else byCaller.set(caller, left);
-    };
+    if (slot === "total") throw new ResourceExhaustedError(`the server has too many open streams (at most ${limits.perServer}); try again later`, { reason: "SERVER_STREAMS_FULL", retryAfterMs: STREAMS_FULL_RETRY_MS });
+    return slot;
   }
 
   return {
@@ -71,7 +61,7 @@ export function streamLimiter(limits: StreamLimits) {
       };
     },
     /** Streams holding a slot now. */
-    open: () => open,
+    open: slots.open,
   };
 }
 

@@ -10,13 +10,12 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { CheckpointStore, createVotingClient, type CallOptions, type VotingClient } from "@voting/client";
+import { CheckpointStore, createVotingClient, slotCounter, type CallOptions, type VotingClient } from "@voting/client";
 import type { WebConfig } from "./config.js";
 import { explain } from "./errors.js";
 import { html, page, type Html, type PageOptions } from "./html.js";
 import { SessionStore, type Session } from "./sessions.js";
 import { ResultsHub } from "./results-hub.js";
-import { liveSlots } from "./live-limits.js";
 import { multipartCsrfRoute } from "./multipart.js";
 import { voterRoutes } from "./routes/voter.js";
 import { officialRoutes } from "./routes/official.js";
@@ -30,7 +29,7 @@ export interface Web {
   sessions: SessionStore;
   hub: ResultsHub;
   /** Open live-results streams, per client address and in all (WEB_LIVE_PER_CLIENT, WEB_LIVE_MAX). */
-  live: ReturnType<typeof liveSlots>;
+  live: ReturnType<typeof slotCounter>;
   /** Log keys pinned on first use and checkpoints seen by the verify page, for this process's life. */
   checkpoints: CheckpointStore;
   session(req: FastifyRequest): Session | undefined;
@@ -101,7 +100,7 @@ export async function buildWebApp(config: WebConfig): Promise<FastifyInstance> {
     client,
     sessions,
     hub,
-    live: liveSlots(config.liveLimits),
+    live: slotCounter({ perKey: config.liveLimits.perClient, total: config.liveLimits.total }),
     checkpoints: new CheckpointStore(mkdtempSync(join(tmpdir(), "voting-web-checkpoints-"))),
     secureCookies: config.secureCookies,
     session: (req) => sessions.get(req.cookies[SESSION_COOKIE]),

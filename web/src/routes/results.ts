@@ -20,10 +20,11 @@ export function resultsRoutes(app: FastifyInstance, web: Web): void {
 
   app.get<{ Params: { id: string } }>("/elections/:id/results/events", (req, reply) => {
     const id = electionId(req.params.id);
-    const release = web.live.take(req.ip);
-    if (!release) {
+    const slot = web.live.take(req.ip);
+    if (typeof slot !== "function") {
       return reply.code(429).header("retry-after", "10").type("text/plain; charset=utf-8").send("Too many live result pages are open from your address; close some and reload.");
     }
+    const release = slot;
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-store", connection: "keep-alive", "x-accel-buffering": "no" });
@@ -43,7 +44,7 @@ export function resultsRoutes(app: FastifyInstance, web: Web): void {
     function close() {
       if (closed) return;
       closed = true;
-      release!();
+      release();
       clearInterval(ping);
       // The subscribe call may still be on the stack: leave it after it returns.
       queueMicrotask(() => unsubscribe());
