@@ -146,7 +146,12 @@ describeOnStores(
         await lock.query("UNLOCK TABLES");
         await lock.end();
       }
-      const served = finished().find((s) => s.kind === SpanKind.SERVER && s.attributes["voting.request_id"] === late && s.name === "voting.vote.v1.ElectionService/GetElection")!;
+      // The client gives up at its deadline; the server span ends a moment later.
+      const served = await eventually(
+        async () => finished().find((s) => s.kind === SpanKind.SERVER && s.attributes["voting.request_id"] === late && s.name === "voting.vote.v1.ElectionService/GetElection"),
+        5_000,
+        "the GetElection server span",
+      );
       // Had it kept a fixed deadline, the lookup would now go through and end OK.
       const lookup = await eventually(async () => named(served.spanContext().traceId, SpanKind.CLIENT, "voting.auth.v1.AuthService/ListUsers"), 5_000, "the lookup span");
       expect(lookup.attributes["rpc.grpc.status_code"]).toBeOneOf([Status.DEADLINE_EXCEEDED, Status.CANCELLED]);
