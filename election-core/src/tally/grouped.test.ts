@@ -69,6 +69,18 @@ describe("grouped counts equal ballot-by-ballot counts", () => {
     );
   });
 
+  it("a multiset whose codes are not the candidates' places (renumbered when counted) equals the same ballot groups", () => {
+    // Codes 11..15: prepareBallots maps them to indices instead of reading the multiset in place.
+    const shifted = candidates.map((c) => ({ id: c.id + 10, name: c.name }));
+    const shift = (bs: BallotGroup[]) => bs.map((b) => ({ ranks: b.ranks.map((r) => r.map((c) => c + 10)), count: b.count }));
+    fc.assert(
+      fc.property(ballots, fc.constantFrom(...OPTIONS), (bs, options) => {
+        expect(tabulate(shifted, multiset(shift(bs)), options)).toEqual(tabulate(shifted, shift(bs), options));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
   it("plurality and approval equal a ballot-by-ballot count", () => {
     fc.assert(
       fc.property(ballots, (bs) => {
