@@ -68,7 +68,8 @@ export class RankingMultiset {
   }
 
   add(ranks: readonly (readonly number[])[], count: number): void {
-    const b = new KeyBuilder();
+    const b = shared;
+    b.clear(); // what a throwing add left
     for (const rank of ranks) {
       for (const c of rank) b.mark(c);
       b.endRank();
@@ -217,6 +218,9 @@ export class KeyBuilder {
     this.rankStart = 0;
   }
 }
+
+/** One builder for every add(): a typed array per call would cost more than the ranking. */
+const shared = new KeyBuilder();
 
 /** Packed marks[from .. to) as ranks of codes. */
 export function decodeMarks(marks: Int32Array, from: number, to: number): number[][] {
