@@ -84,6 +84,10 @@ datasets.push(
   { name: "synthetic 5,000 ballots, 10 candidates (groups)", make: () => ({ candidates: named(ten), ballots: synthetic(1, 5000, 10) }) },
   { name: "synthetic, candidates listed in another order, one left out (multiset)", make: (lib) => ({ candidates: named([3, 1, 2, 5, 4, 7, 6, 9, 8]), ballots: toMultiset(lib, synthetic(2, 3000, 10)) }) },
   { name: "synthetic, ids 101..107 and an unlisted id (groups)", make: () => ({ candidates: named(ten.slice(0, 7).map((c) => c + 100)), ballots: synthetic(3, 3000, 7, { ids: (c) => c + 100, unlisted: true }) }) },
+  {
+    name: "synthetic, weights in the millions (over 2^53 / 10^9 ballots: Meek sums in BigInt) (multiset)",
+    make: (lib) => ({ candidates: named(ten.slice(0, 6)), ballots: toMultiset(lib, synthetic(5, 300, 6).map((g) => ({ ranks: g.ranks, count: g.count * 1_000_003 }))) }),
+  },
   { name: "synthetic 14 candidates (schulze by ranks) (multiset)", make: (lib) => ({ candidates: named(Array.from({ length: 14 }, (_, c) => c + 1)), ballots: toMultiset(lib, synthetic(4, 2000, 14)) }) },
 );
 // Many small elections: ties and lots.
