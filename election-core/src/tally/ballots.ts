@@ -41,24 +41,29 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     indexOf.set(c.id, i);
   });
   const base = { ids: candidates.map((c) => c.id), names: candidates.map((c) => c.name) };
-  if (ballots instanceof RankingMultiset) {
-    if (ballots.largestCode <= candidates.length && candidates.every((c, i) => c.id === i + 1)) return { ...base, ...inPlace(ballots), unlisted: 0 };
-    // Codes are ids: index by code - 1, -1 for a code naming no listed candidate.
-    const byCode = new Int32Array(MAX_CODE).fill(-1);
-    for (const [id, i] of indexOf) if (id >= 1 && id <= MAX_CODE) byCode[id - 1] = i;
-    return { ...base, ...pack(ballots, byCode) };
+  if (ballots instanceof RankingMultiset && ballots.largestCode <= candidates.length && candidates.every((c, i) => c.id === i + 1)) {
+    return { ...base, ...inPlace(ballots), unlisted: 0 };
   }
+  // Candidate index by id, -1 for none: an array for ids up to MAX_CODE (a map lookup per mark costs more than the rest).
+  const near = new Int32Array(MAX_CODE + 1).fill(-1);
+  for (const [id, i] of indexOf) if (id >= 0 && id <= MAX_CODE) near[id] = i;
+  // Codes are ids.
+  if (ballots instanceof RankingMultiset) return { ...base, ...pack(ballots, near) };
   if (candidates.length > MAX_CODE) throw new TallyInputError(`at most ${MAX_CODE} candidates can be counted, got ${candidates.length}`);
+  const far = indexOf.size > 0 && candidates.some((c) => c.id < 0 || c.id > MAX_CODE);
   // Ids become codes index + 1; unlisted ids are dropped here and counted.
   const merged = new RankingMultiset();
   const key = new KeyBuilder();
   let unlisted = 0;
   for (const b of ballots) {
     let sawUnlisted = false;
-    for (const rank of b.ranks) {
-      for (const id of rank) {
-        const i = indexOf.get(id);
-        if (i === undefined) sawUnlisted = true;
+    const ranks = b.ranks;
+    for (let r = 0; r < ranks.length; r++) {
+      const rank = ranks[r];
+      for (let k = 0; k < rank.length; k++) {
+        const id = rank[k];
+        const i = (id | 0) === id && id >= 0 && id <= MAX_CODE ? near[id] : far ? (indexOf.get(id) ?? -1) : -1;
+        if (i < 0) sawUnlisted = true;
         else key.mark(i + 1);
       }
       key.endRank();
@@ -75,8 +80,8 @@ function inPlace(ms: RankingMultiset): Omit<PreparedBallots, "ids" | "names" | "
   return { groups: p.rankings, start: p.start, marks: p.marks, count: p.count, total: ms.total, blank: ms.blank };
 }
 
-/** The multiset's rankings as packed groups over indices; codes mapping to -1 are passed over. */
-function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
+/** The multiset's rankings as packed groups over indices (byId[code]); codes mapping to -1 are passed over. */
+function pack(ms: RankingMultiset, byId: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
   const src = ms.packed();
   const marks = new Int32Array(src.marks.length);
   const start = new Int32Array(src.rankings + 1);
@@ -94,7 +99,7 @@ function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "i
       const m = src.marks[k];
       if (newRank) rankStart = at;
       newRank = (m & TIED) === 0;
-      const i = byCode[m & CANDIDATE];
+      const i = byId[(m & CANDIDATE) + 1];
       if (i < 0) {
         sawUnlisted = true;
         continue;
