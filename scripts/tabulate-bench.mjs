@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { once } from "node:events";
 
@@ -59,62 +59,71 @@ if (PARTS.includes("cli")) await cliRuns();
 if (!PARTS.includes("ratio")) process.exit(0);
 
 // 3. 10M positions in process. Baselines, each reading every position once and summing: the
-// raw 10M positions in one flat Int32Array; the multiset they reduce to; its packed arrays.
-// Then tabulate() per method on the multiset (packing included), and the method alone on the
-// packed arrays. Best of TABULATE_REPEATS.
+// raw 10M positions in one flat Int32Array; the multiset they reduce to (its rankings are
+// kept packed, so this is also the pass over what the methods read). Then tabulate() per
+// method on the multiset, and the method alone on the prepared arrays. Best of
+// TABULATE_REPEATS, by wall time and by CPU time (the CPU figures hold under load).
+// TABULATE_BASE: another build's election-core/dist (e.g. the code before a change), timed
+// interleaved with this one on its own multiset of the same ballots.
+const base = process.env.TABULATE_BASE ? await import(pathToFileURL(join(process.env.TABULATE_BASE, "index.js")).href) : undefined;
 const ms = new core.RankingMultiset();
+const baseMs = base && new base.RankingMultiset();
 const flat = new Int32Array(1_000_000 * CANDIDATES);
 let at = 0;
 for (const r of rankings(1_000_000, 7)) {
-  ms.add(r.map((c) => [c]), 1);
+  const ranks = r.map((c) => [c]);
+  ms.add(ranks, 1);
+  baseMs?.add(ranks, 1);
   flat.set(r, at);
   at += r.length;
 }
 const candidates = Array.from({ length: CANDIDATES }, (_, c) => ({ id: c + 1, name: `Candidate ${c + 1}` }));
-const best = (fn) => {
-  let t = Infinity;
-  let v;
-  for (let k = 0; k < REPEATS; k++) {
-    const s = performance.now();
-    v = fn();
-    t = Math.min(t, performance.now() - s);
-  }
-  return { ms: t, v };
+/** Best wall and best CPU ms of each function, the functions taking turns. */
+const best = (repeats, ...fns) => {
+  const out = fns.map(() => ({ wall: Infinity, cpu: Infinity, v: undefined }));
+  for (let k = 0; k < repeats; k++)
+    fns.forEach((fn, i) => {
+      const c = process.cpuUsage();
+      const s = performance.now();
+      out[i].v = fn();
+      out[i].wall = Math.min(out[i].wall, performance.now() - s);
+      const d = process.cpuUsage(c);
+      out[i].cpu = Math.min(out[i].cpu, (d.user + d.system) / 1000);
+    });
+  return out;
 };
-const passFlat = best(() => {
+const [passFlat] = best(REPEATS * 3, () => {
   let sum = 0;
   for (let i = 0; i < flat.length; i++) sum += flat[i];
   return sum;
 });
-const passMultiset = best(() => {
+const [passMultiset] = best(REPEATS * 3, () => {
   let sum = 0;
-  ms.each((units, from, to, count) => {
-    for (let i = from; i < to; i++) sum += units[i] * count;
-  });
+  const { rankings, marks, start, count } = ms.packed();
+  for (let g = 0; g < rankings; g++) for (let i = start[g]; i < start[g + 1]; i++) sum += marks[i] * count[g];
   return sum;
 });
 const prep = prepareBallots(candidates, ms);
-const passPacked = best(() => {
-  let sum = 0;
-  const { marks, start, count } = prep;
-  for (let g = 0; g < prep.groups; g++) for (let i = start[g]; i < start[g + 1]; i++) sum += marks[i] * count[g];
-  return sum;
-});
+const f = (x) => x.toFixed(1);
 console.log(`${ms.total} ballots, ${prep.marks.length} positions, ${ms.size} distinct rankings`);
-console.log(`one linear pass: over the ${flat.length} raw positions (flat Int32Array) ${passFlat.ms.toFixed(1)} ms; over the multiset ${passMultiset.ms.toFixed(1)} ms; over the packed arrays ${passPacked.ms.toFixed(1)} ms`);
+console.log(`one linear pass (wall / CPU ms): over the ${flat.length} raw positions (flat Int32Array) ${f(passFlat.wall)} / ${f(passFlat.cpu)}; over the multiset ${f(passMultiset.wall)} / ${f(passMultiset.cpu)}`);
 const ratios = [];
 for (const m of METHODS) {
   const opts = optionsOf(m);
-  const whole = best(() => core.tabulate(candidates, ms, opts));
+  const [whole, before] = best(REPEATS, () => core.tabulate(candidates, ms, opts), ...(base ? [() => base.tabulate(candidates, baseMs, opts)] : []));
   const resolved = resolveOptions(opts);
-  const alone = best(() => engines[opts.method](prep, resolved));
+  const [alone] = best(REPEATS, () => engines[opts.method](prep, resolved));
+  if (before && JSON.stringify(before.v) !== JSON.stringify(whole.v)) throw new Error(`${m}: the result differs from TABULATE_BASE's`);
   ratios.push({
     method: m,
-    "tabulate ms": whole.ms.toFixed(0),
-    "/ raw pass": (whole.ms / passFlat.ms).toFixed(2),
-    "/ pass over multiset": (whole.ms / passMultiset.ms).toFixed(2),
-    "method on packed ms": alone.ms.toFixed(0),
-    "/ pass over packed": (alone.ms / passPacked.ms).toFixed(2),
+    "tabulate ms (wall/CPU)": `${f(whole.wall)} / ${f(whole.cpu)}`,
+    "/ raw pass (wall/CPU)": `${(whole.wall / passFlat.wall).toFixed(2)} / ${(whole.cpu / passFlat.cpu).toFixed(2)}`,
+    ...(before && {
+      "base ms (wall/CPU)": `${f(before.wall)} / ${f(before.cpu)}`,
+      "base / raw pass": `${(before.wall / passFlat.wall).toFixed(2)} / ${(before.cpu / passFlat.cpu).toFixed(2)}`,
+    }),
+    "/ pass over multiset (CPU)": (whole.cpu / passMultiset.cpu).toFixed(2),
+    "method alone ms (CPU)": f(alone.cpu),
     winners: whole.v.winners.join(" "),
   });
 }

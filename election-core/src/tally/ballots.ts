@@ -1,16 +1,16 @@
 // Turns the caller's ballots into the compact form every method counts: candidate indices
 // instead of ids, identical rankings merged into one group with a count.
-import { KeyBuilder, MAX_CODE, RankingMultiset, TIE_UNIT } from "./multiset.js";
+import { TallyInputError } from "./errors.js";
+import { CANDIDATE, KeyBuilder, MAX_CODE, RankingMultiset, TIED } from "./multiset.js";
 import type { BallotGroup, Candidate, OvervoteRule } from "./types.js";
 
-/** On a mark: the next mark shares this mark's rank (an overvote). */
-export const TIED = 1 << 30;
-const CANDIDATE = TIED - 1;
+export { TallyInputError, TIED };
 
 /**
  * Distinct non-blank rankings over candidate indices, packed: group g's marks are
  * marks[start[g]] .. marks[start[g + 1] - 1], each a candidate index, plus TIED when the next
  * mark shares its rank; count[g] ballots cast it. A million ballots cost a few typed arrays.
+ * Methods only read these arrays (they may be a multiset's own).
  */
 export interface PreparedBallots {
   /** Candidate ids and names by index, in the caller's order. */
@@ -28,14 +28,10 @@ export interface PreparedBallots {
   unlisted: number;
 }
 
-/** Bad options or input to tabulate(): callers map it to INVALID_ARGUMENT. */
-export class TallyInputError extends RangeError {
-  override name = "TallyInputError";
-}
-
 /**
  * Ballot groups name candidates by id and are merged by ranking here; a RankingMultiset
- * names them by code, which must then be the candidate ids.
+ * names them by code, which must then be the candidate ids. When the candidates are 1..n in
+ * order (a BLT file, or ballot groups once merged here), the multiset's arrays are used as they are.
  */
 export function prepareBallots(candidates: readonly Candidate[], ballots: Iterable<BallotGroup> | RankingMultiset): PreparedBallots {
   const indexOf = new Map<number, number>();
@@ -45,23 +41,29 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     indexOf.set(c.id, i);
   });
   const base = { ids: candidates.map((c) => c.id), names: candidates.map((c) => c.name) };
-  if (ballots instanceof RankingMultiset) {
-    // Codes are ids: index by code, -1 for a code naming no listed candidate.
-    const byCode = new Int32Array(MAX_CODE + 1).fill(-1);
-    for (const [id, i] of indexOf) if (id >= 1 && id <= MAX_CODE) byCode[id] = i;
-    return { ...base, ...pack(ballots, byCode) };
+  if (ballots instanceof RankingMultiset && ballots.largestCode <= candidates.length && candidates.every((c, i) => c.id === i + 1)) {
+    return { ...base, ...inPlace(ballots), unlisted: 0 };
   }
+  // Candidate index by id, -1 for none: an array for ids up to MAX_CODE (a map lookup per mark costs more than the rest).
+  const near = new Int32Array(MAX_CODE + 1).fill(-1);
+  for (const [id, i] of indexOf) if (id >= 0 && id <= MAX_CODE) near[id] = i;
+  // Codes are ids.
+  if (ballots instanceof RankingMultiset) return { ...base, ...pack(ballots, near) };
   if (candidates.length > MAX_CODE) throw new TallyInputError(`at most ${MAX_CODE} candidates can be counted, got ${candidates.length}`);
+  const far = indexOf.size > 0 && candidates.some((c) => c.id < 0 || c.id > MAX_CODE);
   // Ids become codes index + 1; unlisted ids are dropped here and counted.
   const merged = new RankingMultiset();
   const key = new KeyBuilder();
   let unlisted = 0;
   for (const b of ballots) {
     let sawUnlisted = false;
-    for (const rank of b.ranks) {
-      for (const id of rank) {
-        const i = indexOf.get(id);
-        if (i === undefined) sawUnlisted = true;
+    const ranks = b.ranks;
+    for (let r = 0; r < ranks.length; r++) {
+      const rank = ranks[r];
+      for (let k = 0; k < rank.length; k++) {
+        const id = rank[k];
+        const i = (id | 0) === id && id >= 0 && id <= MAX_CODE ? near[id] : far ? (indexOf.get(id) ?? -1) : -1;
+        if (i < 0) sawUnlisted = true;
         else key.mark(i + 1);
       }
       key.endRank();
@@ -69,29 +71,35 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
     key.addTo(merged, b.count);
     if (sawUnlisted) unlisted += b.count;
   }
-  const byCode = Int32Array.from({ length: candidates.length + 1 }, (_, c) => c - 1);
-  const packed = pack(merged, byCode);
-  return { ...base, ...packed, unlisted };
+  return { ...base, ...inPlace(merged), unlisted };
 }
 
-/** The multiset's rankings as packed groups over indices; codes mapping to -1 are passed over. */
-function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
-  const marks = new Int32Array(ms.units);
-  const start = new Int32Array(ms.size + 1);
-  const count = new Float64Array(ms.size);
+/** The multiset's own arrays, its codes 1..n being the candidate indices 0..n-1. */
+function inPlace(ms: RankingMultiset): Omit<PreparedBallots, "ids" | "names" | "unlisted"> {
+  const p = ms.packed();
+  return { groups: p.rankings, start: p.start, marks: p.marks, count: p.count, total: ms.total, blank: ms.blank };
+}
+
+/** The multiset's rankings as packed groups over indices (byId[code]); codes mapping to -1 are passed over. */
+function pack(ms: RankingMultiset, byId: Int32Array): Omit<PreparedBallots, "ids" | "names"> {
+  const src = ms.packed();
+  const marks = new Int32Array(src.marks.length);
+  const start = new Int32Array(src.rankings + 1);
+  const count = new Float64Array(src.rankings);
   let groups = 0;
   let at = 0;
-  let blank = 0;
+  let blank = ms.blank;
   let unlisted = 0;
-  ms.each((units, from, to, n) => {
+  for (let e = 0; e < src.rankings; e++) {
     const first = at;
     let rankStart = at;
+    let newRank = true;
     let sawUnlisted = false;
-    for (let k = from; k < to; k++) {
-      let u = units[k];
-      if (u === TIE_UNIT) u = units[++k];
-      else rankStart = at;
-      const i = u < byCode.length ? byCode[u] : -1;
+    for (let k = src.start[e]; k < src.start[e + 1]; k++) {
+      const m = src.marks[k];
+      if (newRank) rankStart = at;
+      newRank = (m & TIED) === 0;
+      const i = byId[(m & CANDIDATE) + 1];
       if (i < 0) {
         sawUnlisted = true;
         continue;
@@ -100,14 +108,15 @@ function pack(ms: RankingMultiset, byCode: Int32Array): Omit<PreparedBallots, "i
       if (at > rankStart) marks[at - 1] |= TIED;
       marks[at++] = i;
     }
+    const n = src.count[e];
     if (sawUnlisted) unlisted += n;
     if (at === first) {
       blank += n;
-      return;
+      continue;
     }
     count[groups++] = n;
     start[groups] = at;
-  });
+  }
   return { groups, start: start.subarray(0, groups + 1), marks: marks.subarray(0, at), count: count.subarray(0, groups), total: ms.total, blank, unlisted };
 }
 
@@ -164,13 +173,6 @@ export function nextPreference(marks: Int32Array, from: number, end: number, liv
   return found(end, -1);
 }
 
-/** The candidates of the rank starting at mark i (one, or several for an overvote). */
-export function rankAt(marks: Int32Array, i: number): number[] {
-  const rank = [marks[i] & CANDIDATE];
-  while (marks[i] & TIED) rank.push(marks[++i] & CANDIDATE);
-  return rank;
-}
-
 export const candidateOf = (mark: number): number => mark & CANDIDATE;
 
 /** One pile of ballot groups per candidate, as linked lists: moving a pile allocates nothing. */
@@ -178,9 +180,12 @@ export class Piles {
   private readonly head: Int32Array;
   private readonly link: Int32Array;
 
+  private readonly order: Int32Array;
+
   constructor(candidates: number, groups: number) {
     this.head = new Int32Array(candidates).fill(-1);
     this.link = new Int32Array(groups);
+    this.order = new Int32Array(groups);
   }
 
   push(c: number, group: number): void {
@@ -188,15 +193,16 @@ export class Piles {
     this.head[c] = group;
   }
 
-  /** Empties c's pile, calling fn on each of its groups (fn may push them onto other piles). */
+  /**
+   * Empties c's pile, calling fn on each of its groups in group order (fn may push them onto
+   * other piles): with many distinct rankings, reading them in memory order is what costs least.
+   */
   drain(c: number, fn: (group: number) => void): void {
-    let g = this.head[c];
+    let n = 0;
+    for (let g = this.head[c]; g >= 0; g = this.link[g]) this.order[n++] = g;
     this.head[c] = -1;
-    while (g >= 0) {
-      const after = this.link[g];
-      fn(g);
-      g = after;
-    }
+    const order = this.order.subarray(0, n).sort();
+    for (let k = 0; k < n; k++) fn(order[k]);
   }
 }
 

@@ -69,6 +69,40 @@ describe("grouped counts equal ballot-by-ballot counts", () => {
     );
   });
 
+  it("a multiset whose codes are not the candidates' places (renumbered when counted) equals the same ballot groups", () => {
+    // Codes 11..15: prepareBallots maps them to indices instead of reading the multiset in place.
+    const shifted = candidates.map((c) => ({ id: c.id + 10, name: c.name }));
+    const shift = (bs: BallotGroup[]) => bs.map((b) => ({ ranks: b.ranks.map((r) => r.map((c) => c + 10)), count: b.count }));
+    fc.assert(
+      fc.property(ballots, fc.constantFrom(...OPTIONS), (bs, options) => {
+        expect(tabulate(shifted, multiset(shift(bs)), options)).toEqual(tabulate(shifted, shift(bs), options));
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it("ballot groups naming ids beyond 65535, id 0 or ids no candidate has count the listed ones and pass over the rest", () => {
+    const cands = [70_001, 0, 5, 2 ** 40].map((id) => ({ id, name: `C${id}` }));
+    const r = tabulate(
+      cands,
+      [
+        { ranks: [[70_001], [5]], count: 3 },
+        { ranks: [[99], [0]], count: 2 },
+        { ranks: [[1.5], [2 ** 40]], count: 4 },
+        { ranks: [[70_002]], count: 1 },
+      ],
+      { method: "irv" },
+    );
+    expect(r.rounds[0].counts).toEqual([
+      { candidateId: 70_001, votes: "3" },
+      { candidateId: 0, votes: "2" },
+      { candidateId: 5, votes: "0" },
+      { candidateId: 2 ** 40, votes: "4" },
+    ]);
+    expect([r.ballots, r.validBallots]).toEqual([10, 9]);
+    expect(r.notes).toContain("7 ballot(s) named candidates not in the count (e.g. withdrawn); those marks were passed over.");
+  });
+
   it("plurality and approval equal a ballot-by-ballot count", () => {
     fc.assert(
       fc.property(ballots, (bs) => {

@@ -1,5 +1,5 @@
 // Plurality and approval, one or more seats: the candidates with the most votes win.
-import { rankAt, TIED, type PreparedBallots } from "./ballots.js";
+import { candidateOf, TIED, type PreparedBallots } from "./ballots.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import { chooseByLot, type TieContext } from "./ties.js";
@@ -8,14 +8,18 @@ import type { TallyResult } from "./types.js";
 export function tabulatePluralityApproval(prep: PreparedBallots, opts: ResolvedOptions): TallyResult {
   const approval = opts.method === "approval";
   const n = prep.ids.length;
-  const votes = new Array<number>(n).fill(0);
+  const votes = new Float64Array(n);
   let valid = 0;
   let overvoted = 0;
   const { marks, start, count } = prep;
   for (let g = 0; g < prep.groups; g++) {
     const first = marks[start[g]];
     if (approval) {
-      for (const c of rankAt(marks, start[g])) votes[c] += count[g];
+      // Every candidate of the first rank.
+      for (let i = start[g]; ; i++) {
+        votes[candidateOf(marks[i])] += count[g];
+        if ((marks[i] & TIED) === 0) break;
+      }
     } else if ((first & TIED) === 0) {
       votes[first] += count[g];
     } else {

@@ -1,32 +1,21 @@
 // Meek STV (the formulation of droop's "meek" rule and OpenSTV's MeekSTV) in BigInt
 // fixed-point with 9 decimal places.
 import { ceilDiv, formatFixed } from "./arithmetic.js";
-import { describeOvervote, nextPreference, type PreparedBallots } from "./ballots.js";
+import { describeOvervote, type PreparedBallots } from "./ballots.js";
 import { chooseElimination, type ValueOps } from "./elimination.js";
+import { Chains, DECIMALS, DEFEATED, ELECTED, HOPEFUL, ONE } from "./meek-chains.js";
 import type { ResolvedOptions } from "./options.js";
 import { ballotNote, candidateResults, indices, NOTHING_COUNTED_NOTE, tieNote } from "./standings.js";
 import type { TieContext } from "./ties.js";
 import type { Round, TallyResult, Transfer } from "./types.js";
 
-const DECIMALS = 9;
-const ONE = 10n ** BigInt(DECIMALS);
 /** Iteration stops once the total surplus is at most 0.000001 (droop's fixed-point default). */
 const OMEGA = 10n ** 3n;
 /** A safety net only: the surplus strictly falls between iterations or the loop stops. */
 const MAX_ITERATIONS = 100_000;
 
-const HOPEFUL = 0;
-const ELECTED = 1;
-const DEFEATED = 2;
-
 const fmt = (v: bigint) => formatFixed(v, DECIMALS);
 const OPS: ValueOps<bigint> = { zero: 0n, add: (a, b) => a + b, compare: (a, b) => (a < b ? -1 : a > b ? 1 : 0), format: fmt };
-
-/** Ballots that pass the same candidates in the same order count the same: one chain each. */
-interface Chain {
-  steps: number[];
-  count: bigint;
-}
 
 export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): TallyResult {
   const n = prep.ids.length;
@@ -34,63 +23,10 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
   const kf = new Array<bigint>(n).fill(ONE);
   const votes = new Array<bigint>(n).fill(0n);
   let exhausted = 0n;
-  let chains: Chain[] = [];
-
-  // Ranks from which a ballot stays exhausted: an overvote that exhausted it once keeps it
-  // exhausted after defeats, as a paper in the other counts stays in the exhausted pile.
-  const stuckAt = prep.start.slice(1);
-
-  // A ballot's chain: elected candidates it passes through, up to its first hopeful one.
-  // Chains share prefixes in a trie (node 0: the empty chain), so a ballot allocates nothing.
-  function buildChains(): void {
-    const live = status.map((x) => (x !== DEFEATED ? 1 : 0));
-    const child = new Map<number, number>();
-    const parent = [-1];
-    const candidate = [-1];
-    const ballots = [0];
-    for (let i = 0; i < prep.groups; i++) {
-      let node = 0;
-      for (let from = prep.start[i]; ; ) {
-        const next = nextPreference(prep.marks, from, stuckAt[i], live, opts.overvote);
-        if (next.candidate < 0) {
-          stuckAt[i] = Math.min(stuckAt[i], next.pos);
-          break;
-        }
-        const key = node * (n + 1) + next.candidate;
-        let to = child.get(key);
-        if (to === undefined) {
-          to = parent.push(node) - 1;
-          candidate.push(next.candidate);
-          ballots.push(0);
-          child.set(key, to);
-        }
-        node = to;
-        if (status[next.candidate] === HOPEFUL) break;
-        from = next.pos + 1;
-      }
-      ballots[node] += prep.count[i];
-    }
-    chains = [];
-    ballots.forEach((count, node) => {
-      if (count === 0) return;
-      const steps: number[] = [];
-      for (let k = node; k > 0; k = parent[k]) steps.push(candidate[k]);
-      chains.push({ steps: steps.reverse(), count: BigInt(count) });
-    });
-  }
+  const chains = new Chains(prep, opts, status);
 
   function distribute(): void {
-    votes.fill(0n);
-    exhausted = 0n;
-    for (const { steps, count } of chains) {
-      let weight = ONE;
-      for (const c of steps) {
-        votes[c] += ((weight * kf[c]) / ONE) * count;
-        weight = (weight * (ONE - kf[c])) / ONE;
-        if (weight === 0n) break;
-      }
-      exhausted += weight * count;
-    }
+    exhausted = chains.distribute(kf, votes);
   }
 
   const inCount = () => indices(n).filter((c) => status[c] !== DEFEATED);
@@ -114,7 +50,6 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
     }
   }
 
-  buildChains();
   distribute();
   const firstVotes = [...votes];
   const firstExhausted = exhausted;
@@ -160,7 +95,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
       break;
     }
     if (newlyElected.length > 0) {
-      buildChains();
+      for (const c of newlyElected) chains.elected(c);
       history.push(now);
       continue;
     }
@@ -192,7 +127,7 @@ export function tabulateMeek(prep: PreparedBallots, opts: ResolvedOptions): Tall
     const exhaustedBefore = exhausted;
     status[c] = DEFEATED;
     kf[c] = 0n;
-    buildChains();
+    chains.defeated(c);
     distribute();
     const to = indices(n)
       .filter((d) => d !== c && votes[d] !== before[d])

@@ -70,23 +70,24 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
   const valueOf = new Int32Array(prep.groups);
   const piles = new Piles(n, prep.groups);
 
-  const first = new Array<bigint>(n).fill(0n);
-  let firstExhausted = 0n;
+  // Whole ballots, exact as doubles (a multiset's total is a safe integer).
+  const first = new Float64Array(n);
+  let firstExhausted = 0;
   const live0 = hopefulFlags();
   for (let i = 0; i < prep.groups; i++) {
     const next = nextPreference(marks, start[i], start[i + 1], live0, opts.overvote);
     if (next.candidate < 0) {
-      firstExhausted += BigInt(count[i]);
+      firstExhausted += count[i];
       continue;
     }
     pos[i] = next.pos;
     piles.push(next.candidate, i);
-    first[next.candidate] += BigInt(count[i]);
+    first[next.candidate] += count[i];
   }
-  const votes = first.map((v) => Rational.of(v));
+  const votes = Array.from(first, (v) => Rational.of(v));
   const firstVotes = [...votes];
   let exhausted = Rational.of(firstExhausted);
-  const validVotes = first.reduce((s, v) => s + v, 0n);
+  const validVotes = first.reduce((s, v) => s + BigInt(v), 0n);
   const quota = rules.quota(validVotes, opts.seats);
 
   const ctx: TieContext = { seedHex: opts.seedHex, ids: prep.ids, names: prep.names, ties: [] };
@@ -180,19 +181,15 @@ export function tabulateStv(prep: PreparedBallots, opts: ResolvedOptions): Tally
     const total = votes[from];
     const surplus = total.sub(quota);
     const live = hopefulFlags();
-    // A paper value's transfer value, computed once per distinct value.
-    const tvOf = new Map<number, number>();
+    // A paper value's transfer value, computed once per distinct value (-1: not yet).
+    const tvOf = new Int32Array(values.length).fill(-1);
     // papers[v][target + 1]: papers of value v moving to target (-1: non-transferable).
     const papers: Float64Array[] = [];
     piles.drain(from, (i) => {
       let v = valueOf[i];
       if (kind === "surplus") {
-        let tv = tvOf.get(v);
-        if (tv === undefined) {
-          tv = values.push(rules.transferValue(surplus, values[v], total)) - 1;
-          tvOf.set(v, tv);
-        }
-        v = valueOf[i] = tv;
+        if (tvOf[v] < 0) tvOf[v] = values.push(rules.transferValue(surplus, values[v], total)) - 1;
+        v = valueOf[i] = tvOf[v];
       }
       const next = nextPreference(marks, pos[i] + 1, start[i + 1], live, opts.overvote);
       if (next.candidate >= 0) {
