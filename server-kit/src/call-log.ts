@@ -86,8 +86,8 @@ export function callInterceptor(log: Logger, authorize: Authorize, metrics?: Ser
           onReceiveMetadata(md, forward) {
             metadata = md;
             const given = md.get(REQUEST_ID_HEADER)[0];
-            // Nothing here may hold the call: entries of the WeakMap below that reach their own
-            // key keep the call's objects alive through garbage collections (measured: GC per call doubled).
+            // The scope must not hold the call: a WeakMap entry whose value reaches its own key (the
+            // call holds this metadata) outlives young-generation collections; GC per call doubled.
             scope = { reqId: typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID(), peer: call.getConnectionInfo().remoteAddress ?? "unknown" };
             scopes.set(md, scope);
             if (tracingEnabled()) {
