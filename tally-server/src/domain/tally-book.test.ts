@@ -78,6 +78,26 @@ describe("tally book", () => {
     await running;
   });
 
+  it("when result() has read an election, then peekResult gives the same info and live state at once, until the info is refreshed or a second old", async () => {
+    const book = tallyBook({ repo: memoryRepo(), votes: votePort(log(0)), log: quiet, onCounted() {}, onChainBroken() {} });
+    expect(book.peekResult(1)).toBeUndefined();
+    const read = await book.result(1);
+    const peeked = book.peekResult(1)!;
+    expect(peeked.info).toBe(read.info);
+    expect(peeked.state).toBe(read.state);
+    book.refreshInfo(1);
+    expect(book.peekResult(1)).toBeUndefined();
+    await book.result(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      expect(book.peekResult(1)).toBeDefined();
+      vi.setSystemTime(Date.now() + 1_000);
+      expect(book.peekResult(1)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it("resumes from the stored progress without counting anything twice", async () => {
     const repo = memoryRepo();
     const entries = log(10);
@@ -181,25 +201,5 @@ describe("tally book", () => {
     controller.abort();
     await running;
     expect(repo.saved!.ballots).toEqual(new Map([["3", 50], ["4", 50]]));
-  });
-
-  it("when result() has read an election, then peekResult gives the same info and live state at once, until the info is refreshed or a second old", async () => {
-    const book = tallyBook({ repo: memoryRepo(), votes: votePort(log(0)), log: quiet, onCounted() {}, onChainBroken() {} });
-    expect(book.peekResult(1)).toBeUndefined();
-    const read = await book.result(1);
-    const peeked = book.peekResult(1)!;
-    expect(peeked.info).toBe(read.info);
-    expect(peeked.state).toBe(read.state);
-    book.refreshInfo(1);
-    expect(book.peekResult(1)).toBeUndefined();
-    await book.result(1);
-    vi.useFakeTimers({ toFake: ["Date"] });
-    try {
-      expect(book.peekResult(1)).toBeDefined();
-      vi.setSystemTime(Date.now() + 1_000);
-      expect(book.peekResult(1)).toBeUndefined();
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

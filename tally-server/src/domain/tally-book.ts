@@ -21,6 +21,16 @@ export interface ElectionInfo {
 
 export type Entry = LogEntryContent & { hash: string };
 
+/** How long an election's info from vote-server (title, candidates, state) is used before it is asked again. */
+const INFO_TTL_MS = 1_000;
+
+interface CachedInfo {
+  at: number;
+  info: Promise<ElectionInfo | undefined>;
+  /** Once the lookup has answered: for readers that need no wait (peekResult). */
+  value?: ElectionInfo;
+}
+
 export interface VotePort {
   /** undefined when vote-server has no such election; `upstream`: the call asking, whose deadline the lookup keeps. */
   getElection(id: number, upstream?: Upstream): Promise<ElectionInfo | undefined>;
@@ -42,16 +52,6 @@ export interface TallyBookOptions {
   minApplyIntervalMs?: number;
   /** Verified entries that may wait for a transaction before the stream is read further. */
   maxPendingEntries?: number;
-}
-
-/** How long an election's info from vote-server (title, candidates, state) is used before it is asked again. */
-const INFO_TTL_MS = 1_000;
-
-interface CachedInfo {
-  at: number;
-  info: Promise<ElectionInfo | undefined>;
-  /** Once the lookup has answered: for readers that need no wait (peekResult). */
-  value?: ElectionInfo;
 }
 
 /** Entries waiting at once beyond which the tally is catching up rather than following live votes. */
