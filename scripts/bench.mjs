@@ -19,7 +19,7 @@ if (build.status !== 0) process.exit(1);
 
 const { authV1 } = await import("@voting/client");
 const { freshStore, startServers } = await import("./bench/servers.mjs");
-const { newElection, voteRound, echoRound, rawInsertRound, getResultsLoad, getResultsAlone, loginLoad } = await import("./bench/rounds.mjs");
+const { newElection, voteRound, echoRound, rawInsertRound, getResultsLoad, getResultsAlone, h2loadRounds, loginLoad } = await import("./bench/rounds.mjs");
 const { streamsRounds } = await import("./bench/streams.mjs");
 const { figures, printSummary } = await import("./bench/report.mjs");
 const { round } = await import("./bench/lib.mjs");
@@ -32,6 +32,7 @@ const SIDE = num("BENCH_SIDE_VOTERS", Math.min(VOTERS, Math.max(2000, Math.ceil(
 const WARMUP = Math.min(VOTERS, 2000);
 const STREAMS = num("BENCH_STREAMS", 5000);
 const GETRESULTS = num("BENCH_GETRESULTS_CONCURRENCY", 64);
+const H2LOAD = num("BENCH_H2LOAD_CALLS", 50000);
 const STORM = num("BENCH_STORM_CONCURRENCY", 16);
 const RAW = num("BENCH_RAW_INSERTS", Math.min(VOTERS, 5000));
 const STORES = (env.BENCH_STORES ?? "sqlite,mysql").split(",");
@@ -93,6 +94,11 @@ async function benchStore(store) {
       r.getResults = await voteRound(sys, side, [e], o, [await getResultsLoad(sys, e.id, GETRESULTS)]);
       r.getResultsAlone = await getResultsAlone(sys, e.id, GETRESULTS, 3);
       say(`  GetResults: ${round(r.getResults.extras[0].perSecond, 0)}/s beside ${brief(r.getResults)}; alone ${round(r.getResultsAlone.perSecond, 0)}/s`);
+      if (H2LOAD > 0) {
+        r.h2load = (await h2loadRounds(sys, e.id, H2LOAD, GETRESULTS)) ?? { missing: true };
+        const h = r.h2load;
+        say(h.missing ? "  GetResults via h2load: skipped, h2load is not installed (apt-get install nghttp2-client)" : `  GetResults via h2load: ${round(h.getResults.perSecond, 0)}/s; echo via h2load: ${round(h.echo.perSecond, 0)}/s`);
+      }
     }
     if (STORM > 0) {
       await sys.restartAuth(OWASP);
@@ -120,7 +126,7 @@ async function benchStore(store) {
   }
 }
 
-const describe = `${cpus().length} cores, node ${process.version}; ${VOTERS} voters × ${ELECTIONS} election(s) in the main round, ${SIDE} per side round, ${opts.concurrency} in flight from ${opts.procs} load generator process(es); raw inserts ${RAW}; GetResults ${GETRESULTS} in flight; login storm ${STORM} in flight; ${STREAMS} follow streams`;
+const describe = `${cpus().length} cores, node ${process.version}; ${VOTERS} voters × ${ELECTIONS} election(s) in the main round, ${SIDE} per side round, ${opts.concurrency} in flight from ${opts.procs} load generator process(es); raw inserts ${RAW}; GetResults ${GETRESULTS} in flight (${H2LOAD} calls via h2load); login storm ${STORM} in flight; ${STREAMS} follow streams`;
 say(describe);
 mkdirSync(join(root, "bench-results"), { recursive: true });
 const file = join(root, "bench-results", `bench-${Date.now()}.json`);

@@ -48,6 +48,22 @@ export function figures(r) {
     const [gr] = r.getResults.extras;
     f.getResults = { underLoad: gr.perSecond, p99: gr.p99, votesPerSecond: r.getResults.votes.perSecond, alone: r.getResultsAlone.perSecond, tallyCpuAlone: ms(r.getResultsAlone.cpu.tally, r.getResultsAlone.ok) };
   }
+  if (r.h2load && !r.h2load.missing) {
+    const { getResults: g, echo: e } = r.h2load;
+    const per = (x, ms) => ms / x.requests;
+    f.h2load = {
+      perSecond: g.perSecond,
+      tallyCpu: per(g, g.serverCpuMs),
+      loadgenCpu: per(g, g.cpuMs),
+      notOk: g.requests - g.okCounted,
+      echoPerSecond: e.perSecond,
+      echoCpu: per(e, e.serverCpuMs),
+      echoLoadgenCpu: per(e, e.cpuMs),
+      echoNotOk: e.requests - e.okCounted,
+      cpuOverEcho: per(g, g.serverCpuMs) / per(e, e.serverCpuMs),
+      responseBytes: r.h2load.responseBytes,
+    };
+  } else if (r.h2load) f.h2load = { missing: true };
   if (r.storm) {
     const [logins] = r.storm.with.extras;
     f.storm = { p99Without: r.storm.without.votes.p99, p99With: r.storm.with.votes.p99, ratio: r.storm.with.votes.p99 / r.storm.without.votes.p99, loginsPerSecond: logins.perSecond, loginP99: logins.p99, loginFailed: logins.calls - logins.ok, votesPerSecondWith: r.storm.with.votes.perSecond, votesPerSecondWithout: r.storm.without.votes.perSecond };
@@ -86,6 +102,9 @@ export function printSummary(all, opts) {
     ["tally applies; ballots per apply; ms per apply", (f) => `${f.tallyApplies}; ${fmt(f.ballotsPerApply, 1)}; ${fmt(f.applyMean, 2)}`],
     ["**GetResults/s under load** (votes/s beside it)", (f) => (f.getResults ? `${fmt(f.getResults.underLoad, 0)} (${fmt(f.getResults.votesPerSecond, 0)})` : "–"), "≥ 10,000"],
     ["GetResults/s alone; tally CPU ms/call", (f) => (f.getResults ? `${fmt(f.getResults.alone, 0)}; ${fmt(f.getResults.tallyCpuAlone, 3)}` : "–")],
+    ["**GetResults/s alone, h2load** (calls not OK); echo via h2load", (f) => (f.h2load?.missing ? "no h2load" : f.h2load ? `${fmt(f.h2load.perSecond, 0)} (${f.h2load.notOk}); ${fmt(f.h2load.echoPerSecond, 0)} (${f.h2load.echoNotOk})` : "–"), "≥ 10,000"],
+    ["h2load: server CPU ms/call, GetResults / echo; ratio", (f) => (f.h2load && !f.h2load.missing ? `${fmt(f.h2load.tallyCpu, 3)} / ${fmt(f.h2load.echoCpu, 3)}; ${fmt(f.h2load.cpuOverEcho)}` : "–")],
+    ["h2load CPU ms/call: GetResults / echo; response bytes", (f) => (f.h2load && !f.h2load.missing ? `${fmt(f.h2load.loadgenCpu, 3)} / ${fmt(f.h2load.echoLoadgenCpu, 3)}; ${f.h2load.responseBytes}` : "–")],
     ["vote p99 ms without / with login storm", (f) => (f.storm ? `${fmt(f.storm.p99Without, 1)} / ${fmt(f.storm.p99With, 1)}` : "–")],
     ["**login storm p99 ratio**", (f) => (f.storm ? fmt(f.storm.ratio) : "–"), "≤ 1.5"],
     ["storm: logins/s (failed); votes/s without / with", (f) => (f.storm ? `${fmt(f.storm.loginsPerSecond, 1)} (${f.storm.loginFailed}); ${fmt(f.storm.votesPerSecondWithout, 0)} / ${fmt(f.storm.votesPerSecondWith, 0)}` : "–")],

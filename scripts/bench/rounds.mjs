@@ -1,7 +1,11 @@
 // Rounds of `npm run bench`: votes cast by the load generators while the tally is watched,
 // the servers' CPU counted and their /metrics read; and the limits beside them (echo, raw inserts).
 import { randomBytes } from "node:crypto";
-import { child, cpuMeter, pct, scrape, sleep, startLoad } from "./lib.mjs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { child, cpuMeter, metric, pct, scrape, sleep, startLoad } from "./lib.mjs";
+import { grpcFrame, grpcOnce, h2load, h2loadBinary } from "./h2load.mjs";
 
 const { voteV1, tallyV1, authV1 } = await import("@voting/client");
 const CAST = "/voting.vote.v1.VoteService/CastVote";
@@ -145,9 +149,11 @@ export async function rawInsertRound(rawUrl, count, rowBytes, opts) {
   }
 }
 
+const GET_RESULTS = "/voting.tally.v1.TallyService/GetResults";
+
 /** A load that calls GetResults of an election until stopped. */
 export const getResultsLoad = (sys, electionId, concurrency) =>
-  startLoad({ addr: sys.addrs.tally, path: "/voting.tally.v1.TallyService/GetResults", messages: [tallyV1.GetResultsRequest.encode({ electionId }).finish()], concurrency, repeat: true });
+  startLoad({ addr: sys.addrs.tally, path: GET_RESULTS, messages: [tallyV1.GetResultsRequest.encode({ electionId }).finish()], concurrency, repeat: true });
 
 /** GetResults alone for `seconds`, with tally-server's CPU per call. */
 export async function getResultsAlone(sys, electionId, concurrency, seconds) {
@@ -164,3 +170,55 @@ export async function getResultsAlone(sys, electionId, concurrency, seconds) {
 /** A load that logs the given users in, over and over, until stopped. */
 export const loginLoad = (sys, users, concurrency) =>
   startLoad({ addr: sys.addrs.auth, path: "/voting.auth.v1.AuthService/Login", messages: users.map((u) => authV1.LoginRequest.encode(u).finish()), concurrency, repeat: true });
+
+/**
+ * GetResults alone driven by h2load (one prebuilt anonymous request, `concurrency` in flight
+ * over 4 connections), then the echo server (public, answering as many bytes) driven alike:
+ * calls/s, each server's CPU and h2load's per call. h2load counts HTTP statuses only, so a
+ * call made with node:http2 first checks the gRPC status and the answer, and afterwards each
+ * server's own count of OK calls must equal h2load's successes. Undefined without h2load.
+ */
+export async function h2loadRounds(sys, electionId, calls, concurrency) {
+  const binary = h2loadBinary();
+  if (!binary) return undefined;
+  const frame = grpcFrame(tallyV1.GetResultsRequest.encode({ electionId }).finish());
+  const bodyFile = join(mkdtempSync(join(tmpdir(), "voting-bench-h2load-")), "request");
+  writeFileSync(bodyFile, frame);
+  const clients = Math.min(4, concurrency);
+  const run = async (addr, path, pid, n) => {
+    const meter = cpuMeter({ server: pid });
+    meter.start();
+    const r = await h2load({ binary, addr, path, bodyFile, requests: n, clients, streams: Math.ceil(concurrency / clients) });
+    return { ...r, serverCpuMs: meter.stop().server * 1000 };
+  };
+  const checked = async (addr, path) => {
+    const c = await grpcOnce(addr, path, frame);
+    if (c.httpStatus !== 200 || c.grpcStatus !== 0) throw new Error(`${path} via HTTP/2: HTTP ${c.httpStatus}, grpc-status ${c.grpcStatus}`);
+    return c.message;
+  };
+
+  const answer = tallyV1.GetResultsResponse.decode(await checked(sys.addrs.tally, GET_RESULTS));
+  const typed = await sys.client.tally.getResults({ electionId });
+  if (answer.result?.electionId !== electionId || answer.result.totalBallots !== typed.result?.totalBallots) throw new Error("GetResults via HTTP/2 answered another result");
+  const responseBytes = tallyV1.GetResultsResponse.encode(answer).finish().length;
+  const okCalls = async () => metric(await scrape(sys.metricsPorts.tally), "grpc_server_handled_total", { grpc_method: "GetResults", grpc_code: "OK" });
+  await run(sys.addrs.tally, GET_RESULTS, sys.pids().tally, Math.min(calls, 5000)); // warm-up
+  const ok0 = await okCalls();
+  const getResults = await run(sys.addrs.tally, GET_RESULTS, sys.pids().tally, calls);
+  getResults.okCounted = (await okCalls()) - ok0;
+
+  const echo = child("echo-server.mjs", [String(responseBytes), "public"]);
+  try {
+    const addr = `127.0.0.1:${await echo.line()}`;
+    await checked(addr, "/bench.Echo/Echo");
+    await run(addr, "/bench.Echo/Echo", echo.proc.pid, Math.min(calls, 5000)); // warm-up
+    echo.send("count");
+    const ok0 = JSON.parse(await echo.line()).ok;
+    const echoRun = await run(addr, "/bench.Echo/Echo", echo.proc.pid, calls);
+    echo.send("count");
+    echoRun.okCounted = JSON.parse(await echo.line()).ok - ok0;
+    return { getResults, echo: echoRun, responseBytes, clients };
+  } finally {
+    await echo.stop();
+  }
+}

@@ -1,9 +1,9 @@
-// Access tokens: verification with an algorithm allow-list, and the server interceptor
-// that authenticates every call and applies the service's role table.
-import { ServerInterceptingCall, status as Status, type Metadata, type ServerInterceptor } from "@grpc/grpc-js";
+// Access tokens: verification with an algorithm allow-list, and the check (run by the
+// server's call interceptor) that authenticates every call and applies the service's role table.
+import { status as Status, type Metadata, type ServerInterceptingCallInterface } from "@grpc/grpc-js";
 import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
 import { DomainError, PermissionDeniedError, UnauthenticatedError, type DomainErrorOptions } from "./errors.js";
-import { statusOf } from "./rpc-status.js";
+import { statusOf, type StatusObject } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
 
 export const ROLES = ["voter", "candidate", "admin", "service"] as const;
@@ -156,45 +156,49 @@ export interface AuthInterceptorOptions {
   serviceNeedsClientCertificate?: boolean;
 }
 
-export function createAuthInterceptor(table: AccessTable, verifier: TokenVerifier, opts: AuthInterceptorOptions = {}): ServerInterceptor {
-  return (method, call) =>
-    new ServerInterceptingCall(call, {
-      start(next) {
-        next({
-          onReceiveMetadata(metadata, forward) {
-            const path = method.path;
-            const rule: AccessRule | undefined = INFRASTRUCTURE.test(path) ? "public" : table[path];
-            const refuse = (err: DomainError) => call.sendStatus(statusOf(err));
-            const unauthenticated = (message: string, opts: DomainErrorOptions) => refuse(new UnauthenticatedError(message, opts));
-            if (rule === undefined) return call.sendStatus({ code: Status.UNIMPLEMENTED, details: `unknown method ${path}` });
-            if (rule === "service-peer" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-              return unauthenticated("this call needs a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
-            }
-            const token = bearerToken(metadata);
-            if (token === undefined) {
-              if (typeof rule === "string") return forward(metadata);
-              return unauthenticated("this call needs a bearer token in the authorization metadata", { reason: "TOKEN_REQUIRED" });
-            }
-            if (token === "") return unauthenticated("authorization metadata must be 'Bearer <token>'", { reason: "TOKEN_INVALID" });
-            verifier.verifyAccessToken(token).then(
-              (principal) => {
-                // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
-                if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
-                  return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
-                }
-                // Set before the role check so that the access log names whoever was refused.
-                principals.set(metadata, principal);
-                if (typeof rule !== "string" && !rule.includes(principal.role)) {
-                  const rpc = path.slice(path.lastIndexOf("/") + 1);
-                  return refuse(new PermissionDeniedError(`role ${principal.role} may not call ${rpc}`, { reason: "ROLE_NOT_ALLOWED", metadata: { role: principal.role, method: rpc } }));
-                }
-                forward(metadata);
-              },
-              (err: unknown) =>
-                err instanceof DomainError ? refuse(err) : unauthenticated("token could not be verified", { reason: "TOKEN_INVALID" }),
-            );
-          },
-        });
+/**
+ * Authenticates one call from its metadata and applies the role table: calls `forward` to let
+ * it run, or `sendStatus` with the refusal. The server's call interceptor runs it.
+ */
+export type Authorize = (path: string, call: ServerInterceptingCallInterface, metadata: Metadata, forward: (metadata: Metadata) => void, sendStatus: (status: StatusObject) => void) => void;
+
+export function createAuthorizer(table: AccessTable, verifier: TokenVerifier, opts: AuthInterceptorOptions = {}): Authorize {
+  // A path's rule, looked up once (only served methods reach interceptors, so this stays small).
+  const rules = new Map<string, AccessRule | undefined>();
+  const ruleOf = (path: string) => {
+    if (!rules.has(path)) rules.set(path, INFRASTRUCTURE.test(path) ? "public" : table[path]);
+    return rules.get(path);
+  };
+  return (path, call, metadata, forward, sendStatus) => {
+    const rule = ruleOf(path);
+    const refuse = (err: DomainError) => sendStatus(statusOf(err));
+    const unauthenticated = (message: string, opts: DomainErrorOptions) => refuse(new UnauthenticatedError(message, opts));
+    if (rule === undefined) return sendStatus({ code: Status.UNIMPLEMENTED, details: `unknown method ${path}` });
+    if (rule === "service-peer" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
+      return unauthenticated("this call needs a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
+    }
+    const token = bearerToken(metadata);
+    if (token === undefined) {
+      if (typeof rule === "string") return forward(metadata);
+      return unauthenticated("this call needs a bearer token in the authorization metadata", { reason: "TOKEN_REQUIRED" });
+    }
+    if (token === "") return unauthenticated("authorization metadata must be 'Bearer <token>'", { reason: "TOKEN_INVALID" });
+    verifier.verifyAccessToken(token).then(
+      (principal) => {
+        // A service token alone could be replayed by whoever obtained it; over TLS it also needs the service's key.
+        if (principal.role === "service" && opts.serviceNeedsClientCertificate && !verifiedClientCertificate(call)) {
+          return unauthenticated("a service token is accepted only with a service's client certificate (mTLS)", { reason: "CLIENT_CERTIFICATE_REQUIRED" });
+        }
+        // Set before the role check so that the access log names whoever was refused.
+        principals.set(metadata, principal);
+        if (typeof rule !== "string" && !rule.includes(principal.role)) {
+          const rpc = path.slice(path.lastIndexOf("/") + 1);
+          return refuse(new PermissionDeniedError(`role ${principal.role} may not call ${rpc}`, { reason: "ROLE_NOT_ALLOWED", metadata: { role: principal.role, method: rpc } }));
+        }
+        forward(metadata);
       },
-    });
+      (err: unknown) =>
+        err instanceof DomainError ? refuse(err) : unauthenticated("token could not be verified", { reason: "TOKEN_INVALID" }),
+    );
+  };
 }

@@ -21,6 +21,8 @@ export interface CallContext {
   certificateNames: string[] | undefined;
   /** For calls to peers made on behalf of this one: its deadline, cancellation and request id travel with them. */
   upstream: Upstream;
+  /** For a lookup that concurrent calls share: this call's deadline and request id, not its cancellation (which would fail the others). */
+  shared: Upstream;
   /** Made on first use: lines carry the call's request id, peer and principal. */
   log: Logger;
 }
@@ -58,50 +60,69 @@ function undecodable(request: unknown): StatusObject | undefined {
   return statusOf(new InvalidArgumentError(`request could not be decoded: ${request.reason}`, { reason: "UNDECODABLE_REQUEST" }));
 }
 
-function contextOf(call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>, log: Logger): CallContext {
-  // Made on first use: most unary handlers never look, and grpc-js reports every finished
-  // call as cancelled, which would build an AbortError per call.
-  let controller: AbortController | undefined;
-  return {
-    principal: principalOf(call.metadata),
-    metadata: call.metadata,
-    get peer() {
-      return call.getPeer().replace(/:\d+$/, "");
-    },
-    get certificateNames() {
-      const cert = verifiedClientCertificate(call);
-      return cert && certificateNames(cert);
-    },
-    get signal() {
-      if (!controller) {
-        const c = (controller = new AbortController());
-        if (call.cancelled) c.abort();
-        else call.once("cancelled", () => c.abort());
-      }
-      return controller.signal;
-    },
-    get log() {
-      return callLog(log, call.metadata);
-    },
-    get upstream() {
-      const ctx = this;
-      // The signal is made only when a peer call reads it.
-      return { deadline: call.getDeadline(), requestId: requestIdOf(call.metadata), get signal() { return ctx.signal; } };
-    },
-  };
+type HandledCall = ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>;
+
+/** A call's context; every part is made on first use (most unary handlers look at little of it). */
+class HandlerContext implements CallContext {
+  private controller: AbortController | undefined;
+  constructor(
+    private readonly call: HandledCall,
+    private readonly parentLog: Logger,
+  ) {}
+  get principal() {
+    return principalOf(this.call.metadata);
+  }
+  get metadata() {
+    return this.call.metadata;
+  }
+  get peer() {
+    return this.call.getPeer().replace(/:\d+$/, "");
+  }
+  get certificateNames() {
+    const cert = verifiedClientCertificate(this.call);
+    return cert && certificateNames(cert);
+  }
+  get signal() {
+    // grpc-js reports every finished call as cancelled, which would build an AbortError per call.
+    if (!this.controller) {
+      const c = (this.controller = new AbortController());
+      if (this.call.cancelled) c.abort();
+      else this.call.once("cancelled", () => c.abort());
+    }
+    return this.controller.signal;
+  }
+  get log() {
+    return callLog(this.parentLog, this.call.metadata);
+  }
+  get upstream(): Upstream {
+    const ctx = this;
+    // The signal is made only when a peer call reads it (an own property, so that spreading the options keeps it).
+    return { deadline: this.call.getDeadline(), requestId: requestIdOf(this.call.metadata), get signal() { return ctx.signal; } };
+  }
+  get shared(): Upstream {
+    return { deadline: this.call.getDeadline(), requestId: requestIdOf(this.call.metadata) };
+  }
 }
+
+const contextOf = (call: HandledCall, log: Logger): CallContext => new HandlerContext(call, log);
 
 /** A logger whose lines carry the call's request id, peer and principal. */
 export const callLog = (log: Logger, metadata: Metadata): Logger => log.child(callFields(metadata));
 
-export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+/** `fn` may answer at once (a cached response) or with a promise. */
+export function unary<Req, Res>(log: Logger, fn: (req: Req, ctx: CallContext) => Res | Promise<Res>): handleUnaryCall<Req, Res> {
   return (call: ServerUnaryCall<Req, Res>, callback: sendUnaryData<Res>) => {
     const bad = undecodable(call.request);
     if (bad) return callback(bad);
-    fn(call.request, contextOf(call, log)).then(
-      (res) => callback(null, res),
-      (err: unknown) => callback(toStatus(err, callLog(log, call.metadata))),
-    );
+    const failed = (err: unknown) => callback(toStatus(err, callLog(log, call.metadata)));
+    let answer: Res | Promise<Res>;
+    try {
+      answer = fn(call.request, contextOf(call, log));
+    } catch (err) {
+      return failed(err);
+    }
+    if (answer instanceof Promise) answer.then((res) => callback(null, res), failed);
+    else callback(null, answer);
   };
 }
 

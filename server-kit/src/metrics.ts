@@ -27,7 +27,6 @@ const PLUMBING = [
 export function serverMetrics(): ServerMetrics {
   const registry = new Registry();
   const labelNames = ["grpc_service", "grpc_method", "grpc_code"] as const;
-  const handled = new Counter({ name: "grpc_server_handled_total", help: "RPCs completed, by method and status code", labelNames, registers: [registry] });
   const seconds = new Histogram({
     name: "grpc_server_handling_seconds",
     help: "Time from a call's arrival to its status, by method and status code",
@@ -35,16 +34,39 @@ export function serverMetrics(): ServerMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  // The histogram's count, copied at each scrape rather than counted twice per call.
+  new Counter({
+    name: "grpc_server_handled_total",
+    help: "RPCs completed, by method and status code",
+    labelNames,
+    registers: [registry],
+    async collect() {
+      const counts = (await seconds.get()).values.filter((v) => v.metricName === "grpc_server_handling_seconds_count");
+      // No await between the reset and the counts: a scrape running beside this one sees them whole.
+      this.reset();
+      for (const v of counts) this.inc(v.labels, v.value);
+    },
+  });
   const known = new Set(PLUMBING);
+  // The labelled histogram of each method and code, made once (every call used to build its labels).
+  const children = new Map<string, Map<number, { observe(seconds: number): void }>>();
+  const childOf = (path: string, code: number) => {
+    const key = known.has(path) ? path : "unknown";
+    let byCode = children.get(key);
+    if (!byCode) children.set(key, (byCode = new Map()));
+    let child = byCode.get(code);
+    if (!child) {
+      const slash = path.lastIndexOf("/");
+      const [service, method] = key === path ? [path.slice(1, slash), path.slice(slash + 1)] : ["unknown", "unknown"];
+      byCode.set(code, (child = seconds.labels({ grpc_service: service, grpc_method: method, grpc_code: Status[code] ?? String(code) })));
+    }
+    return child;
+  };
   return {
     registry,
     known,
     rpc(path, code, s) {
-      const slash = path.lastIndexOf("/");
-      const [service, method] = known.has(path) ? [path.slice(1, slash), path.slice(slash + 1)] : ["unknown", "unknown"];
-      const labels = { grpc_service: service, grpc_method: method, grpc_code: Status[code] ?? String(code) };
-      handled.inc(labels);
-      seconds.observe(labels, s);
+      childOf(path, code).observe(s);
     },
   };
 }

@@ -1,13 +1,13 @@
-// One way to run a gRPC server here: limits, interceptors (access log, auth), health,
+// One way to run a gRPC server here: limits, the call interceptor (access log, auth), health,
 // reflection, and a shutdown that drains calls before it closes.
 import { Server, type ServiceDefinition, type UntypedServiceImplementation } from "@grpc/grpc-js";
 import { HealthImplementation, type ServingStatus } from "grpc-health-check";
-import { createAuthInterceptor, type AccessTable, type TokenVerifier } from "./auth.js";
+import { createAuthorizer, type AccessTable, type TokenVerifier } from "./auth.js";
 import { createReflection } from "./reflection.js";
 import { serverCredentials, type TlsMaterial } from "./tls.js";
 import { tolerantDeserializers } from "./handlers.js";
 import type { Logger } from "./logger.js";
-import { callObserver } from "./call-log.js";
+import { callInterceptor } from "./call-log.js";
 import { serveMetrics, type MetricsEndpoint, type ServerMetrics } from "./metrics.js";
 
 export interface ServiceBinding {
@@ -72,7 +72,7 @@ export async function startGrpcServer(opts: StartServerOptions): Promise<Running
     "grpc.http2.min_ping_interval_without_data_ms": 10_000,
     // Channelz (per-call counters and timestamps for a debugging service) is not served here.
     "grpc.enable_channelz": 0,
-    interceptors: [callObserver(opts.log, opts.metrics), createAuthInterceptor(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined })],
+    interceptors: [callInterceptor(opts.log, createAuthorizer(opts.access, opts.verifier, { serviceNeedsClientCertificate: opts.tls !== undefined }), opts.metrics)],
   });
   for (const s of opts.services) server.addService(tolerantDeserializers(s.definition), s.implementation);
   for (const s of opts.services) for (const m of Object.values(s.definition)) opts.metrics?.known.add(m.path);

@@ -160,7 +160,7 @@ export async function startTallyServer(config: TallyConfig, log: Logger): Promis
         {
           name: "voting.tally.v1.TallyService",
           definition: tallyServiceDefinition(),
-          implementation: tallyServiceImpl({ compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log, streams),
+          implementation: tallyServiceImpl({ peek: results.peek, compute: results.current, subscribe: updates.subscribe }, keys.publicJwks, closing.signal, log, streams),
         },
       ],
       access: tallyAccess,

@@ -7,13 +7,21 @@ function fixture() {
   const state = { lastSeq: 0, lastHash: "0".repeat(64), ballots: new Map<string, number>() };
   const alarms: string[] = [];
   let signed = 0;
-  const book = { result: async () => ({ info: { ...info }, state }), refreshInfo: () => {} };
+  // As the tally book: result() reads the election's info again (here every time, as if its
+  // TTL had run out), peekResult() gives the info last read while it is fresh.
+  let read: ElectionInfo | undefined;
+  let fresh = true;
+  const book = {
+    result: async () => ((read = { ...info }), (fresh = true), { info: read, state }),
+    peekResult: () => (read && fresh ? { info: read, state } : undefined),
+    refreshInfo: () => {},
+  };
   const results = resultsOf(book, async () => `statement ${++signed}`, () => alarms);
   const count = (key: string) => {
     state.ballots.set(key, (state.ballots.get(key) ?? 0) + 1);
     state.lastSeq += 1;
   };
-  return { info, state, alarms, results, count, signed: () => signed };
+  return { info, state, alarms, results, count, signed: () => signed, expireInfo: () => (fresh = false), rereadInfo: () => ((read = { ...info }), (fresh = true)) };
 }
 
 describe("the materialised result", () => {
@@ -51,5 +59,46 @@ describe("the materialised result", () => {
     expect([e.final, e.embargoed, e.statement, e.tally!.winners]).toEqual([true, false, "statement 1", [2]]);
     expect(await f.results.fresh(1)).toBe(e);
     expect(f.signed()).toBe(1);
+  });
+
+  it("is answered without waiting only while what it was made from is still live: the info object read, the counted seq and the alarms", async () => {
+    const f = fixture();
+    expect(f.results.peek(1)).toBeUndefined();
+    f.count("1");
+    const a = await f.results.current(1);
+    expect(f.results.peek(1)).toBe(a);
+
+    f.count("2");
+    expect(f.results.peek(1)).toBeUndefined();
+    const b = await f.results.current(1);
+    expect(b.totalBallots).toBe(2);
+    expect(f.results.peek(1)).toBe(b);
+
+    f.alarms.push("ballot-chain: broken");
+    expect(f.results.peek(1)).toBeUndefined();
+    const c = await f.results.current(1);
+    expect(c.integrityAlarms).toEqual(["ballot-chain: broken"]);
+    expect(f.results.peek(1)).toBe(c);
+
+    // Info read again with the same content: the same result, and peek answers again.
+    f.expireInfo();
+    expect(f.results.peek(1)).toBeUndefined();
+    expect(await f.results.current(1)).toBe(c);
+    expect(f.results.peek(1)).toBe(c);
+
+    // Changed info is seen once it is read again (its TTL), not before: as result() did.
+    f.info.title = "Board of trustees";
+    expect(f.results.peek(1)).toBe(c);
+    f.expireInfo();
+    expect(f.results.peek(1)).toBeUndefined();
+    const d = await f.results.current(1);
+    expect(d.title).toBe("Board of trustees");
+    expect(f.results.peek(1)).toBe(d);
+
+    // Info read again by someone else (the book's own lookups): not the object d was made from.
+    f.info.title = "Board";
+    f.rereadInfo();
+    expect(f.results.peek(1)).toBeUndefined();
+    expect((await f.results.current(1)).title).toBe("Board");
   });
 });

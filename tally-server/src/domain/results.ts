@@ -22,8 +22,9 @@ export interface ElectionResult {
   integrityAlarms: string[];
 }
 
-export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
-  const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number }>();
+export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo" | "peekResult">, sign: (r: ElectionResult) => Promise<string>, alarmsOf: (electionId: number) => string[] = () => []) {
+  // `info`, `lastSeq` and `alarms`: what the key was made of, to see without building it that nothing changed.
+  const cache = new Map<number, { key: string; result: ElectionResult; tookMs: number; info: ElectionInfo; lastSeq: number; alarms: string[] }>();
   const inflight = new Map<number, Promise<ElectionResult>>();
 
   const fresh = (electionId: number, upstream?: Upstream): Promise<ElectionResult> => {
@@ -35,18 +36,29 @@ export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign:
     return p;
   };
 
+  /**
+   * For readers: a big ranked count takes a while, so while ballots keep coming the last
+   * result (which says how far it counted) is served until it is older than twice what
+   * computing it took. Otherwise the cached result if the very inputs it was made from are
+   * still the live ones (same info object, counted seq and alarms); undefined when a wait is needed.
+   */
+  const peek = (electionId: number): ElectionResult | undefined => {
+    const hit = cache.get(electionId);
+    if (!hit) return undefined;
+    if (hit.tookMs > 25 && Date.now() - hit.result.computedAt.getTime() < 2 * hit.tookMs) return hit.result;
+    const live = book.peekResult(electionId);
+    return live && live.info === hit.info && live.state.lastSeq === hit.lastSeq && sameList(alarmsOf(electionId), hit.alarms) ? hit.result : undefined;
+  };
+
   return {
     /** The result of everything counted so far. */
     fresh,
-    /**
-     * For readers: a big ranked count takes a while, so while ballots keep coming the last
-     * result (which says how far it counted) is served until it is older than twice what
-     * computing it took.
-     */
+    /** The current result if it is at hand without waiting (see peek), else undefined: then `current`. */
+    peek,
+    /** The current result for readers (see peek), computing it if needed. */
     current(electionId: number, upstream?: Upstream): Promise<ElectionResult> {
-      const hit = cache.get(electionId);
-      if (hit && hit.tookMs > 25 && Date.now() - hit.result.computedAt.getTime() < 2 * hit.tookMs) return Promise.resolve(hit.result);
-      return fresh(electionId, upstream);
+      const now = peek(electionId);
+      return now ? Promise.resolve(now) : fresh(electionId, upstream);
     },
   };
 
@@ -56,7 +68,11 @@ export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign:
     // from here to the tally, so the live counted state cannot move under it.
     let key = keyOf(electionId, info, state.lastSeq);
     const hit = cache.get(electionId);
-    if (hit?.key === key) return hit.result;
+    if (hit?.key === key) {
+      // The same answer from a newer info object (read again after its TTL): peek may use it now.
+      hit.info = info;
+      return hit.result;
+    }
     if (unknownCandidates(info, state.ballots).length > 0) {
       // A candidate registered after the list was read; read it again.
       book.refreshInfo(electionId);
@@ -82,7 +98,8 @@ export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign:
       integrityAlarms: alarmsOf(electionId),
     };
     if (final) result.statement = await sign(result);
-    cache.set(electionId, { key, result, tookMs: performance.now() - started });
+    // What the key was made of (the live state may have moved during the signing).
+    cache.set(electionId, { key, result, tookMs: performance.now() - started, info, lastSeq: result.countedThroughSeq, alarms: [...result.integrityAlarms] });
     return result;
   }
 
@@ -92,6 +109,8 @@ export function resultsOf(book: Pick<TallyBook, "result" | "refreshInfo">, sign:
     return `${lastSeq}|${isEmbargoed(info)}|${isFinal(info, lastSeq)}|${info.title}|${candidates}|${alarmsOf(electionId).join("|")}`;
   }
 }
+
+const sameList = (a: string[], b: string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
 
 const isEmbargoed = (info: ElectionInfo) => !info.resultsWhileOpen && info.state !== "closed";
 const isFinal = (info: ElectionInfo, lastSeq: number) => info.state === "closed" && lastSeq >= info.ballotCount;

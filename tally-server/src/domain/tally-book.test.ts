@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { getEventListeners } from "node:events";
 import { ballotCommitment, chainHash, genesisHash } from "@voting/election-core";
 import { randomBytes } from "node:crypto";
@@ -76,6 +76,26 @@ describe("tally book", () => {
     expect(getEventListeners(controller.signal, "abort").length).toBeLessThan(5);
     controller.abort();
     await running;
+  });
+
+  it("when result() has read an election, then peekResult gives the same info and live state at once, until the info is refreshed or a second old", async () => {
+    const book = tallyBook({ repo: memoryRepo(), votes: votePort(log(0)), log: quiet, onCounted() {}, onChainBroken() {} });
+    expect(book.peekResult(1)).toBeUndefined();
+    const read = await book.result(1);
+    const peeked = book.peekResult(1)!;
+    expect(peeked.info).toBe(read.info);
+    expect(peeked.state).toBe(read.state);
+    book.refreshInfo(1);
+    expect(book.peekResult(1)).toBeUndefined();
+    await book.result(1);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      expect(book.peekResult(1)).toBeDefined();
+      vi.setSystemTime(Date.now() + 1_000);
+      expect(book.peekResult(1)).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("resumes from the stored progress without counting anything twice", async () => {

@@ -21,6 +21,16 @@ export interface ElectionInfo {
 
 export type Entry = LogEntryContent & { hash: string };
 
+/** How long an election's info from vote-server (title, candidates, state) is used before it is asked again. */
+const INFO_TTL_MS = 1_000;
+
+interface CachedInfo {
+  at: number;
+  info: Promise<ElectionInfo | undefined>;
+  /** Once the lookup has answered: for readers that need no wait (peekResult). */
+  value?: ElectionInfo;
+}
+
 export interface VotePort {
   /** undefined when vote-server has no such election; `upstream`: the call asking, whose deadline the lookup keeps. */
   getElection(id: number, upstream?: Upstream): Promise<ElectionInfo | undefined>;
@@ -62,20 +72,24 @@ const sleep = (ms: number, signal: AbortSignal) =>
 export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, maxPendingEntries = 50_000 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
-  const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
+  const infoCache = new Map<number, CachedInfo>();
   const following = new Set<number>();
 
   // Last state seen of each election, by discovery or by a lookup; a change means a new result.
   const seenState = new Map<number, string>();
   const electionInfo = (id: number, upstream?: Upstream): Promise<ElectionInfo | undefined> => {
     const hit = infoCache.get(id);
-    if (hit && Date.now() - hit.at < 1_000) return hit.info;
+    if (hit && Date.now() - hit.at < INFO_TTL_MS) return hit.info;
     const info = votes.getElection(id, upstream).then((i) => {
       if (i && !seenState.has(id)) seenState.set(id, i.state);
       return i;
     });
-    infoCache.set(id, { at: Date.now(), info });
-    info.catch(() => infoCache.delete(id));
+    const entry: CachedInfo = { at: Date.now(), info };
+    infoCache.set(id, entry);
+    info.then(
+      (i) => (entry.value = i),
+      () => infoCache.delete(id),
+    );
     return info;
   };
 
@@ -276,6 +290,15 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       // Someone asked before discovery found it: follow it now.
       ensureFollowing(id);
       return { info, state: s };
+    },
+
+    /** What result() would give now, when that needs no wait (the election's info is cached and fresh, its state loaded); else undefined. */
+    peekResult(id: number): { info: ElectionInfo; state: Readonly<TallySnapshot> } | undefined {
+      const hit = infoCache.get(id);
+      const s = states.get(id);
+      if (!hit?.value || !s || Date.now() - hit.at >= INFO_TTL_MS) return undefined;
+      ensureFollowing(id);
+      return { info: hit.value, state: s };
     },
   };
 }

@@ -1,12 +1,10 @@
 import { toProtoResult, tallyV1 } from "@voting/api";
-import { serverStream, toProtoJwk, unary, type CallContext, type Logger, type StreamLimiter, type Upstream } from "@voting/server-kit";
+import { serverStream, toProtoJwk, unary, type Logger, type StreamLimiter, type Upstream } from "@voting/server-kit";
 import type { JWK } from "jose";
 import type { ElectionResult } from "../domain/results.js";
 
 const DEFAULT_ELECTION_ID = 1;
 
-/** Lookups that concurrent calls share keep the first caller's deadline, but not its cancellation, which would fail the others. */
-const shared = (ctx: CallContext): Upstream => ({ deadline: ctx.upstream.deadline, requestId: ctx.upstream.requestId });
 const electionIdOf = (id: number) => (id === 0 ? DEFAULT_ELECTION_ID : id);
 
 // A result is shared by every reader until something changes it: map it to proto once, and
@@ -52,6 +50,9 @@ const mapResult = (r: ElectionResult): tallyV1.ElectionResult =>
   );
 
 export interface ResultsPort {
+  /** The current result when it is at hand without waiting; else undefined (then compute). */
+  peek(electionId: number): ElectionResult | undefined;
+  /** The current result; `upstream`: the call asking (lookups shared by concurrent calls keep its deadline, not its cancellation). */
   compute(electionId: number, upstream?: Upstream): Promise<ElectionResult>;
   subscribe(electionId: number, listener: (r: ElectionResult) => void): () => void;
 }
@@ -59,7 +60,11 @@ export interface ResultsPort {
 export function tallyServiceImpl(results: ResultsPort, publicKeys: () => JWK[], closing: AbortSignal, log: Logger, streams: StreamLimiter): tallyV1.TallyServiceServer {
   return {
     getJwks: unary(log, async () => ({ keys: publicKeys().map(toProtoJwk) })),
-    getResults: unary(log, async (req: tallyV1.GetResultsRequest, ctx) => responseOf(await results.compute(electionIdOf(req.electionId), shared(ctx)))),
+    getResults: unary(log, (req: tallyV1.GetResultsRequest, ctx) => {
+      const id = electionIdOf(req.electionId);
+      const now = results.peek(id);
+      return now ? responseOf(now) : results.compute(id, ctx.shared).then(responseOf);
+    }),
     watchResults: serverStream(log, streams.guard(async (req: tallyV1.WatchResultsRequest, ctx, send) => {
       const id = electionIdOf(req.electionId);
       const stop = AbortSignal.any([ctx.signal, closing]);
