@@ -34,13 +34,16 @@ export interface ElectionDefinition {
 }
 
 // Logs are checked a million entries at a time: each hash input is written into one reused
-// buffer and hashed in one call (node:crypto's one-shot hash), not built from fresh Buffers.
+// buffer and hashed in one call (node:crypto's one-shot hash), not built from fresh Buffers;
+// its ASCII text and numbers byte by byte, not through a string per entry.
 let scratch = Buffer.allocUnsafe(1024);
 const room = (bytes: number) => {
   if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes * 2);
   return scratch;
 };
-const COMMITMENT_LABEL_BYTES = Buffer.byteLength(COMMITMENT_LABEL);
+const LF = 10;
+/** Decimal digits of the largest safe integer, and a separator. */
+const COUNT_BYTES = 17;
 
 /** Format 2: SHA-256("voting-ballot-commitment-v2\n" || salt (32 bytes) || choices joined by "," || "\n"), hex. */
 export function ballotCommitment(saltHex: string, choices: readonly number[]): string {
@@ -50,12 +53,54 @@ export function ballotCommitment(saltHex: string, choices: readonly number[]): s
 
 /** ballotCommitment of a salt already known to be 64 hex digits. */
 function commitmentOf(saltHex: string, choices: readonly number[]): string {
-  const tail = `${choices.join(",")}\n`;
-  const b = room(COMMITMENT_LABEL_BYTES + 32 + tail.length * 3);
-  let n = b.write(COMMITMENT_LABEL, 0, "latin1");
-  n += b.write(saltHex, n, "hex");
-  n += b.write(tail, n, "utf8");
+  let b: Buffer;
+  let n: number;
+  if (choices.every(isCount)) {
+    b = room(COMMITMENT_LABEL.length + 32 + COUNT_BYTES * choices.length + 1);
+    n = put(b, 0, COMMITMENT_LABEL);
+    n += b.write(saltHex, n, 32, "hex");
+    n = putChoices(b, n, choices);
+    b[n++] = LF;
+  } else {
+    const tail = `${choices.join(",")}\n`;
+    b = room(COMMITMENT_LABEL.length + 32 + tail.length * 3);
+    n = put(b, 0, COMMITMENT_LABEL);
+    n += b.write(saltHex, n, 32, "hex");
+    n += b.write(tail, n, "utf8");
+  }
   return sha256Once("sha256", b.subarray(0, n), "hex");
+}
+
+/** A number that `${n}` writes as plain decimal digits. */
+const isCount = (v: number) => Number.isSafeInteger(v) && v >= 0;
+
+function putCount(b: Buffer, n: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let i = n + digits - 1; i >= n; i--) {
+    b[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return n + digits;
+}
+
+function putChoices(b: Buffer, n: number, choices: readonly number[]): number {
+  for (let i = 0; i < choices.length; i++) {
+    if (i > 0) b[n++] = 44; // ","
+    n = putCount(b, n, choices[i]);
+  }
+  return n;
+}
+
+/** Writes s as UTF-8 from b[n]; returns the end. ASCII, the usual case, byte by byte. */
+function put(b: Buffer, n: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // Not inside a surrogate pair: its first half is not ASCII either.
+    if (c >= 0x80) return n + b.write(s.slice(i), n, "utf8");
+    b[n++] = c;
+  }
+  return n;
 }
 
 /**
@@ -76,6 +121,28 @@ function entryText(format: LogFormat, e: LogEntryContent): string {
   return `${LABEL[format]}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${last}\n`;
 }
 
+/** Writes the entry bytes into the scratch buffer from `at`; returns their end. */
+function writeEntry(format: LogFormat, e: LogEntryContent, at: number): number {
+  if (format === 1 && !e.choices) throw new Error(`entry ${e.seq} of a format 1 log has no choices`);
+  if (!isCount(e.electionId) || !isCount(e.seq) || (format === 1 && !e.choices!.every(isCount))) {
+    const text = entryText(format, e);
+    return at + room(at + text.length * 3).write(text, at, "utf8");
+  }
+  const last = format === 1 ? COUNT_BYTES * e.choices!.length : 3 * e.commitment.length;
+  const b = room(at + LABEL[format].length + 2 * COUNT_BYTES + 3 * e.trackingCode.length + last + 4);
+  let n = put(b, at, LABEL[format]);
+  b[n++] = LF;
+  n = putCount(b, n, e.electionId);
+  b[n++] = LF;
+  n = putCount(b, n, e.seq);
+  b[n++] = LF;
+  n = put(b, n, e.trackingCode);
+  b[n++] = LF;
+  n = format === 1 ? putChoices(b, n, e.choices!) : put(b, n, e.commitment);
+  b[n++] = LF;
+  return n;
+}
+
 /** hash_0: SHA-256 of the format label, " genesis\n" and the election's canonical JSON definition. */
 export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
   const definition = JSON.stringify({
@@ -91,12 +158,16 @@ export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
 
 /** hash_n = SHA-256(hash_{n-1} as 32 raw bytes || entry bytes of entry n), hex. */
 export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): string {
-  const text = entryText(format, e);
-  const b = room(32 + text.length * 3);
-  // A malformed previous hash must not leave the last entry's bytes in the buffer.
-  if (b.write(prevHashHex, 0, "hex") !== 32) return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(text, "utf8").digest("hex");
-  const n = 32 + b.write(text, 32, "utf8");
-  return sha256Once("sha256", b.subarray(0, n), "hex");
+  return chained(prevHashHex, writeEntry(format, e, 32));
+}
+
+/** The chain hash of the entry bytes at scratch[32 .. end). */
+function chained(prevHashHex: string, end: number): string {
+  // A malformed previous hash counts as Buffer.from reads it.
+  if (prevHashHex.length !== 64 || scratch.write(prevHashHex, 0, 32, "hex") !== 32) {
+    return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(scratch.subarray(32, end)).digest("hex");
+  }
+  return sha256Once("sha256", scratch.subarray(0, end), "hex");
 }
 
 /**
@@ -104,17 +175,11 @@ export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryCon
  * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both.
  */
 export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): { hash: string; leaf: Buffer } {
-  const text = entryText(format, e);
-  const b = room(32 + text.length * 3);
-  if (b.write(prevHashHex, 0, "hex") !== 32) {
-    const bytes = Buffer.from(text, "utf8");
-    return { hash: createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(bytes).digest("hex"), leaf: sha256Once("sha256", Buffer.concat([Buffer.of(0), bytes]), "buffer") };
-  }
-  const n = 32 + b.write(text, 32, "utf8");
-  const hash = sha256Once("sha256", b.subarray(0, n), "hex");
+  const end = writeEntry(format, e, 32);
+  const hash = chained(prevHashHex, end);
   // The byte before the entry bytes becomes the leaf prefix.
-  b[31] = 0;
-  return { hash, leaf: sha256Once("sha256", b.subarray(31, n), "buffer") };
+  scratch[31] = 0;
+  return { hash, leaf: sha256Once("sha256", scratch.subarray(31, end), "buffer") };
 }
 
 /** Key of a ballot in a multiset of identical ballots. */

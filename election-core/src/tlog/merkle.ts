@@ -31,6 +31,14 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256Once("sha256", b.subarray(0, n), "buffer");
 }
 
+/** nodeHash of two hashes side by side: `pair` from `offset`, left then right (64 bytes). */
+export function nodeHashOfPair(pair: Uint8Array, offset: number): Buffer {
+  const b = room(1 + 2 * HASH_SIZE);
+  b[0] = 1;
+  b.set(pair.subarray(offset, offset + 2 * HASH_SIZE), 1);
+  return sha256Once("sha256", b.subarray(0, 1 + 2 * HASH_SIZE), "buffer");
+}
+
 /** MTH({}) = SHA-256 of nothing: the root of an empty tree. */
 export const EMPTY_ROOT: Buffer = createHash("sha256").digest();
 
