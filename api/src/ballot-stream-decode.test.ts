@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
-import { decodeStreamBallotsResponse } from "./ballot-stream-decode.js";
+import { decodeStreamBallotsResponse, lazyStreamBallotsResponse } from "./ballot-stream-decode.js";
 import { StreamBallotsResponse, type BallotLogEntry } from "./gen/voting/vote/v1/vote.js";
 
 const hex = (c: string) => c.repeat(64);
@@ -36,8 +36,24 @@ describe("decoding StreamBallots messages without BigInts", () => {
   it("when vote-server sends opened, sealed and format 1 entries, then they decode as the generated decoder decodes them", () => {
     const bytes = encode([entry(1), entry(2, { ballot: undefined, salt: "" }), entry(3, { commitment: "", salt: "", ballot: { choices: [] } }), entry(4, { electionId: 0, trackingCode: "" })]);
     expectSameAsGenerated(bytes);
-    expect(decodeStreamBallotsResponse(bytes).entries[0]).toEqual(entry(1));
     expectSameAsGenerated(encode([]));
+    // Such messages take the fast path, not the generated decoder.
+    const generated = vi.spyOn(StreamBallotsResponse, "decode");
+    expect(decodeStreamBallotsResponse(bytes).entries[0]).toEqual(entry(1));
+    expect(generated).not.toHaveBeenCalled();
+    generated.mockRestore();
+  });
+
+  it("when a message is read lazily, then its entries are decoded once, on first read, to the same values", () => {
+    const bytes = Buffer.from(encode([entry(1), entry(2, { ballot: undefined, salt: "" })]));
+    const lazy = lazyStreamBallotsResponse(bytes);
+    const first = lazy.entries;
+    expect(lazy.entries).toBe(first);
+    expect(JSON.stringify(lazy)).toBe(JSON.stringify(StreamBallotsResponse.decode(bytes)));
+    expect(lazy).toEqual(StreamBallotsResponse.decode(bytes));
+    // A malformed message fails where it is read, with the generated decoder's error.
+    const broken = lazyStreamBallotsResponse(bytes.subarray(0, 40));
+    expect(() => broken.entries).toThrow(outcome((b) => StreamBallotsResponse.decode(b), bytes.subarray(0, 40)).error);
   });
 
   it("when numbers need 7 bytes or more, then they decode exactly, and one past 2^53 fails as before", () => {
@@ -59,9 +75,11 @@ describe("decoding StreamBallots messages without BigInts", () => {
     unknown.uint32(10).fork().uint32(16).uint64(5).uint32(120).uint64(9).join();
     const badUtf8 = new BinaryWriter();
     badUtf8.uint32(10).fork().uint32(16).uint64(5).uint32(26).bytes(Uint8Array.of(0x41, 0xff, 0x42)).join();
-    for (const w of [unpacked, twice, unknown, badUtf8]) expectSameAsGenerated(w.finish());
+    const messages = [unpacked, twice, unknown, badUtf8].map((w) => w.finish());
+    for (const bytes of messages) expectSameAsGenerated(bytes);
     expectSameAsGenerated(encode([entry(1, { trackingCode: "Ünïcode ✓" }), entry(2, { hash: "\u{1F5F3}" })]));
-    expect(decodeStreamBallotsResponse(unpacked.finish()).entries[0].ballot).toEqual({ choices: [2, 1] });
+    expect(decodeStreamBallotsResponse(messages[0]).entries[0].ballot).toEqual({ choices: [2, 1] });
+    expect(decodeStreamBallotsResponse(messages[1]).entries[0]).toMatchObject({ seq: 6, hash: "y" });
   });
 
   it("when the bytes are cut short or corrupted anywhere, then the result or the error is the generated decoder's", () => {

@@ -31,6 +31,20 @@ export function decodeStreamBallotsResponse(input: Uint8Array): StreamBallotsRes
   }
 }
 
+/**
+ * The deserializer of StreamBallots responses: the entries are decoded when first read. A
+ * stream holds up to 16 messages its reader has not reached; as bytes they cost the garbage
+ * collector nothing, as 16,000 decoded entries they would outlive its young generation.
+ */
+export function lazyStreamBallotsResponse(bytes: Buffer): StreamBallotsResponse {
+  let entries: BallotLogEntry[] | undefined;
+  return {
+    get entries() {
+      return (entries ??= decodeStreamBallotsResponse(bytes).entries);
+    },
+  };
+}
+
 class Reader {
   private pos = 0;
   constructor(private readonly buf: Buffer) {}

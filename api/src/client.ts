@@ -7,7 +7,7 @@ import * as tallyV1 from "./gen/voting/tally/v1/tally.js";
 import * as voteV1 from "./gen/voting/vote/v1/vote.js";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_RETRY, retrier, type RetryPolicy } from "./retry.js";
-import { decodeStreamBallotsResponse } from "./ballot-stream-decode.js";
+import { lazyStreamBallotsResponse } from "./ballot-stream-decode.js";
 import { clientSpan, injectTraceContext } from "./tracing.js";
 
 export { Status };
@@ -141,10 +141,11 @@ export function createVotingClient(opts: ClientOptions = {}) {
       return s;
     };
 
-  // Whole logs are read through StreamBallots: its messages skip the generated decoder's BigInts.
+  // Whole logs are read through StreamBallots: its messages are decoded as they are read, and
+  // without the generated decoder's BigInts (ballot-stream-decode.ts).
   const streamBallots: StreamMethod<voteV1.StreamBallotsRequest, voteV1.StreamBallotsResponse> = function (this: voteV1.VoteServiceClient, req, md, options) {
     const { path, requestSerialize } = voteV1.VoteServiceService.streamBallots;
-    return this.makeServerStreamRequest(path, requestSerialize, decodeStreamBallotsResponse, req, md, options);
+    return this.makeServerStreamRequest(path, requestSerialize, lazyStreamBallotsResponse, req, md, options);
   };
 
   const a = authStub.get;

@@ -1,6 +1,7 @@
 // The ballot log's hash chain. docs/ballot-log.md specifies the same rules in prose so
 // that anyone can check a log with their own tools.
 import { createHash, hash as sha256Once } from "node:crypto";
+import { sha256Into } from "./sha256.js";
 import type { BallotGroup, Method } from "./tally/types.js";
 
 /** Log formats: 1 hashes the choices (kept for elections created before 2); 2 hashes a salted commitment. */
@@ -10,7 +11,6 @@ export const LOG_FORMATS: readonly LogFormat[] = [1, 2];
 export const CURRENT_LOG_FORMAT: LogFormat = 2;
 const LABEL: Record<LogFormat, string> = { 1: "voting-ballot-log-v1", 2: "voting-ballot-log-v2" };
 const COMMITMENT_LABEL = "voting-ballot-commitment-v2\n";
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface LogEntryContent {
   electionId: number;
@@ -47,7 +47,7 @@ const COUNT_BYTES = 17;
 
 /** Format 2: SHA-256("voting-ballot-commitment-v2\n" || salt (32 bytes) || choices joined by "," || "\n"), hex. */
 export function ballotCommitment(saltHex: string, choices: readonly number[]): string {
-  if (!HEX64.test(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
+  if (!isHex64(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
   return commitmentOf(saltHex, choices);
 }
 
@@ -92,16 +92,8 @@ function putChoices(b: Buffer, n: number, choices: readonly number[]): number {
   return n;
 }
 
-/** Writes s as UTF-8 from b[n]; returns the end. ASCII, the usual case, byte by byte. */
-function put(b: Buffer, n: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    // Not inside a surrogate pair: its first half is not ASCII either.
-    if (c >= 0x80) return n + b.write(s.slice(i), n, "utf8");
-    b[n++] = c;
-  }
-  return n;
-}
+/** Writes s as UTF-8 from b[n] (room for s.length * 3 bytes is there); returns the end. */
+const put = (b: Buffer, n: number, s: string) => n + b.write(s, n, "utf8");
 
 /**
  * The entry bytes: five LF-terminated ASCII lines (format label, election id, seq, tracking
@@ -172,14 +164,26 @@ function chained(prevHashHex: string, end: number): string {
 
 /**
  * chainHash, and the entry's transparency-log leaf hash (RFC 9162: SHA-256(0x00 || entry
- * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both.
+ * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both. The leaf is
+ * written into `leafInto` when given (32 bytes), else into a new Buffer.
  */
-export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): { hash: string; leaf: Buffer } {
+export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent, leafInto: Buffer = Buffer.allocUnsafe(32)): { hash: string; leaf: Buffer } {
   const end = writeEntry(format, e, 32);
   const hash = chained(prevHashHex, end);
   // The byte before the entry bytes becomes the leaf prefix.
   scratch[31] = 0;
-  return { hash, leaf: sha256Once("sha256", scratch.subarray(31, end), "buffer") };
+  sha256Into(scratch.subarray(31, end), leafInto, 0);
+  return { hash, leaf: leafInto };
+}
+
+/** 64 lower-case hex digits. */
+function isHex64(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 /** Key of a ballot in a multiset of identical ballots. */
@@ -226,9 +230,9 @@ export function entryProblem(format: LogFormat, e: LogEntryContent, requireBallo
     if (requireBallot) return `the ballot of entry ${e.seq} is withheld`;
   }
   if (format === 1) return undefined;
-  if (!HEX64.test(e.commitment)) return `entry ${e.seq} has no valid commitment`;
+  if (!isHex64(e.commitment)) return `entry ${e.seq} has no valid commitment`;
   if (!e.choices) return undefined;
-  if (!e.salt || !HEX64.test(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
+  if (!e.salt || !isHex64(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
   if (commitmentOf(e.salt, e.choices) !== e.commitment) return `the ballot of entry ${e.seq} does not open its commitment`;
   return undefined;
 }

@@ -2,6 +2,7 @@
 // 2.1.3.2 (inclusion) and 2.1.4.2 (consistency). Sizes and indices are plain numbers and the
 // bit steps use arithmetic, not 32-bit operators, so they stay exact up to 2^53.
 import { createHash, hash as sha256Once, timingSafeEqual } from "node:crypto";
+import { sha256Into } from "../sha256.js";
 
 export const HASH_SIZE = 32;
 
@@ -31,12 +32,12 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256Once("sha256", b.subarray(0, n), "buffer");
 }
 
-/** nodeHash of two hashes side by side: `pair` from `offset`, left then right (64 bytes). */
-export function nodeHashOfPair(pair: Uint8Array, offset: number): Buffer {
+/** Writes the nodeHash of the two hashes side by side at pair[from ..] (left, then right) into out[at ..]. */
+export function nodeHashInto(pair: Uint8Array, from: number, out: Uint8Array, at: number): void {
   const b = room(1 + 2 * HASH_SIZE);
   b[0] = 1;
-  b.set(pair.subarray(offset, offset + 2 * HASH_SIZE), 1);
-  return sha256Once("sha256", b.subarray(0, 1 + 2 * HASH_SIZE), "buffer");
+  for (let i = 0; i < 2 * HASH_SIZE; i++) b[1 + i] = pair[from + i];
+  sha256Into(b.subarray(0, 1 + 2 * HASH_SIZE), out, at);
 }
 
 /** MTH({}) = SHA-256 of nothing: the root of an empty tree. */

@@ -1,7 +1,7 @@
 // Appending to a log tree: the compact range (right frontier) of [0, size) and the complete
 // subtrees each append completes. A server keeps the frontier (at most log2(n) + 1 hashes) and
 // persists every emitted node; an append costs one leaf hash plus, on average, one node hash.
-import { EMPTY_ROOT, HASH_SIZE, checkSize, nodeHash, nodeHashOfPair } from "./merkle.js";
+import { EMPTY_ROOT, HASH_SIZE, checkSize, nodeHash, nodeHashInto } from "./merkle.js";
 import { consistencyProof, foldRange, frontierNodes, inclusionProof, rootAt, type NodeId, type SubtreeHashes } from "./proofs.js";
 
 /** A complete subtree and its hash, as emitted by an append. */
@@ -80,14 +80,20 @@ export class MemoryTree {
 
   appendLeafHash(leaf: Uint8Array): void {
     if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
-    let l = this.push(0, leaf);
+    let l = this.withRoom(0);
+    l.hashes.set(leaf, l.count++ * HASH_SIZE);
     // Each level completes its subtrees left to right: a right child completes its parent,
     // the next subtree of the level above, from the two last hashes of its own level.
-    for (let level = 0; l.count % 2 === 0; level++) l = this.push(level + 1, nodeHashOfPair(l.hashes, (l.count - 2) * HASH_SIZE));
+    for (let level = 1; l.count % 2 === 0; level++) {
+      const up = this.withRoom(level);
+      nodeHashInto(l.hashes, (l.count - 2) * HASH_SIZE, up.hashes, up.count++ * HASH_SIZE);
+      l = up;
+    }
     this.leaves++;
   }
 
-  private push(level: number, hash: Uint8Array): { hashes: Buffer; count: number } {
+  /** The level, with room for one more hash. */
+  private withRoom(level: number): { hashes: Buffer; count: number } {
     let l = this.levels[level];
     if (!l) this.levels[level] = l = { hashes: Buffer.allocUnsafe(1024 * HASH_SIZE), count: 0 };
     if ((l.count + 1) * HASH_SIZE > l.hashes.length) {
@@ -95,8 +101,6 @@ export class MemoryTree {
       l.hashes.copy(bigger);
       l.hashes = bigger;
     }
-    l.hashes.set(hash, l.count * HASH_SIZE);
-    l.count++;
     return l;
   }
 
