@@ -89,8 +89,9 @@ export const audit: CommandModule<GlobalArgs, Args> = {
       const served = tree ? await latestCheckpoint(args, client, e) : undefined;
       const format = logFormatOf(e);
       const log = await readLog(client, e, async (entries) => {
-        // The message's lines, written straight into one buffer for the file.
-        let lines = out ? Buffer.allocUnsafe(entries.length * 512) : undefined;
+        // The message's lines, written straight into one buffer for the file (a usual line is
+        // about 330 bytes: the buffer doubles once per message, and the tests see it grow).
+        let lines = out ? Buffer.allocUnsafe(entries.length * 256) : undefined;
         let end = 0;
         for (const entry of entries) {
           tree?.appendLeafHash(entry.leaf!);
