@@ -85,6 +85,21 @@ describeOnStores(
       expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 5: the ballot of entry 5 does not open its commitment`));
     });
 
+    it("when a ballot's salt is altered in the database, then audit fails at that seq, whether the salt is another valid one or not lower-case hex", async () => {
+      const sys = system();
+      const { id } = await closedElection(sys);
+      const row = await sys.db.kysely.selectFrom("ballots").selectAll().where("election_id", "=", id).where("seq", "=", 9).executeTakeFirstOrThrow();
+      const other = (row.salt[0] === "0" ? "1" : "0") + row.salt.slice(1);
+      await ballots(sys).set({ salt: other }).where("election_id", "=", id).where("seq", "=", 9).execute();
+      const r = await voting(sys, "audit", "--election", String(id));
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`^voting: ballot log of election ${id} fails at seq 9: the ballot of entry 9 does not open its commitment`));
+      await ballots(sys).set({ salt: row.salt.toUpperCase() === row.salt ? `${row.salt.slice(1)}g` : row.salt.toUpperCase() }).where("election_id", "=", id).where("seq", "=", 9).execute();
+      const upper = await voting(sys, "audit", "--election", String(id));
+      expect(upper.code).toBe(1);
+      expect(upper.stderr).toMatch(new RegExp(`fails at seq 9: the ballot of entry 9 comes without a valid salt`));
+    });
+
     it("when an insider alters a ballot and recomputes its commitment and the chain after it, then audit fails on the published head and on the signed checkpoint's root, and the voter's receipt no longer matches", async () => {
       const sys = system();
       const { id, receipts } = await closedElection(sys);

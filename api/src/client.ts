@@ -7,6 +7,7 @@ import * as tallyV1 from "./gen/voting/tally/v1/tally.js";
 import * as voteV1 from "./gen/voting/vote/v1/vote.js";
 import { randomBytes } from "node:crypto";
 import { DEFAULT_RETRY, retrier, type RetryPolicy } from "./retry.js";
+import { lazyStreamBallotsResponse } from "./ballot-stream-decode.js";
 import { clientSpan, injectTraceContext } from "./tracing.js";
 
 export { Status };
@@ -140,6 +141,13 @@ export function createVotingClient(opts: ClientOptions = {}) {
       return s;
     };
 
+  // Whole logs are read through StreamBallots: its messages are decoded as they are read, and
+  // without the generated decoder's BigInts (ballot-stream-decode.ts).
+  const streamBallots: StreamMethod<voteV1.StreamBallotsRequest, voteV1.StreamBallotsResponse> = function (this: voteV1.VoteServiceClient, req, md, options) {
+    const { path, requestSerialize } = voteV1.VoteServiceService.streamBallots;
+    return this.makeServerStreamRequest(path, requestSerialize, lazyStreamBallotsResponse, req, md, options);
+  };
+
   const a = authStub.get;
   const e = electionStub.get;
   const v = voteStub.get;
@@ -186,7 +194,7 @@ export function createVotingClient(opts: ClientOptions = {}) {
       getReceipt: (req: Partial2<voteV1.GetReceiptRequest>, c?: CallOptions) =>
         unary(v(), v().getReceipt, true)(voteV1.GetReceiptRequest.fromPartial(req), c),
       streamBallots: (req: Partial2<voteV1.StreamBallotsRequest>, c?: CallOptions) =>
-        stream(v(), v().streamBallots)(voteV1.StreamBallotsRequest.fromPartial(req), c),
+        stream(v(), streamBallots)(voteV1.StreamBallotsRequest.fromPartial(req), c),
     },
     tally: {
       getResults: (req: Partial2<tallyV1.GetResultsRequest>, c?: CallOptions) =>

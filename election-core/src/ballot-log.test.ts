@@ -113,6 +113,27 @@ describe("hashing a log in bulk", () => {
       createHash("sha256").update("voting-ballot-commitment-v2\n").update(Buffer.from(VECTOR.salt, "hex")).update("12,3,100000\n").digest("hex"),
     );
   });
+
+  it("writes every field byte by byte exactly as the entry's text: digits at every length, non-ASCII codes, numbers that are not plain counts", () => {
+    const slow = (format: LogFormat, prev: string, e: LogEntryContent) => createHash("sha256").update(Buffer.from(prev, "hex")).update(entryBytes(format, e)).digest("hex");
+    const opened = (salt: string, choices: readonly number[]) =>
+      createHash("sha256").update("voting-ballot-commitment-v2\n").update(Buffer.from(salt, "hex")).update(`${choices.join(",")}\n`).digest("hex");
+    const numbers = [0, 1, 9, 10, 99, 100, 65535, 999_999, 1_000_000, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 1e21, 1.5, -3, -0, Number.NaN];
+    const codes = ["T", "", "0123456789ABCDEFGHJKMNPQRS", "Ünï", "a\u{1F5F3}b", "\uD800x", "Z".repeat(5000)];
+    for (const format of [1, 2] as const) {
+      for (const n of numbers) {
+        for (const trackingCode of codes) {
+          const choices = [n, 2, 10];
+          const e: LogEntryContent = { electionId: n, seq: n, trackingCode, commitment: format === 2 ? `c${trackingCode}` : "", choices };
+          expect(chainHash(format, VECTOR.genesis, e)).toBe(slow(format, VECTOR.genesis, e));
+          expect(chainAndLeafHash(format, VECTOR.genesis, e).leaf).toEqual(createHash("sha256").update(Buffer.of(0)).update(entryBytes(format, e)).digest());
+          expect(ballotCommitment(VECTOR.salt, choices)).toBe(opened(VECTOR.salt, choices));
+        }
+      }
+    }
+    expect(ballotCommitment(VECTOR.salt, [])).toBe(opened(VECTOR.salt, []));
+    expect(ballotCommitment(VECTOR.salt, Array.from({ length: 500 }, (_, i) => 2 ** 53 - 1 - i))).toBe(opened(VECTOR.salt, Array.from({ length: 500 }, (_, i) => 2 ** 53 - 1 - i)));
+  });
 });
 
 describe("ballot log format 1 (elections created before format 2)", () => {

@@ -1,6 +1,7 @@
 // The ballot log's hash chain. docs/ballot-log.md specifies the same rules in prose so
 // that anyone can check a log with their own tools.
 import { createHash, hash as sha256Once } from "node:crypto";
+import { sha256Into } from "./sha256.js";
 import type { BallotGroup, Method } from "./tally/types.js";
 
 /** Log formats: 1 hashes the choices (kept for elections created before 2); 2 hashes a salted commitment. */
@@ -10,7 +11,6 @@ export const LOG_FORMATS: readonly LogFormat[] = [1, 2];
 export const CURRENT_LOG_FORMAT: LogFormat = 2;
 const LABEL: Record<LogFormat, string> = { 1: "voting-ballot-log-v1", 2: "voting-ballot-log-v2" };
 const COMMITMENT_LABEL = "voting-ballot-commitment-v2\n";
-const HEX64 = /^[0-9a-f]{64}$/;
 
 export interface LogEntryContent {
   electionId: number;
@@ -34,29 +34,66 @@ export interface ElectionDefinition {
 }
 
 // Logs are checked a million entries at a time: each hash input is written into one reused
-// buffer and hashed in one call (node:crypto's one-shot hash), not built from fresh Buffers.
+// buffer and hashed in one call (node:crypto's one-shot hash), not built from fresh Buffers;
+// its ASCII text and numbers byte by byte, not through a string per entry.
 let scratch = Buffer.allocUnsafe(1024);
 const room = (bytes: number) => {
   if (scratch.length < bytes) scratch = Buffer.allocUnsafe(bytes * 2);
   return scratch;
 };
-const COMMITMENT_LABEL_BYTES = Buffer.byteLength(COMMITMENT_LABEL);
+const LF = 10;
+/** Decimal digits of the largest safe integer, and a separator. */
+const COUNT_BYTES = 17;
 
 /** Format 2: SHA-256("voting-ballot-commitment-v2\n" || salt (32 bytes) || choices joined by "," || "\n"), hex. */
 export function ballotCommitment(saltHex: string, choices: readonly number[]): string {
-  if (!HEX64.test(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
+  if (!isHex64(saltHex)) throw new Error("a salt is 64 lower-case hex digits");
   return commitmentOf(saltHex, choices);
 }
 
 /** ballotCommitment of a salt already known to be 64 hex digits. */
 function commitmentOf(saltHex: string, choices: readonly number[]): string {
-  const tail = `${choices.join(",")}\n`;
-  const b = room(COMMITMENT_LABEL_BYTES + 32 + tail.length * 3);
-  let n = b.write(COMMITMENT_LABEL, 0, "latin1");
-  n += b.write(saltHex, n, "hex");
-  n += b.write(tail, n, "utf8");
+  let b: Buffer;
+  let n: number;
+  if (choices.every(isCount)) {
+    b = room(COMMITMENT_LABEL.length + 32 + COUNT_BYTES * choices.length + 1);
+    n = put(b, 0, COMMITMENT_LABEL);
+    n += b.write(saltHex, n, 32, "hex");
+    n = putChoices(b, n, choices);
+    b[n++] = LF;
+  } else {
+    const tail = `${choices.join(",")}\n`;
+    b = room(COMMITMENT_LABEL.length + 32 + tail.length * 3);
+    n = put(b, 0, COMMITMENT_LABEL);
+    n += b.write(saltHex, n, 32, "hex");
+    n += b.write(tail, n, "utf8");
+  }
   return sha256Once("sha256", b.subarray(0, n), "hex");
 }
+
+/** A number that `${n}` writes as plain decimal digits. */
+const isCount = (v: number) => Number.isSafeInteger(v) && v >= 0;
+
+function putCount(b: Buffer, n: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let i = n + digits - 1; i >= n; i--) {
+    b[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return n + digits;
+}
+
+function putChoices(b: Buffer, n: number, choices: readonly number[]): number {
+  for (let i = 0; i < choices.length; i++) {
+    if (i > 0) b[n++] = 44; // ","
+    n = putCount(b, n, choices[i]);
+  }
+  return n;
+}
+
+/** Writes s as UTF-8 from b[n] (room for s.length * 3 bytes is there); returns the end. */
+const put = (b: Buffer, n: number, s: string) => n + b.write(s, n, "utf8");
 
 /**
  * The entry bytes: five LF-terminated ASCII lines (format label, election id, seq, tracking
@@ -76,6 +113,28 @@ function entryText(format: LogFormat, e: LogEntryContent): string {
   return `${LABEL[format]}\n${e.electionId}\n${e.seq}\n${e.trackingCode}\n${last}\n`;
 }
 
+/** Writes the entry bytes into the scratch buffer from `at`; returns their end. */
+function writeEntry(format: LogFormat, e: LogEntryContent, at: number): number {
+  if (format === 1 && !e.choices) throw new Error(`entry ${e.seq} of a format 1 log has no choices`);
+  if (!isCount(e.electionId) || !isCount(e.seq) || (format === 1 && !e.choices!.every(isCount))) {
+    const text = entryText(format, e);
+    return at + room(at + text.length * 3).write(text, at, "utf8");
+  }
+  const last = format === 1 ? COUNT_BYTES * e.choices!.length : 3 * e.commitment.length;
+  const b = room(at + LABEL[format].length + 2 * COUNT_BYTES + 3 * e.trackingCode.length + last + 4);
+  let n = put(b, at, LABEL[format]);
+  b[n++] = LF;
+  n = putCount(b, n, e.electionId);
+  b[n++] = LF;
+  n = putCount(b, n, e.seq);
+  b[n++] = LF;
+  n = put(b, n, e.trackingCode);
+  b[n++] = LF;
+  n = format === 1 ? putChoices(b, n, e.choices!) : put(b, n, e.commitment);
+  b[n++] = LF;
+  return n;
+}
+
 /** hash_0: SHA-256 of the format label, " genesis\n" and the election's canonical JSON definition. */
 export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
   const definition = JSON.stringify({
@@ -91,30 +150,40 @@ export function genesisHash(format: LogFormat, d: ElectionDefinition): string {
 
 /** hash_n = SHA-256(hash_{n-1} as 32 raw bytes || entry bytes of entry n), hex. */
 export function chainHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): string {
-  const text = entryText(format, e);
-  const b = room(32 + text.length * 3);
-  // A malformed previous hash must not leave the last entry's bytes in the buffer.
-  if (b.write(prevHashHex, 0, "hex") !== 32) return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(text, "utf8").digest("hex");
-  const n = 32 + b.write(text, 32, "utf8");
-  return sha256Once("sha256", b.subarray(0, n), "hex");
+  return chained(prevHashHex, writeEntry(format, e, 32));
+}
+
+/** The chain hash of the entry bytes at scratch[32 .. end). */
+function chained(prevHashHex: string, end: number): string {
+  // A malformed previous hash counts as Buffer.from reads it.
+  if (prevHashHex.length !== 64 || scratch.write(prevHashHex, 0, 32, "hex") !== 32) {
+    return createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(scratch.subarray(32, end)).digest("hex");
+  }
+  return sha256Once("sha256", scratch.subarray(0, end), "hex");
 }
 
 /**
  * chainHash, and the entry's transparency-log leaf hash (RFC 9162: SHA-256(0x00 || entry
- * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both.
+ * bytes), see tlog/merkle.ts) from the same bytes, for readers that check both. The leaf is
+ * written into `leafInto` when given (32 bytes), else into a new Buffer.
  */
-export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent): { hash: string; leaf: Buffer } {
-  const text = entryText(format, e);
-  const b = room(32 + text.length * 3);
-  if (b.write(prevHashHex, 0, "hex") !== 32) {
-    const bytes = Buffer.from(text, "utf8");
-    return { hash: createHash("sha256").update(Buffer.from(prevHashHex, "hex")).update(bytes).digest("hex"), leaf: sha256Once("sha256", Buffer.concat([Buffer.of(0), bytes]), "buffer") };
-  }
-  const n = 32 + b.write(text, 32, "utf8");
-  const hash = sha256Once("sha256", b.subarray(0, n), "hex");
+export function chainAndLeafHash(format: LogFormat, prevHashHex: string, e: LogEntryContent, leafInto: Buffer = Buffer.allocUnsafe(32)): { hash: string; leaf: Buffer } {
+  const end = writeEntry(format, e, 32);
+  const hash = chained(prevHashHex, end);
   // The byte before the entry bytes becomes the leaf prefix.
-  b[31] = 0;
-  return { hash, leaf: sha256Once("sha256", b.subarray(31, n), "buffer") };
+  scratch[31] = 0;
+  sha256Into(scratch.subarray(31, end), leafInto, 0);
+  return { hash, leaf: leafInto };
+}
+
+/** 64 lower-case hex digits. */
+function isHex64(s: string): boolean {
+  if (s.length !== 64) return false;
+  for (let i = 0; i < 64; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
 }
 
 /** Key of a ballot in a multiset of identical ballots. */
@@ -161,9 +230,9 @@ export function entryProblem(format: LogFormat, e: LogEntryContent, requireBallo
     if (requireBallot) return `the ballot of entry ${e.seq} is withheld`;
   }
   if (format === 1) return undefined;
-  if (!HEX64.test(e.commitment)) return `entry ${e.seq} has no valid commitment`;
+  if (!isHex64(e.commitment)) return `entry ${e.seq} has no valid commitment`;
   if (!e.choices) return undefined;
-  if (!e.salt || !HEX64.test(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
+  if (!e.salt || !isHex64(e.salt)) return `the ballot of entry ${e.seq} comes without a valid salt`;
   if (commitmentOf(e.salt, e.choices) !== e.commitment) return `the ballot of entry ${e.seq} does not open its commitment`;
   return undefined;
 }

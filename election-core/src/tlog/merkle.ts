@@ -2,6 +2,7 @@
 // 2.1.3.2 (inclusion) and 2.1.4.2 (consistency). Sizes and indices are plain numbers and the
 // bit steps use arithmetic, not 32-bit operators, so they stay exact up to 2^53.
 import { createHash, hash as sha256Once, timingSafeEqual } from "node:crypto";
+import { sha256Into } from "../sha256.js";
 
 export const HASH_SIZE = 32;
 
@@ -29,6 +30,14 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   b.set(left, 1);
   b.set(right, 1 + left.length);
   return sha256Once("sha256", b.subarray(0, n), "buffer");
+}
+
+/** Writes the nodeHash of the two hashes side by side at pair[from ..] (left, then right) into out[at ..]. */
+export function nodeHashInto(pair: Uint8Array, from: number, out: Uint8Array, at: number): void {
+  const b = room(1 + 2 * HASH_SIZE);
+  b[0] = 1;
+  for (let i = 0; i < 2 * HASH_SIZE; i++) b[1 + i] = pair[from + i];
+  sha256Into(b.subarray(0, 1 + 2 * HASH_SIZE), out, at);
 }
 
 /** MTH({}) = SHA-256 of nothing: the root of an empty tree. */

@@ -46,6 +46,20 @@ describe("proof generation from stored subtrees", () => {
     }
   });
 
+  it("when a tree grows one leaf at a time, then its root after each append is MTH of the leaves so far and the compact range's", () => {
+    const growing = new MemoryTree();
+    const range = new CompactRange();
+    expect(growing.root()).toEqual(MTH([]));
+    for (let n = 1; n <= 70; n++) {
+      growing.appendLeafHash(leaves[n - 1]);
+      range.append(leaves[n - 1]);
+      expect(growing.size).toBe(n);
+      expect(growing.root()).toEqual(MTH(leaves.slice(0, n)));
+      expect(growing.root()).toEqual(range.root());
+    }
+    expect(() => growing.appendLeafHash(Buffer.alloc(31))).toThrow("a leaf hash is 32 bytes");
+  });
+
   it("when a compact range is restored from stored subtrees, then it continues to the same roots", () => {
     const range = CompactRange.restore(1000, tree.get);
     expect(range.root()).toEqual(tree.root(1000));

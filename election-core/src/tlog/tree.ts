@@ -1,7 +1,7 @@
 // Appending to a log tree: the compact range (right frontier) of [0, size) and the complete
 // subtrees each append completes. A server keeps the frontier (at most log2(n) + 1 hashes) and
 // persists every emitted node; an append costs one leaf hash plus, on average, one node hash.
-import { EMPTY_ROOT, HASH_SIZE, checkSize, nodeHash } from "./merkle.js";
+import { EMPTY_ROOT, HASH_SIZE, checkSize, nodeHash, nodeHashInto } from "./merkle.js";
 import { consistencyProof, foldRange, frontierNodes, inclusionProof, rootAt, type NodeId, type SubtreeHashes } from "./proofs.js";
 
 /** A complete subtree and its hash, as emitted by an append. */
@@ -65,7 +65,7 @@ export class CompactRange {
  */
 export class MemoryTree {
   private readonly levels: { hashes: Buffer; count: number }[] = [];
-  private readonly frontier = new CompactRange();
+  private leaves = 0;
 
   /** The stored-subtree reader that proofs and roots take. */
   readonly get: SubtreeHashes = (level, index) => {
@@ -75,28 +75,39 @@ export class MemoryTree {
   };
 
   get size(): number {
-    return this.frontier.size;
+    return this.leaves;
   }
 
   appendLeafHash(leaf: Uint8Array): void {
-    // Each level completes its subtrees left to right: every node is the next of its level.
-    for (const n of this.frontier.append(leaf)) {
-      let l = this.levels[n.level];
-      if (!l) this.levels[n.level] = l = { hashes: Buffer.allocUnsafe(1024 * HASH_SIZE), count: 0 };
-      if ((l.count + 1) * HASH_SIZE > l.hashes.length) {
-        const bigger = Buffer.allocUnsafe(l.hashes.length * 2);
-        l.hashes.copy(bigger);
-        l.hashes = bigger;
-      }
-      n.hash.copy(l.hashes, l.count * HASH_SIZE);
-      l.count++;
+    if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
+    let l = this.withRoom(0);
+    l.hashes.set(leaf, l.count++ * HASH_SIZE);
+    // Each level completes its subtrees left to right: a right child completes its parent,
+    // the next subtree of the level above, from the two last hashes of its own level.
+    for (let level = 1; l.count % 2 === 0; level++) {
+      const up = this.withRoom(level);
+      nodeHashInto(l.hashes, (l.count - 2) * HASH_SIZE, up.hashes, up.count++ * HASH_SIZE);
+      l = up;
     }
+    this.leaves++;
+  }
+
+  /** The level, with room for one more hash. */
+  private withRoom(level: number): { hashes: Buffer; count: number } {
+    let l = this.levels[level];
+    if (!l) this.levels[level] = l = { hashes: Buffer.allocUnsafe(1024 * HASH_SIZE), count: 0 };
+    if ((l.count + 1) * HASH_SIZE > l.hashes.length) {
+      const bigger = Buffer.allocUnsafe(l.hashes.length * 2);
+      l.hashes.copy(bigger);
+      l.hashes = bigger;
+    }
+    return l;
   }
 
   /** MTH of the first `size` leaves (default: all). */
   root(size = this.size): Buffer {
     this.checkWithin(size);
-    return size === this.size ? this.frontier.root() : rootAt(size, this.get);
+    return rootAt(size, this.get);
   }
 
   inclusionProof(index: number, size = this.size): Buffer[] {
