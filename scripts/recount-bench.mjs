@@ -141,9 +141,11 @@ const children = ["auth-server", "vote-server", "tally-server"].map((name) =>
 );
 const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${port + 2}` });
 // Progress from /metrics: a GetResults poll would recount the election each time, on the follower's CPU.
+let transactions = 0;
 const countedSoFar = async () => {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port + 3}/metrics`)).text();
+    transactions = Number(/^tally_apply_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
     return Number(/^tally_ballots_counted_total (\d+)/m.exec(text)?.[1] ?? 0);
   } catch {
     return 0;
@@ -179,7 +181,7 @@ const mysqldUs = mysqldPid ? ((cpuSeconds(mysqldPid) - mysqldAtFirst) * 1e6) / N
 console.log(
   `tally-server followed and counted the log: ${followS.toFixed(1)} s incl. start-up, ${Math.round(N / followS)} ballots/s ` +
     `(${Math.round(N / streamingS)} ballots/s from the first counted batch; CPU per ballot meanwhile: tally-server ${cpuUs[2].toFixed(1)} µs, ` +
-    `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own)`,
+    `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own; ${transactions} tally transactions)`,
 );
 if (tallyMysql) console.log(`tally-server's store: MySQL/MariaDB database ${tallyDbName}; mysqld CPU per ballot meanwhile: ${mysqldUs?.toFixed(1) ?? "?"} µs (every client's, not only tally-server's)`);
 start = performance.now();

@@ -15,23 +15,27 @@ export interface CommitterOptions {
   onApplied?(entries: number, seconds: number): void;
   /** Least time between the starts of two transactions. */
   minApplyIntervalMs: number;
-  /** Least time between the starts of two transactions while a backlog streams in. */
-  catchUpIntervalMs: number;
+  /** The log's head seq when the stream started: entries up to it are a backlog. */
+  catchUpTo: number;
+  /** While the backlog streams in, entries that wait for one transaction... */
+  catchUpEntries: number;
+  /** ...or for this long at most (so that counts still show progress on a slow machine). */
+  catchUpMaxMs: number;
   /** Verified entries that may wait for a transaction before the stream is read further. */
   maxPendingEntries: number;
 }
 
-/** Entries waiting at once beyond which the tally is catching up rather than following live votes. */
+/** Live entries waiting at once beyond which transactions are spaced by their own duration. */
 const BACKLOG_ENTRIES = 1_000;
-/** A stream without entries for this long has caught up (pages of a backlog follow closer on a busy machine too). */
-const QUIET_MS = 100;
 
 /**
  * At most one transaction at a time, and one per minApplyIntervalMs. Entries verified while
- * one runs wait, merged by ranking, for the next. Live ballots go out every interval; a
- * backlog (a page or more waiting) is committed every catchUpIntervalMs, or as soon as the
- * stream goes quiet: a transaction's cost grows with the distinct rankings it upserts, not
- * with the ballots, so fewer, larger ones count a long log for less.
+ * one runs wait, merged by ranking, for the next. Live ballots go out every interval. The
+ * backlog (the log up to its head when the stream started) goes in transactions of
+ * catchUpEntries, and the rest of it once it is all in: a transaction costs about one upsert
+ * per distinct ranking in it, and a long log's rankings repeat only across many entries, so
+ * few large ones count it for less. Sized by entries, not time, so that a slow machine does
+ * not commit more often per ballot.
  */
 export function committer(o: CommitterOptions) {
   const { repo, electionId: id, state } = o;
@@ -39,7 +43,6 @@ export function committer(o: CommitterOptions) {
   let entries = 0;
   let head = { seq: state.lastSeq, hash: state.lastHash };
   let since = 0;
-  let lastAdd = 0;
   let lastStart = 0;
   let lastTook = 0;
   let inflight: Promise<void> | undefined;
@@ -79,12 +82,16 @@ export function committer(o: CommitterOptions) {
   }
 
   function kick() {
-    if (inflight || timer || entries === 0 || c.stale || c.error !== undefined) return;
+    if (inflight || entries === 0 || c.stale || c.error !== undefined) return;
+    // Each batch may change when (a full catch-up transaction: now).
+    clearTimeout(timer);
+    timer = undefined;
     let due = lastStart + o.minApplyIntervalMs;
-    if (entries >= BACKLOG_ENTRIES) {
-      // Transactions take at most a quarter of the time; a quiet stream has caught up.
-      const catchUp = lastStart + Math.max(o.catchUpIntervalMs, 3 * lastTook);
-      due = Math.max(due, Math.min(catchUp, lastAdd + QUIET_MS));
+    if (head.seq < o.catchUpTo) {
+      if (entries < o.catchUpEntries) due = Math.max(due, lastStart + o.catchUpMaxMs);
+    } else if (entries >= BACKLOG_ENTRIES) {
+      // Many live ballots at once: transactions, each mostly a sync to disk, take at most a quarter of the time.
+      due = Math.max(due, lastStart + 3 * lastTook);
     }
     const wait = due - Date.now();
     if (wait > 0) timer = setTimeout(() => ((timer = undefined), kick()), wait);
@@ -93,8 +100,7 @@ export function committer(o: CommitterOptions) {
 
   /** Entries whose chain and commitments were checked, up to `to`. */
   function add(batch: Entry[], to: { seq: number; hash: string }) {
-    lastAdd = Date.now();
-    if (entries === 0) since = lastAdd;
+    if (entries === 0) since = Date.now();
     for (const e of batch) {
       const key = choicesKey(e.choices!);
       delta.set(key, (delta.get(key) ?? 0) + 1);

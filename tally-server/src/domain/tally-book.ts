@@ -41,8 +41,9 @@ export interface TallyBookOptions {
   onApplied?(entries: number, seconds: number): void;
   /** Least time between the starts of two tally transactions of one election. */
   minApplyIntervalMs?: number;
-  /** Least time between the starts of two tally transactions while a backlog streams in. */
-  catchUpIntervalMs?: number;
+  /** While a backlog streams in, entries that wait for one transaction, or for catchUpMaxMs at most (see committer). */
+  catchUpEntries?: number;
+  catchUpMaxMs?: number;
   /** Verified entries that may wait for a transaction before the stream is read further. */
   maxPendingEntries?: number;
 }
@@ -59,7 +60,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, catchUpIntervalMs = 1_000, maxPendingEntries = 500_000 }: TallyBookOptions) {
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, catchUpEntries = 250_000, catchUpMaxMs = 10_000, maxPendingEntries = 500_000 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, { at: number; info: Promise<ElectionInfo | undefined> }>();
@@ -110,7 +111,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
         const state = await snapshot(id);
         const info = await electionInfo(id);
         if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
-        const counting = committer({ repo, electionId: id, state, stop, onCounted, onApplied, minApplyIntervalMs, catchUpIntervalMs, maxPendingEntries });
+        const counting = committer({ repo, electionId: id, state, stop, onCounted, onApplied, minApplyIntervalMs, catchUpTo: info.ballotCount, catchUpEntries, catchUpMaxMs, maxPendingEntries });
         let verified = { seq: state.lastSeq, hash: state.lastHash };
         let broken: string | undefined;
         for await (const entries of votes.streamBallots(id, state.lastSeq, attempt.signal)) {
