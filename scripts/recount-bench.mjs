@@ -148,7 +148,7 @@ const countedSoFar = async () => {
     transactions = Number(/^tally_apply_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
     return Number(/^tally_ballots_counted_total (\d+)/m.exec(text)?.[1] ?? 0);
   } catch {
-    return 0;
+    return -1;
   }
 };
 // CPU of a process so far (user + system), from /proc: what each ballot costs whatever the machine's load.
@@ -163,6 +163,14 @@ const cpuSeconds = (pid) => {
 let firstCounted;
 let cpuAtFirst;
 let mysqldAtFirst;
+// tally-server starts following right after its metrics port answers: CPU from then on is the
+// whole follow's. (From the first counted batch on, as measured before, leaves out what was
+// verified before the first commit was seen, up to a poll interval's worth.)
+let cpuAtUp;
+let mysqldAtUp;
+while ((await countedSoFar()) < 0) await new Promise((r) => setTimeout(r, 10));
+cpuAtUp = children.map((c) => cpuSeconds(c.pid));
+mysqldAtUp = mysqldPid ? cpuSeconds(mysqldPid) : NaN;
 for (;;) {
   const n = await countedSoFar();
   if (n > 0 && firstCounted === undefined) {
@@ -177,13 +185,18 @@ for (;;) {
 const followS = (performance.now() - start) / 1000;
 const streamingS = (performance.now() - firstCounted) / 1000;
 const cpuUs = children.map((c, i) => ((cpuSeconds(c.pid) - cpuAtFirst[i]) * 1e6) / N);
-const mysqldUs = mysqldPid ? ((cpuSeconds(mysqldPid) - mysqldAtFirst) * 1e6) / N : undefined;
+const wholeUs = children.map((c, i) => ((cpuSeconds(c.pid) - cpuAtUp[i]) * 1e6) / N);
+const mysqldUs = mysqldPid ? ((cpuSeconds(mysqldPid) - mysqldAtUp) * 1e6) / N : undefined;
 console.log(
   `tally-server followed and counted the log: ${followS.toFixed(1)} s incl. start-up, ${Math.round(N / followS)} ballots/s ` +
     `(${Math.round(N / streamingS)} ballots/s from the first counted batch; CPU per ballot meanwhile: tally-server ${cpuUs[2].toFixed(1)} µs, ` +
     `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own; ${transactions} tally transactions)`,
 );
-if (tallyMysql) console.log(`tally-server's store: MySQL/MariaDB database ${tallyDbName}; mysqld CPU per ballot meanwhile: ${mysqldUs?.toFixed(1) ?? "?"} µs (every client's, not only tally-server's)`);
+console.log(
+  `CPU per ballot over the whole follow (from tally-server's metrics port answering): tally-server ${wholeUs[2].toFixed(1)} µs ` +
+    `(${Math.round(1e6 / wholeUs[2])} ballots/s with a core of its own), vote-server ${wholeUs[1].toFixed(1)} µs`,
+);
+if (tallyMysql) console.log(`tally-server's store: MySQL/MariaDB database ${tallyDbName}; mysqld CPU per ballot over the whole follow: ${mysqldUs?.toFixed(1) ?? "?"} µs (every client's, not only tally-server's)`);
 start = performance.now();
 const result = (await client.tally.getResults({ electionId: created.id }, { deadlineMs: 120_000 })).result;
 t("first GetResults after the follow (IRV over the counted multiset)", start);
