@@ -13,6 +13,9 @@
 // RECOUNT_DATA=<dir> keeps the appended log there and reuses it on the next run (the
 // tally's tables are emptied first), so before/after runs follow the same log.
 // RECOUNT_PROFILE=<dir> writes .cpuprofile files of the servers and of the audit.
+// RECOUNT_TALLY_MYSQL=<server URL, e.g. mysql://root@127.0.0.1:3306> puts tally-server's own
+// tables (progress and counts) in a fresh MySQL/MariaDB database there, dropped at the end;
+// the log stays in SQLite. The CPU of mariadbd/mysqld per ballot is printed beside it.
 import { spawn, spawnSync } from "node:child_process";
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -65,6 +68,21 @@ const signer = logSigner("voting.example", () => ({
   seed: Buffer.from(logKey.export({ format: "jwk" }).d, "base64url"),
   publicKey: Buffer.from(createPublicKey(logKey).export({ format: "jwk" }).x, "base64url"),
 }));
+// tally-server's store: the log's SQLite file, or a fresh MySQL/MariaDB database.
+const tallyMysql = process.env.RECOUNT_TALLY_MYSQL?.replace(/\/+$/, "");
+const tallyDbName = `recount_tally_${randomBytes(4).toString("hex")}`;
+const mysqlAdmin = async (statement) => {
+  const mysql = require(require.resolve("mysql2/promise", { paths: [join(root, "server-kit")] }));
+  const c = await mysql.createConnection({ uri: tallyMysql });
+  try {
+    await c.query(statement);
+  } finally {
+    await c.end();
+  }
+};
+if (tallyMysql) await mysqlAdmin(`create database \`${tallyDbName}\``);
+const tallyUrl = tallyMysql ? `${tallyMysql}/${tallyDbName}` : url;
+const mysqldPid = tallyMysql ? spawnSync("pgrep", ["-o", "-x", "mariadbd|mysqld"], { encoding: "utf8" }).stdout.trim() : "";
 const t = (label, since) => console.log(`${label}: ${((performance.now() - since) / 1000).toFixed(1)} s`);
 
 // 1. The election and its ballots, through vote-server's ballot box.
@@ -118,15 +136,19 @@ const env = {
   AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`, TALLY_METRICS_PORT: String(port + 3),
 };
 start = performance.now();
-const children = ["auth-server", "vote-server", "tally-server"].map((name) => spawn(process.execPath, [...PROFILE, `${name}/dist/main.js`], { cwd: root, env, stdio: "inherit" }));
+const children = ["auth-server", "vote-server", "tally-server"].map((name) =>
+  spawn(process.execPath, [...PROFILE, `${name}/dist/main.js`], { cwd: root, env: name === "tally-server" ? { ...env, DATABASE_URL: tallyUrl } : env, stdio: "inherit" }),
+);
 const client = createVotingClient({ authAddr: env.AUTH_ADDR, voteAddr: env.VOTE_ADDR, tallyAddr: `127.0.0.1:${port + 2}` });
 // Progress from /metrics: a GetResults poll would recount the election each time, on the follower's CPU.
+let transactions = 0;
 const countedSoFar = async () => {
   try {
     const text = await (await fetch(`http://127.0.0.1:${port + 3}/metrics`)).text();
+    transactions = Number(/^tally_apply_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
     return Number(/^tally_ballots_counted_total (\d+)/m.exec(text)?.[1] ?? 0);
   } catch {
-    return 0;
+    return -1;
   }
 };
 // CPU of a process so far (user + system), from /proc: what each ballot costs whatever the machine's load.
@@ -140,11 +162,21 @@ const cpuSeconds = (pid) => {
 };
 let firstCounted;
 let cpuAtFirst;
+let mysqldAtFirst;
+// tally-server starts following right after its metrics port answers: CPU from then on is the
+// whole follow's. (From the first counted batch on, as measured before, leaves out what was
+// verified before the first commit was seen, up to a poll interval's worth.)
+let cpuAtUp;
+let mysqldAtUp;
+while ((await countedSoFar()) < 0) await new Promise((r) => setTimeout(r, 10));
+cpuAtUp = children.map((c) => cpuSeconds(c.pid));
+mysqldAtUp = mysqldPid ? cpuSeconds(mysqldPid) : NaN;
 for (;;) {
   const n = await countedSoFar();
   if (n > 0 && firstCounted === undefined) {
     firstCounted = performance.now();
     cpuAtFirst = children.map((c) => cpuSeconds(c.pid));
+    mysqldAtFirst = mysqldPid ? cpuSeconds(mysqldPid) : NaN;
   }
   if (n >= N) break;
   if (n > 0) process.stdout.write(`  tally counted ${n}\r`);
@@ -153,11 +185,18 @@ for (;;) {
 const followS = (performance.now() - start) / 1000;
 const streamingS = (performance.now() - firstCounted) / 1000;
 const cpuUs = children.map((c, i) => ((cpuSeconds(c.pid) - cpuAtFirst[i]) * 1e6) / N);
+const wholeUs = children.map((c, i) => ((cpuSeconds(c.pid) - cpuAtUp[i]) * 1e6) / N);
+const mysqldUs = mysqldPid ? ((cpuSeconds(mysqldPid) - mysqldAtUp) * 1e6) / N : undefined;
 console.log(
   `tally-server followed and counted the log: ${followS.toFixed(1)} s incl. start-up, ${Math.round(N / followS)} ballots/s ` +
     `(${Math.round(N / streamingS)} ballots/s from the first counted batch; CPU per ballot meanwhile: tally-server ${cpuUs[2].toFixed(1)} µs, ` +
-    `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own)`,
+    `vote-server ${cpuUs[1].toFixed(1)} µs, so ${Math.round(1e6 / cpuUs[2])} ballots/s for tally-server with a core of its own; ${transactions} tally transactions)`,
 );
+console.log(
+  `CPU per ballot over the whole follow (from tally-server's metrics port answering): tally-server ${wholeUs[2].toFixed(1)} µs ` +
+    `(${Math.round(1e6 / wholeUs[2])} ballots/s with a core of its own), vote-server ${wholeUs[1].toFixed(1)} µs`,
+);
+if (tallyMysql) console.log(`tally-server's store: MySQL/MariaDB database ${tallyDbName}; mysqld CPU per ballot over the whole follow: ${mysqldUs?.toFixed(1) ?? "?"} µs (every client's, not only tally-server's)`);
 start = performance.now();
 const result = (await client.tally.getResults({ electionId: created.id }, { deadlineMs: 120_000 })).result;
 t("first GetResults after the follow (IRV over the counted multiset)", start);
@@ -178,6 +217,10 @@ const auditCpu = cpuOf(auditRun.stderr);
 console.log(`voting audit of the whole log (exit ${auditRun.status}): ${auditS.toFixed(1)} s, ${auditCpu.toFixed(1)} s CPU in the CLI`);
 if (auditRun.status !== 0) console.log(auditRun.stderr.trim());
 for (const c of children.reverse()) c.kill("SIGTERM");
+if (tallyMysql) {
+  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
+  await mysqlAdmin(`drop database if exists \`${tallyDbName}\``);
+}
 
 // The limit for audit: a fresh Node process reads the same entries (the file audit wrote) and
 // hashes each of them once with SHA-256.

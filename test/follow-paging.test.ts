@@ -134,6 +134,24 @@ describeOnStores(
       await sql`delete from tally_ballots where election_id = ${id}`.execute(sys.db.kysely);
       await sql`delete from tally_progress where election_id = ${id}`.execute(sys.db.kysely);
     });
+
+    it("when a tally transaction fails in a later statement, then none of its counts and not its progress are stored", async () => {
+      const sys = system();
+      const repo = tallyRepository(sys.db);
+      const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+      const first = new Map(Array.from({ length: 1_337 }, (_, i) => [`${i + 1},${i + 2}`, 1 + (i % 3)]));
+      expect(await repo.apply(id, 0, { seq: 2_674, hash: "c".repeat(64) }, first)).toBe(true);
+      // 700 good rows, then one the store refuses: the first statement (512 rows) has run when the second fails.
+      const bad = new Map(Array.from({ length: 700 }, (_, i) => [`${i + 1},${i + 2}`, 5]));
+      bad.set("9,9,9", Number.NaN);
+      await expect(repo.apply(id, 2_674, { seq: 6_175, hash: "d".repeat(64) }, bad)).rejects.toThrow();
+      const loaded = (await repo.load(id))!;
+      expect(loaded.lastSeq).toBe(2_674);
+      expect(loaded.lastHash).toBe("c".repeat(64));
+      expect(loaded.ballots).toEqual(first);
+      await sql`delete from tally_ballots where election_id = ${id}`.execute(sys.db.kysely);
+      await sql`delete from tally_progress where election_id = ${id}`.execute(sys.db.kysely);
+    });
   },
   { VOTE_STREAM_PAGE_ENTRIES: String(PAGE) },
 );

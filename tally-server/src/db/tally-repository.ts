@@ -1,6 +1,6 @@
-import { isUniqueViolation, writeTransaction, type Database } from "@voting/server-kit";
+import { isUniqueViolation, writeTransaction, type Database, type Dialect } from "@voting/server-kit";
 import { hash } from "node:crypto";
-import { sql } from "kysely";
+import { CompiledQuery, type Kysely } from "kysely";
 import type { TallyDb } from "./schema.js";
 
 export interface TallySnapshot {
@@ -20,10 +20,30 @@ export interface TallyRepository {
 
 const ballotKey = (choices: string) => hash("sha256", choices, "hex");
 /** Rows per upsert statement: a backlog's transaction holds tens of thousands, more than one statement may bind. */
-const ROWS_PER_STATEMENT = 1000;
+const ROWS_PER_STATEMENT = 512;
+
+/**
+ * The upsert of `rows` counts, as text: a backlog's transaction adds tens of thousands of
+ * rows, and building them as a Kysely query (a node per value, compiled each time) cost more
+ * than running them. Statements hold a power of two of rows, so that a few texts repeat and
+ * the store keeps them prepared.
+ */
+function upsertText(dialect: Dialect, rows: number): string {
+  const values = new Array<string>(rows).fill("(?, ?, ?, ?)").join(", ");
+  return dialect === "mysql"
+    ? `insert into \`tally_ballots\` (\`election_id\`, \`ballot_key\`, \`choices\`, \`n_ballots\`) values ${values} on duplicate key update \`n_ballots\` = \`n_ballots\` + values(\`n_ballots\`)`
+    : `insert into "tally_ballots" ("election_id", "ballot_key", "choices", "n_ballots") values ${values} on conflict ("election_id", "ballot_key") do update set "n_ballots" = "n_ballots" + excluded."n_ballots"`;
+}
 
 export function tallyRepository(db: Database<TallyDb>): TallyRepository {
   const k = db.kysely;
+  const texts = new Map<number, string>();
+  const upsert = (trx: Kysely<TallyDb>, params: (string | number)[]) => {
+    const rows = params.length / 4;
+    let text = texts.get(rows);
+    if (text === undefined) texts.set(rows, (text = upsertText(db.dialect, rows)));
+    return trx.executeQuery(CompiledQuery.raw(text, params));
+  };
   return {
     async load(electionId) {
       const progress = await k.selectFrom("tally_progress").selectAll().where("election_id", "=", electionId).executeTakeFirst();
@@ -52,18 +72,13 @@ export function tallyRepository(db: Database<TallyDb>): TallyRepository {
             .executeTakeFirst();
           if (Number(moved.numUpdatedRows) !== 1) return false;
         }
-        const rows = [...delta].map(([choices, count]) => ({ election_id: electionId, ballot_key: ballotKey(choices), choices, n_ballots: count }));
-        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
-          const values = rows.slice(i, i + ROWS_PER_STATEMENT);
-          if (db.dialect === "mysql") {
-            await trx.insertInto("tally_ballots").values(values).onDuplicateKeyUpdate({ n_ballots: sql`n_ballots + values(n_ballots)` }).execute();
-          } else {
-            await trx
-              .insertInto("tally_ballots")
-              .values(values)
-              .onConflict((oc) => oc.columns(["election_id", "ballot_key"]).doUpdateSet({ n_ballots: sql`n_ballots + excluded.n_ballots` }))
-              .execute();
-          }
+        const params: (string | number)[] = [];
+        for (const [choices, count] of delta) {
+          params.push(electionId, ballotKey(choices), choices, count);
+          if (params.length === 4 * ROWS_PER_STATEMENT) await upsert(trx, params.splice(0));
+        }
+        for (let rows = ROWS_PER_STATEMENT / 2; rows >= 1; rows /= 2) {
+          if (params.length >= 4 * rows) await upsert(trx, params.splice(0, 4 * rows));
         }
         return true;
       });

@@ -43,7 +43,7 @@ function votePort(entries: Entry[], batch = 3): VotePort & { streams: number } {
   const port = {
     streams: 0,
     async getElection() {
-      return { id: 1, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: 0, genesisHash: genesis, logFormat: 2 as const, candidates: [] };
+      return { id: 1, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: entries.length, genesisHash: genesis, logFormat: 2 as const, candidates: [] };
     },
     async listElections() {
       return [{ id: 1, state: "open" as const }];
@@ -201,5 +201,86 @@ describe("tally book", () => {
     controller.abort();
     await running;
     expect(repo.saved!.ballots).toEqual(new Map([["3", 50], ["4", 50]]));
+  });
+
+  it("when a backlog streams in, then it is committed in few transactions, the last as soon as the log's head (when the stream started) is in, every ballot once", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    const sizes: number[] = [];
+    repo.apply = async (id, from, to, delta) => {
+      sizes.push(to.seq - from);
+      return inner(id, from, to, delta);
+    };
+    const votes = votePort(log(6_000), 1_000);
+    const stream = votes.streamBallots;
+    // Pages 10 ms apart, as a busy vote-server sends them.
+    votes.streamBallots = async function* (...args) {
+      for await (const b of stream(...args)) {
+        await new Promise((r) => setTimeout(r, 10));
+        yield b;
+      }
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes, log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpMaxMs: 60_000 });
+    const { running } = await runUntil(book, () => repo.saved?.lastSeq === 6_000, controller);
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 3_000], ["4", 3_000]]));
+    // The first page at once, the other five together at the head (not one per page).
+    expect(sizes).toEqual([1_000, 5_000]);
+  });
+
+  it("when tally-server dies inside a transaction in the middle of a catch-up, then the next one resumes from the stored progress and counts every ballot exactly once", async () => {
+    const repo = memoryRepo();
+    const entries = log(5_000);
+    const inner = repo.apply;
+    let calls = 0;
+    let died!: () => void;
+    const dead = new Promise<void>((r) => (died = r));
+    // The second transaction never commits: the process is gone with it.
+    repo.apply = (...args) => (++calls === 2 ? (died(), new Promise<boolean>(() => {})) : inner(...args));
+    const first = tallyBook({ repo, votes: votePort(entries, 1_000), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpEntries: 1_000 });
+    const gone = new AbortController();
+    void first.run(gone.signal, 50);
+    await dead;
+    gone.abort();
+    const committed = repo.saved!.lastSeq;
+    expect(committed).toBeGreaterThan(0);
+    expect(committed).toBeLessThan(5_000);
+    expect([...repo.saved!.ballots.values()].reduce((a, b) => a + b, 0)).toBe(committed);
+
+    repo.apply = inner;
+    const controller = new AbortController();
+    const { running } = await runUntil(tallyBook({ repo, votes: votePort(entries, 1_000), log: quiet, onCounted() {}, onChainBroken() {} }), () => repo.saved?.lastSeq === 5_000, controller);
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 2_500], ["4", 2_500]]));
+    expect(repo.saved!.lastHash).toBe(entries[4_999].hash);
+  });
+
+  it("when a backlog reaches catchUpEntries, then it is committed without waiting for the rest of it", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    const sizes: number[] = [];
+    repo.apply = async (id, from, to, delta) => {
+      sizes.push(to.seq - from);
+      return inner(id, from, to, delta);
+    };
+    const votes = votePort(log(6_000), 1_000);
+    const stream = votes.streamBallots;
+    votes.streamBallots = async function* (...args) {
+      for await (const b of stream(...args)) {
+        await new Promise((r) => setTimeout(r, 10));
+        yield b;
+      }
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes, log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpEntries: 2_000, catchUpMaxMs: 60_000 });
+    const { running } = await runUntil(book, () => repo.saved?.lastSeq === 6_000, controller);
+    controller.abort();
+    await running;
+    expect(repo.saved!.ballots).toEqual(new Map([["3", 3_000], ["4", 3_000]]));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(6_000);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(2_000);
   });
 });

@@ -1,9 +1,10 @@
 // The tally as a materialised view of each election's ballot log. For every election it
 // follows StreamBallots from the last seq it applied, checks the hash chain, and commits
 // counts and progress together, so restarts and dropped streams lose and double nothing.
-import { checkChain, choicesKey, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
+import { checkChain, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
 import { FailedPreconditionError, NotFoundError, type Logger, type Upstream } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
+import { committer } from "./committer.js";
 
 export interface ElectionInfo {
   id: number;
@@ -50,12 +51,12 @@ export interface TallyBookOptions {
   onApplied?(entries: number, seconds: number): void;
   /** Least time between the starts of two tally transactions of one election. */
   minApplyIntervalMs?: number;
+  /** While a backlog streams in, entries that wait for one transaction, or for catchUpMaxMs at most (see committer). */
+  catchUpEntries?: number;
+  catchUpMaxMs?: number;
   /** Verified entries that may wait for a transaction before the stream is read further. */
   maxPendingEntries?: number;
 }
-
-/** Entries waiting at once beyond which the tally is catching up rather than following live votes. */
-const BACKLOG_ENTRIES = 1_000;
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -69,7 +70,7 @@ const sleep = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, maxPendingEntries = 50_000 }: TallyBookOptions) {
+export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplied, minApplyIntervalMs = 25, catchUpEntries = 250_000, catchUpMaxMs = 10_000, maxPendingEntries = 500_000 }: TallyBookOptions) {
   const states = new Map<number, TallySnapshot>();
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, CachedInfo>();
@@ -113,90 +114,6 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
     return pending;
   };
 
-  /**
-   * Commits verified entries of one election: counts and progress in one transaction, at most
-   * one at a time and one per minApplyIntervalMs. Entries verified while a transaction runs
-   * wait in one merged delta for the next, so a backlog is counted in few, large transactions
-   * while live ballots still go out every interval.
-   */
-  function committer(id: number, state: TallySnapshot, stop: () => void) {
-    let delta = new Map<string, number>();
-    let entries = 0;
-    let head = { seq: state.lastSeq, hash: state.lastHash };
-    let since = 0;
-    let lastStart = 0;
-    let lastTook = 0;
-    let inflight: Promise<void> | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    const c = { stale: false, error: undefined as unknown, add, drain, room };
-
-    function commit(): Promise<void> {
-      clearTimeout(timer);
-      timer = undefined;
-      const [d, n, to, from, receivedAt] = [delta, entries, head, state.lastSeq, since];
-      delta = new Map();
-      entries = 0;
-      lastStart = Date.now();
-      inflight = repo
-        .apply(id, from, to, d)
-        .then((applied) => {
-          if (!applied) {
-            c.stale = true;
-            return stop();
-          }
-          for (const [key, k] of d) state.ballots.set(key, (state.ballots.get(key) ?? 0) + k);
-          state.lastSeq = to.seq;
-          state.lastHash = to.hash;
-          onCounted(id);
-          onApplied?.(n, (Date.now() - receivedAt) / 1e3);
-        })
-        .catch((err: unknown) => {
-          c.error = err;
-          stop();
-        })
-        .finally(() => {
-          lastTook = Date.now() - lastStart;
-          inflight = undefined;
-          kick();
-        });
-      return inflight;
-    }
-
-    function kick() {
-      if (inflight || timer || entries === 0 || c.stale || c.error !== undefined) return;
-      // Behind by a page or more (a backlog, not live ballots): transactions, each mostly a
-      // sync to disk, take at most a quarter of the time, so they grow with what waits.
-      const interval = entries >= BACKLOG_ENTRIES ? Math.max(minApplyIntervalMs, 3 * lastTook) : minApplyIntervalMs;
-      const wait = lastStart + interval - Date.now();
-      if (wait > 0) timer = setTimeout(() => ((timer = undefined), kick()), wait);
-      else void commit();
-    }
-
-    /** Entries whose chain and commitments were checked, up to `to`. */
-    function add(batch: Entry[], to: { seq: number; hash: string }) {
-      if (entries === 0) since = Date.now();
-      for (const e of batch) {
-        const key = choicesKey(e.choices!);
-        delta.set(key, (delta.get(key) ?? 0) + 1);
-      }
-      entries += batch.length;
-      head = to;
-      kick();
-    }
-
-    /** Waits while maxPendingEntries are waiting for their transaction. */
-    async function room() {
-      while (entries >= maxPendingEntries && !c.stale && c.error === undefined) await (inflight ?? commit());
-    }
-
-    /** Commits whatever waits, now. */
-    async function drain() {
-      while ((inflight || entries > 0) && !c.stale && c.error === undefined) await (inflight ?? commit());
-      clearTimeout(timer);
-    }
-    return c;
-  }
-
   async function follow(id: number, signal: AbortSignal): Promise<void> {
     let backoff = 200;
     while (!signal.aborted) {
@@ -208,7 +125,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
         const state = await snapshot(id);
         const info = await electionInfo(id);
         if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
-        const counting = committer(id, state, stop);
+        const counting = committer({ repo, electionId: id, state, stop, onCounted, onApplied, minApplyIntervalMs, catchUpTo: info.ballotCount, catchUpEntries, catchUpMaxMs, maxPendingEntries });
         let verified = { seq: state.lastSeq, hash: state.lastHash };
         let broken: string | undefined;
         for await (const entries of votes.streamBallots(id, state.lastSeq, attempt.signal)) {
