@@ -1,7 +1,7 @@
 // Casting ballots. Ballots that arrive while a commit is running wait and go into the
 // next transaction together (group commit); each is acknowledged only after its
 // transaction commits.
-import { ballotCommitment as entryCommitment, chainHash, choicesKey } from "@voting/election-core";
+import { ballotCommitment as entryCommitment, chainAndLeafHash, chainHash, choicesKey } from "@voting/election-core";
 import { AlreadyExistsError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
 import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
@@ -98,10 +98,15 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
       // until the salt is published with it; format 1 (older elections) hashes the choices.
       const salt = format === 2 ? newSalt() : "";
       const commitment = format === 2 ? entryCommitment(salt, p.choices) : "";
-      hash = chainHash(format, hash, { electionId: election.id, seq, trackingCode, commitment, choices: p.choices });
+      const content = { electionId: election.id, seq, trackingCode, commitment, choices: p.choices };
+      if (tree) {
+        // The chain and the tree hash the same entry bytes: built once for both.
+        const both = chainAndLeafHash(format, hash, content);
+        hash = both.hash;
+        tree.appendLeafHash(seq, both.leaf);
+      } else hash = chainHash(format, hash, content);
       const receipt: Receipt = { electionId: election.id, seq, ballotHash: hash, trackingCode };
       entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash, commitment, salt });
-      tree?.append({ electionId: election.id, seq, trackingCode, commitment });
       inBatch.get(p.voterId)!.sealedReceipt = sealReceipt(p.idempotencyKey, p.voterId, receipt);
       receipts.push(receipt);
       outcomes.set(p, { ok: true, receipt });
