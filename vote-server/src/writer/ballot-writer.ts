@@ -5,6 +5,7 @@ import { createRequire } from "node:module";
 import { UnavailableError } from "@voting/server-kit";
 import type { CastRequest } from "../domain/ballot-box.js";
 import type { Receipt } from "../domain/receipts.js";
+import type { LogRow } from "../db/ballot-repository.js";
 import type { LogKey } from "../domain/transparency-log.js";
 import { asBuffer, errorFromWire, ownBytes, receiptFromWire, type FromWriter, type ToWriter, type WireCast } from "./wire.js";
 
@@ -15,7 +16,8 @@ export interface BallotWriterOptions {
   logName: string;
   /** The log key now, with an id that changes when it does (it goes to the thread then). */
   logKey(): { kid: string; key: LogKey };
-  onAppended(electionId: number, headSeq: number): void;
+  /** After a commit: the new head and the entries committed, in seq order. */
+  onAppended(electionId: number, headSeq: number, rows: LogRow[]): void;
   onCommitted?(batchSize: number, appended: number): void;
   /** A commit failed (its ballots were answered UNAVAILABLE), or the thread died. */
   onCommitFailed?(electionId: number | undefined, batchSize: number, err: Error): void;
@@ -44,7 +46,7 @@ export function ballotWriter(opts: BallotWriterOptions) {
         if ("receipt" in a) p.resolve(receiptFromWire(a.receipt));
         else p.reject(errorFromWire(a.error));
       }
-    } else if (m.t === "appended") opts.onAppended(m.electionId, m.headSeq);
+    } else if (m.t === "appended") opts.onAppended(m.electionId, m.headSeq, m.rows);
     else if (m.t === "committed") opts.onCommitted?.(m.batchSize, m.appended);
     else opts.onCommitFailed?.(m.electionId, m.batchSize, Object.assign(new Error(m.message), { code: m.code }));
   };

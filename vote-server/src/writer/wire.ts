@@ -4,6 +4,7 @@
 import { AlreadyExistsError, DomainError, FailedPreconditionError, UnavailableError, type DomainErrorOptions } from "@voting/server-kit";
 import type { LogKey } from "../domain/transparency-log.js";
 import type { Receipt } from "../domain/receipts.js";
+import type { LogRow } from "../db/ballot-repository.js";
 
 export interface WriterInit {
   databaseUrl: string;
@@ -34,7 +35,7 @@ export type ToWriter = { t: "key"; key: LogKey } | { t: "cast"; casts: WireCast[
 
 export type FromWriter =
   | { t: "answers"; answers: ({ id: number; receipt: WireReceipt } | { id: number; error: WireError })[] }
-  | { t: "appended"; electionId: number; headSeq: number }
+  | { t: "appended"; electionId: number; headSeq: number; rows: LogRow[] }
   | { t: "committed"; batchSize: number; appended: number }
   | { t: "failed"; electionId: number; batchSize: number; message: string; code?: string };
 

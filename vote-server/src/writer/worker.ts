@@ -20,7 +20,7 @@ const box = ballotBox(ballotRepository(db), {
   batchMax: init.batchMax,
   lingerMs: init.lingerMs,
   signer: logSigner(init.logName, () => key),
-  onAppended: (electionId, headSeq) => post({ t: "appended", electionId, headSeq }),
+  onAppended: (electionId, headSeq, rows) => post({ t: "appended", electionId, headSeq, rows }),
   onCommitted: (batchSize, appended) => post({ t: "committed", batchSize, appended }),
   onCommitFailed: (electionId, batchSize, err) => post({ t: "failed", electionId, batchSize, message: String((err as Error)?.message ?? err), code: (err as { code?: string })?.code }),
 });
