@@ -85,7 +85,9 @@ export async function voteRound(sys, tokens, elections, opts, extra = []) {
   const reqs = castRequests(tokens, elections);
   const load = await startLoad({ addr: sys.addrs.vote, path: CAST, messages: reqs.messages, tokens: reqs.tokens, concurrency: opts.concurrency, procs: opts.procs });
   const watches = await watchTally(sys.client, elections.map((e) => e.id));
-  const meter = cpuMeter({ ...sys.pids(), mariadb: opts.mariadbPid?.() });
+  const pids = sys.pids();
+  // voteMain: vote-server's main thread alone (its event loop), beside the process's threads in all.
+  const meter = cpuMeter({ ...pids, voteMain: `${pids.vote}/task/${pids.vote}`, mariadb: opts.mariadbPid?.() });
   const before = await scrapeAll(sys);
   meter.start();
   for (const x of extra) x.go();

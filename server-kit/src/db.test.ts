@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sql } from "kysely";
-import { CONFLICT_ATTEMPTS, DatabaseUnavailableError, isDatabaseOutage, isRetryableConflict, openDatabase, writeTransaction } from "./db.js";
+import { CONFLICT_ATTEMPTS, DatabaseUnavailableError, insertRows, isDatabaseOutage, isRetryableConflict, openDatabase, writeTransaction } from "./db.js";
 import { UnavailableError } from "./errors.js";
 
 const deadlock = () => Object.assign(new Error("Deadlock found when trying to get lock"), { code: "ER_LOCK_DEADLOCK", errno: 1213, sqlState: "40001" });
@@ -79,6 +79,19 @@ describe("driver error classification", () => {
     expect(err).toBeInstanceOf(DatabaseUnavailableError);
     expect(err).toBeInstanceOf(UnavailableError);
     expect((err as Error).message).toBe("the database cannot be reached; retry");
+    await db.close();
+  });
+});
+
+describe("insertRows", () => {
+  it("writes every row with its values in column order, each value a parameter", async () => {
+    const db = openDatabase<any>("sqlite::memory:");
+    await sql`create table r (a integer, b text, c blob)`.execute(db.kysely);
+    const q = insertRows("r", ["a", "b", "c"], [[1, "x'); drop table r; --", Buffer.of(1, 2)], [2, "y", Buffer.of(3)]]);
+    expect(q.sql).toBe("insert into r (a, b, c) values (?, ?, ?), (?, ?, ?)");
+    await db.kysely.executeQuery(q);
+    const rows = (await sql<{ a: number; b: string; c: Uint8Array }>`select a, b, c from r order by a`.execute(db.kysely)).rows;
+    expect(rows.map((r) => [r.a, r.b, Buffer.from(r.c).toString("hex")])).toEqual([[1, "x'); drop table r; --", "0102"], [2, "y", "03"]]);
     await db.close();
   });
 });

@@ -1,7 +1,7 @@
 // Storage plumbing shared by the services: one Kysely instance over MySQL/MariaDB
 // (mysql2) or SQLite (better-sqlite3), migrations, and write transactions that behave
 // the same on both.
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Migration, type QueryResult, type SqliteDatabase, type TransactionSettings } from "kysely";
+import { CompiledQuery, Kysely, Migrator, MysqlDialect, SqliteDialect, sql, type DatabaseConnection, type Dialect as KyselyDialect, type Driver, type Migration, type QueryResult, type SqliteDatabase, type TransactionSettings } from "kysely";
 import { createPool } from "mysql2";
 import BetterSqlite3 from "better-sqlite3";
 import { mkdirSync } from "node:fs";
@@ -310,6 +310,16 @@ async function beginImmediate(conn: Kysely<any>): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, wait));
   }
+}
+
+/**
+ * A multi-row insert as one statement built by hand, for hot writes (the ballot append): Kysely's
+ * builder and compiler cost more per row than the insert does. Table and column names are the
+ * caller's constants; every value is a parameter. Run it with `executeQuery`.
+ */
+export function insertRows(table: string, columns: readonly string[], rows: readonly (readonly unknown[])[]): CompiledQuery {
+  const row = `(${columns.map(() => "?").join(", ")})`;
+  return CompiledQuery.raw(`insert into ${table} (${columns.join(", ")}) values ${rows.map(() => row).join(", ")}`, rows.flat());
 }
 
 /** Whether err is a unique-key violation, on either backend. */

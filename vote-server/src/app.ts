@@ -1,13 +1,13 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, isServiceError, logV1, roleName, Status, voteV1, type VotingClient } from "@voting/api";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
+import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, parseDatabaseUrl, type DatabaseWatch, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
 import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
 import { electionRepository } from "./db/election-repository.js";
 import { voteMigrations } from "./db/migrations.js";
 import type { VoteDb } from "./db/schema.js";
-import { ballotBox } from "./domain/ballot-box.js";
+import { ballotWriter, type BallotWriter } from "./writer/ballot-writer.js";
 import { candidateDirectory, type CandidateSourcePort } from "./domain/candidates.js";
 import { defaultElection } from "./domain/elections.js";
 import { logFeed } from "./domain/log-feed.js";
@@ -80,8 +80,11 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
   const key = loadServicePrivateKey(config.VOTE_SERVICE_KEY_FILE, "VOTE_SERVICE_KEY_FILE");
   const kek = await readKek(config);
   requireKeySource({ keyFile: config.VOTE_LOG_KEY_FILE, kek, fileSetting: "VOTE_LOG_KEY_FILE" });
+  // The ballot writer thread opens its own connection, so the store must be one it can share.
+  if (parseDatabaseUrl(config.DATABASE_URL).target === ":memory:") throw new Error("DATABASE_URL: vote-server needs a database file, not sqlite::memory: (its ballot writer thread opens its own connection)");
   const db = openDatabase<VoteDb>(config.DATABASE_URL);
   let logKeys: KeyRing | undefined;
+  let box: BallotWriter | undefined;
   const peers = connectPeers({ authAddr: config.AUTH_ADDR, account: "svc-vote", key, issuer: config.JWT_ISSUER, tls });
   try {
     await migrate(db, "vote_migrations", voteMigrations(db.dialect));
@@ -102,11 +105,12 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     });
     const ring = logKeys;
     let cachedKey: { kid: string; key: LogKey } | undefined;
-    const signer = logSigner(config.VOTE_LOG_NAME, () => {
+    const currentLogKey = () => {
       const kid = ring.signer().kid;
       if (cachedKey?.kid !== kid) cachedKey = { kid, key: logKeyOf(ring) };
-      return cachedKey.key;
-    });
+      return cachedKey;
+    };
+    const signer = logSigner(config.VOTE_LOG_NAME, () => currentLogKey().key);
     // Every read of the ballot log goes through here, so its cost per append can be watched.
     const repo = ballotRepository(db);
     let logReads = 0;
@@ -121,8 +125,20 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
     );
     const streams = streamLimiter({ perCaller: config.STREAM_MAX_PER_CALLER, perServer: config.STREAM_MAX_PER_SERVER });
     const metrics = voteMetrics(() => ({ streams: streams.open(), ...feed.stats(), logReads }));
-    const box = ballotBox(ballots, { batchMax: config.VOTE_BATCH_MAX, lingerMs: config.VOTE_LINGER_MS, onAppended: feed.appended, signer, onCommitted: metrics.committed,
-      onCommitFailed: (electionId, ballots, err) => log.error({ err, electionId, ballots }, "ballot commit failed; its ballots were answered UNAVAILABLE"),
+    let dbWatch: DatabaseWatch | undefined;
+    box = ballotWriter({
+      databaseUrl: config.DATABASE_URL,
+      batchMax: config.VOTE_BATCH_MAX,
+      lingerMs: config.VOTE_LINGER_MS,
+      logName: config.VOTE_LOG_NAME,
+      logKey: currentLogKey,
+      onAppended: feed.appended,
+      onCommitted: metrics.committed,
+      onCommitFailed: (electionId, ballots, err) => {
+        log.error({ err, electionId, ballots }, "ballot commit failed; its ballots were answered UNAVAILABLE");
+        // The writer's connection is not this one: probe now, as a failed query here would.
+        void dbWatch?.check();
+      },
     });
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
@@ -166,7 +182,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       metricsHost: config.METRICS_HOST,
       metricsPort: config.VOTE_METRICS_PORT,
     });
-    const dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
+    dbWatch = watchDatabase(db, { everyMs: config.DB_CHECK_EVERY_MS, log, setServing: server.setServing });
     // Reconciliation: a mismatch between the log and the turnout means the store was changed
     // behind the service's back; that election shows the alarm until it is gone.
     const runReconcile = async () => {
@@ -196,15 +212,17 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       async stop() {
         clearInterval(scheduler);
         clearInterval(reconciler);
-        dbWatch.stop();
+        dbWatch?.stop();
         feed.close();
         await server.shutdown();
+        await box?.close();
         logKeys?.close();
         peers.close();
         await db.close();
       },
     };
   } catch (err) {
+    await box?.close();
     logKeys?.close();
     peers.close();
     await db.close();

@@ -1,4 +1,4 @@
-import { writeTransaction, type Database } from "@voting/server-kit";
+import { insertRows, writeTransaction, type Database } from "@voting/server-kit";
 import type { VoteDb } from "./schema.js";
 import { toElection } from "./election-repository.js";
 import type { Election } from "../domain/elections.js";
@@ -60,6 +60,12 @@ const toLogRow = (r: VoteDb["ballots"]): LogRow => ({
   salt: r.salt,
 });
 
+// Columns of the rows an append writes, in the order of their values.
+const PARTICIPATIONS = "participations" satisfies keyof VoteDb;
+const PARTICIPATION_COLUMNS = ["election_id", "voter_id", "commitment", "sealed_receipt"] as const satisfies readonly (keyof VoteDb["participations"])[];
+const BALLOTS = "ballots" satisfies keyof VoteDb;
+const BALLOT_COLUMNS = ["election_id", "seq", "tracking_code", "choices", "hash", "commitment", "salt"] as const satisfies readonly (keyof VoteDb["ballots"])[];
+
 export function ballotRepository(db: Database<VoteDb>): BallotRepository {
   const k = db.kysely;
   return {
@@ -84,14 +90,10 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         const frontier = election.logFormat === 2 && election.state === "open" ? await readFrontier(trx, electionId, election.headSeq) : undefined;
         const { plan: p, result } = plan(election, existing, frontier);
         if (!p || p.entries.length === 0) return result;
-        await trx
-          .insertInto("participations")
-          .values(p.participations.map((x) => ({ election_id: electionId, voter_id: x.voterId, commitment: x.commitment, sealed_receipt: x.sealedReceipt })))
-          .execute();
-        await trx
-          .insertInto("ballots")
-          .values(p.entries.map((e) => ({ election_id: electionId, seq: e.seq, tracking_code: e.trackingCode, choices: e.choices, hash: e.hash, commitment: e.commitment, salt: e.salt })))
-          .execute();
+        await trx.executeQuery(
+          insertRows(PARTICIPATIONS, PARTICIPATION_COLUMNS, p.participations.map((x) => [electionId, x.voterId, x.commitment, x.sealedReceipt])),
+        );
+        await trx.executeQuery(insertRows(BALLOTS, BALLOT_COLUMNS, p.entries.map((e) => [electionId, e.seq, e.trackingCode, e.choices, e.hash, e.commitment, e.salt])));
         if (p.tlog) {
           await insertNodes(trx, electionId, p.tlog.nodes);
           await trx.insertInto("checkpoints").values({ election_id: electionId, tree_size: p.tlog.checkpoint.size, note: p.tlog.checkpoint.note }).execute();

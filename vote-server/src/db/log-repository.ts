@@ -1,7 +1,7 @@
 // The transparency log's rows: complete subtree hashes (tlog_nodes) and signed checkpoints.
 // Nodes are written by the ballot repository in the append transaction; this reads them.
 import { frontierNodes, type NodeId, type StoredNode } from "@voting/election-core";
-import { isUniqueViolation, type Database } from "@voting/server-kit";
+import { insertRows, isUniqueViolation, type Database } from "@voting/server-kit";
 import { CompiledQuery, type Kysely } from "kysely";
 import type { VoteDb } from "./schema.js";
 
@@ -50,12 +50,12 @@ export async function readFrontier(k: Kysely<VoteDb>, electionId: number, size: 
   return ids.map((n, i) => ({ ...n, hash: hashes[i] }));
 }
 
+const NODE_COLUMNS = ["election_id", "level", "idx", "hash"] as const satisfies readonly (keyof VoteDb["tlog_nodes"])[];
+
 export async function insertNodes(k: Kysely<VoteDb>, electionId: number, nodes: readonly StoredNode[]): Promise<void> {
   for (let i = 0; i < nodes.length; i += 1000) {
-    await k
-      .insertInto("tlog_nodes")
-      .values(nodes.slice(i, i + 1000).map((n) => ({ election_id: electionId, level: n.level, idx: n.index, hash: n.hash })))
-      .execute();
+    const rows = nodes.slice(i, i + 1000).map((n) => [electionId, n.level, n.index, n.hash]);
+    await k.executeQuery(insertRows("tlog_nodes" satisfies keyof VoteDb, NODE_COLUMNS, rows));
   }
 }
 

@@ -1,10 +1,10 @@
 // Casting ballots. Ballots that arrive while a commit is running wait and go into the
 // next transaction together (group commit); each is acknowledged only after its
 // transaction commits.
-import { ballotCommitment as entryCommitment, chainHash, choicesKey } from "@voting/election-core";
+import { ballotCommitment as entryCommitment, chainAndLeafHash, chainHash, choicesKey } from "@voting/election-core";
 import { AlreadyExistsError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
-import type { AppendPlan, BallotRepository, Participation } from "../db/ballot-repository.js";
+import type { AppendPlan, BallotRepository, LogRow, Participation } from "../db/ballot-repository.js";
 import { electionNotOpen, takesBallots, type Election } from "./elections.js";
 import { ballotCommitment, newSalt, newTrackingCode, openReceipt, sealReceipt, type Receipt } from "./receipts.js";
 import { BatchTree, type LogSigner } from "./transparency-log.js";
@@ -30,8 +30,8 @@ export interface BallotBoxOptions {
   batchMax: number;
   /** How long the first ballot of an idle box waits for others to share its commit. */
   lingerMs: number;
-  /** Called after entries are committed, with the new head seq. */
-  onAppended(electionId: number, headSeq: number): void;
+  /** Called after entries are committed, with the new head seq and the entries, in seq order. */
+  onAppended(electionId: number, headSeq: number, entries: LogRow[]): void;
   /** Signs the checkpoint of each commit (format 2), which the receipts of its ballots carry. */
   signer?: LogSigner;
   /** Called after each commit with the ballots it handled and the log entries it appended (metrics). */
@@ -98,10 +98,15 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
       // until the salt is published with it; format 1 (older elections) hashes the choices.
       const salt = format === 2 ? newSalt() : "";
       const commitment = format === 2 ? entryCommitment(salt, p.choices) : "";
-      hash = chainHash(format, hash, { electionId: election.id, seq, trackingCode, commitment, choices: p.choices });
+      const content = { electionId: election.id, seq, trackingCode, commitment, choices: p.choices };
+      if (tree) {
+        // The chain and the tree hash the same entry bytes: built once for both.
+        const both = chainAndLeafHash(format, hash, content);
+        hash = both.hash;
+        tree.appendLeafHash(seq, both.leaf);
+      } else hash = chainHash(format, hash, content);
       const receipt: Receipt = { electionId: election.id, seq, ballotHash: hash, trackingCode };
       entries.push({ electionId: election.id, seq, trackingCode, choices: p.key, hash, commitment, salt });
-      tree?.append({ electionId: election.id, seq, trackingCode, commitment });
       inBatch.get(p.voterId)!.sealedReceipt = sealReceipt(p.idempotencyKey, p.voterId, receipt);
       receipts.push(receipt);
       outcomes.set(p, { ok: true, receipt });
@@ -128,11 +133,11 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         const batch = queue.splice(0, opts.batchMax);
         const voterIds = [...new Set(batch.map((p) => p.voterId))];
         let outcomes: Map<Pending, Outcome>;
-        let appendedEntries = 0;
+        let appendedEntries: LogRow[] = [];
         try {
           outcomes = await repo.append(electionId, voterIds, (election, existing, frontier) => {
             const planned = plan(batch, election, existing, frontier);
-            appendedEntries = planned.plan?.entries.length ?? 0;
+            appendedEntries = planned.plan?.entries ?? [];
             return planned;
           });
         } catch (err) {
@@ -141,7 +146,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
           opts.onCommitFailed?.(electionId, batch.length, err);
           continue;
         }
-        opts.onCommitted?.(batch.length, appendedEntries);
+        opts.onCommitted?.(batch.length, appendedEntries.length);
         let appended = false;
         for (const p of batch) {
           const o = outcomes.get(p)!;
@@ -151,7 +156,7 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
         }
         if (appended) {
           const heads = [...outcomes.values()].filter((o) => o.ok).map((o) => (o as { receipt: Receipt }).receipt.seq);
-          opts.onAppended(electionId, Math.max(...heads));
+          opts.onAppended(electionId, Math.max(...heads), appendedEntries);
         }
       }
     } finally {

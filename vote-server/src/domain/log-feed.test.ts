@@ -114,4 +114,28 @@ describe("log feed", () => {
     expect(await f.next()).toBeUndefined();
     expect(feed.stats()).toMatchObject({ followers: 0, tails: 0 });
   });
+
+  it("when this replica announces an append with its entries, then the tail serves them without a store read; a gap (another replica's entries) is read from the store", async () => {
+    const log = memoryLog();
+    log.append(2);
+    const feed = logFeed(log, { pageEntries: 100, maxQueuedEntries: 1000, pollMs: 10_000 });
+    const f = feed.follow(1, 0, true);
+    expect(await take(f, 2)).toEqual([1, 2]);
+    const next = take(f, 3);
+    await new Promise((r) => setTimeout(r, 10)); // it joins the tail
+    const before = log.reads;
+    const head = log.append(3);
+    const row = (seq: number) => ({ electionId: 1, seq, trackingCode: `T${seq}`, choices: "1", hash: `h${seq}` });
+    feed.appended(1, head, [row(3), row(4), row(5)]);
+    expect(await next).toEqual([3, 4, 5]);
+    expect(log.reads - before).toBe(0);
+    // Entries 6-7 come from elsewhere; 8 is announced here: the tail reads 6-8 from the store.
+    log.append(2);
+    const eight = log.append(1);
+    const gap = take(f, 3);
+    feed.appended(1, eight, [row(8)]);
+    expect(await gap).toEqual([6, 7, 8]);
+    expect(log.reads - before).toBe(1);
+    f.close();
+  });
 });

@@ -51,8 +51,11 @@ export interface LogFollower {
 export interface LogFeed {
   /** A reader of the election's log after `afterSeq`; with `follow`, it waits for new entries. */
   follow(electionId: number, afterSeq: number, follow: boolean, priority?: boolean): LogFollower;
-  /** Called by this replica's ballot box after a commit. */
-  appended(electionId: number, headSeq: number): void;
+  /**
+   * Called by this replica's ballot box after a commit, with the entries it committed (in seq
+   * order), which are then served without reading them back from the store.
+   */
+  appended(electionId: number, headSeq: number, rows?: readonly LogRow[]): void;
   stats(): { followers: number; tails: number; reads: number };
   /** Ends every reader (shutdown). */
   close(): void;
@@ -79,7 +82,24 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
   const tails = new Map<number, Tail>();
   const everyone = new Set<Follower>();
   let reads = 0;
-  const read = (electionId: number, afterSeq: number) => {
+  // Per election, the latest entries this replica committed, consecutive seqs: a tail's read
+  // they cover needs no store (like the tail's window). Readers catching up read the store.
+  // A gap (another replica's commit) starts them afresh.
+  const recent = new Map<number, LogRow[]>();
+  const remember = (electionId: number, rows: readonly LogRow[]) => {
+    if (rows.length === 0) return;
+    let kept = recent.get(electionId);
+    if (!kept || kept[kept.length - 1].seq + 1 !== rows[0].seq) {
+      if (recent.size >= 1_000) recent.clear();
+      recent.set(electionId, (kept = []));
+    }
+    kept.push(...rows);
+    if (kept.length > 2 * windowEntries) kept.splice(0, kept.length - windowEntries);
+  };
+  const read = (electionId: number, afterSeq: number, tail = false) => {
+    const kept = tail ? recent.get(electionId) : undefined;
+    const i = kept ? afterSeq + 1 - kept[0].seq : -1;
+    if (kept && i >= 0 && i < kept.length) return Promise.resolve(kept.slice(i, i + page));
     reads++;
     return source.readLog(electionId, afterSeq, page);
   };
@@ -141,7 +161,7 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
           this.wanted = false;
           let rows: LogRow[];
           try {
-            rows = await read(this.electionId, this.head);
+            rows = await read(this.electionId, this.head, true);
           } catch (err) {
             opts.onError?.(err);
             break; // the next poll tries again
@@ -323,7 +343,8 @@ export function logFeed(source: LogSource, opts: LogFeedOptions): LogFeed {
   return {
     follow: (electionId: number, afterSeq: number, follow: boolean, priority = false) => new Follower(electionId, afterSeq, follow, priority),
 
-    appended(electionId: number, headSeq: number) {
+    appended(electionId: number, headSeq: number, rows?: readonly LogRow[]) {
+      if (rows) remember(electionId, rows);
       for (const t of [tails.get(electionId), tails.get(-electionId)]) if (t && headSeq > t.head) t.poke();
     },
 

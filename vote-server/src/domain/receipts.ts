@@ -1,6 +1,6 @@
 // Receipts, tracking codes and the sealed copy that lets a retry get its receipt back
 // without storing any link between the voter and the ballot in the clear.
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomFillSync } from "node:crypto";
+import { createCipheriv, createDecipheriv, hash as sha256Once, hkdfSync, randomFillSync } from "node:crypto";
 
 export interface Receipt {
   electionId: number;
@@ -58,26 +58,38 @@ export function normalizeTrackingCode(input: string): string | undefined {
 
 const scope = (electionId: number, voterId: number) => `${electionId}:${voterId}`;
 
+const COMMITMENT_LABEL = Buffer.from("voting-commitment-v1\n");
+
 /** Binds the idempotency key to the ballot: a retry must repeat both. */
 export function ballotCommitment(key: Buffer, electionId: number, voterId: number, choices: string): string {
-  return createHash("sha256").update("voting-commitment-v1\n").update(key).update(`\n${scope(electionId, voterId)}\n${choices}\n`).digest("hex");
+  return sha256Once("sha256", Buffer.concat([COMMITMENT_LABEL, key, Buffer.from(`\n${scope(electionId, voterId)}\n${choices}\n`)]), "hex");
 }
 
-function receiptKey(key: Buffer, electionId: number, voterId: number): Buffer {
-  return Buffer.from(hkdfSync("sha256", key, "voting-receipt-v1", scope(electionId, voterId), 32));
-}
+// Sealed receipts: AES-256-GCM, base64 of iv (12) || ciphertext || tag (16), under a key only
+// the voter's client holds. Version 1 derived a key per ballot with HKDF (an HKDF key object
+// per ballot: most of the sealing cost); version 2 ("2." before the base64) takes SHA-256 of a
+// label and the idempotency key, and binds election and voter as additional data instead.
+const V2 = "2.";
+const V2_LABEL = Buffer.from("voting-receipt-v2\n");
 
-/** AES-256-GCM under a key only the voter's client holds; base64 of iv || ciphertext || tag. */
+const v1Key = (key: Buffer, electionId: number, voterId: number) => Buffer.from(hkdfSync("sha256", key, "voting-receipt-v1", scope(electionId, voterId), 32));
+const v2Key = (key: Buffer) => sha256Once("sha256", Buffer.concat([V2_LABEL, key]), "buffer");
+
+/** Seals a receipt (version 2). */
 export function sealReceipt(key: Buffer, voterId: number, r: Receipt): string {
   const iv = random(12);
-  const cipher = createCipheriv("aes-256-gcm", receiptKey(key, r.electionId, voterId), iv);
-  const body = Buffer.concat([cipher.update(JSON.stringify([r.seq, r.ballotHash, r.trackingCode]), "utf8"), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]).toString("base64");
+  const cipher = createCipheriv("aes-256-gcm", v2Key(key), iv);
+  cipher.setAAD(Buffer.from(scope(r.electionId, voterId)));
+  const body = cipher.update(JSON.stringify([r.seq, r.ballotHash, r.trackingCode]), "utf8");
+  return V2 + Buffer.concat([iv, body, cipher.final(), cipher.getAuthTag()]).toString("base64");
 }
 
+/** Opens a sealed receipt of either version. */
 export function openReceipt(key: Buffer, electionId: number, voterId: number, sealed: string): Receipt {
-  const raw = Buffer.from(sealed, "base64");
-  const decipher = createDecipheriv("aes-256-gcm", receiptKey(key, electionId, voterId), raw.subarray(0, 12));
+  const v2 = sealed.startsWith(V2);
+  const raw = Buffer.from(v2 ? sealed.slice(V2.length) : sealed, "base64");
+  const decipher = createDecipheriv("aes-256-gcm", v2 ? v2Key(key) : v1Key(key, electionId, voterId), raw.subarray(0, 12));
+  if (v2) decipher.setAAD(Buffer.from(scope(electionId, voterId)));
   decipher.setAuthTag(raw.subarray(raw.length - 16));
   const plain = Buffer.concat([decipher.update(raw.subarray(12, raw.length - 16)), decipher.final()]).toString("utf8");
   const [seq, ballotHash, trackingCode] = JSON.parse(plain) as [number, string, string];

@@ -87,9 +87,14 @@ export class BatchTree {
 
   /** Appends an entry; returns its leaf index. */
   append(entry: Pick<LogRow, "electionId" | "seq" | "trackingCode" | "commitment">): number {
+    return this.appendLeafHash(entry.seq, leafHash(leafData(entry)));
+  }
+
+  /** Appends the entry of this seq by its leaf hash (computed with its chain hash); returns its leaf index. */
+  appendLeafHash(seq: number, leaf: Buffer): number {
     const index = this.range.size;
-    if (entry.seq !== index + 1) throw new Error(`entry ${entry.seq} is not leaf ${index}`);
-    for (const n of this.range.append(leafHash(leafData(entry)))) {
+    if (seq !== index + 1) throw new Error(`entry ${seq} is not leaf ${index}`);
+    for (const n of this.range.append(leaf)) {
       this.known.set(`${n.level}/${n.index}`, n.hash);
       this.nodes.push(n);
     }
