@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createHash } from "node:crypto";
-import { ballotCommitment, chainAndLeafHash, chainHash, checkChain, entryBytes, genesisHash, type LogEntryContent, type LogFormat } from "./ballot-log.js";
+import { ballotCommitment, chainAndLeafHash, chainHash, checkChain, entryBytes, entryProblem, genesisHash, type LogEntryContent, type LogFormat } from "./ballot-log.js";
 
 const definition = { id: 1, title: "General election", method: "plurality", seats: 1, candidateSource: "registered_users", candidates: [] };
 const saltOf = (seq: number) => seq.toString(16).padStart(2, "0").repeat(32);
@@ -59,6 +59,27 @@ describe("ballot log format 2", () => {
   it("rejects a salt that is not 32 bytes of lower-case hex", () => {
     expect(() => ballotCommitment("00", [1])).toThrow();
     expect(() => ballotCommitment("AB".repeat(32), [1])).toThrow();
+  });
+
+  it("takes as hex exactly 64 lower-case digits 0-9 a-f, for salts and commitments alike", () => {
+    const salt = VECTOR.salt;
+    const entry = { ...VECTOR.entry, commitment: VECTOR.commitment, choices: VECTOR.choices, salt };
+    expect(entryProblem(2, entry, true)).toBeUndefined();
+    // Every non-digit a hex digit's neighbour or alias: upper case, the next letters, and code units whose low byte is a digit.
+    const bad = ["A", "F", "G", "g", "/", ":", "`", " ", "\u0130", "\u0161", "\uff10", "\ud83d"];
+    for (const c of bad) {
+      for (const at of [0, 37, 63]) {
+        const wrong = (s: string) => s.slice(0, at) + c + s.slice(at + 1);
+        expect(() => ballotCommitment(wrong(salt), VECTOR.choices)).toThrow();
+        expect(entryProblem(2, { ...entry, salt: wrong(salt) }, true)).toBe("the ballot of entry 1 comes without a valid salt");
+        expect(entryProblem(2, { ...entry, commitment: wrong(VECTOR.commitment) }, true)).toBe("entry 1 has no valid commitment");
+      }
+    }
+    for (const s of [salt.slice(1), `${salt}0`, "", "0".repeat(128)]) {
+      expect(() => ballotCommitment(s, VECTOR.choices)).toThrow();
+      expect(entryProblem(2, { ...entry, commitment: s }, false)).toBe("entry 1 has no valid commitment");
+    }
+    for (const digits of ["0123456789abcdef".repeat(4), "f".repeat(64), "0".repeat(64)]) expect(ballotCommitment(digits, [1])).toMatch(/^[0-9a-f]{64}$/);
   });
 
   it("checks the chain of a sealed log (commitments only) and counts the withheld ballots", () => {

@@ -6,16 +6,7 @@ import { status as Status } from "@grpc/grpc-js";
 import { errorDetails, isServiceError } from "@voting/api";
 import { dialsWithTls, RefusedError, UsageError, useCaFile, type GlobalArgs } from "./context.js";
 import { terminalSafe } from "./format.js";
-import { register } from "./commands/register.js";
-import { login } from "./commands/login.js";
-import { candidates } from "./commands/candidates.js";
-import { vote } from "./commands/vote.js";
-import { results } from "./commands/results.js";
-import { election } from "./commands/election.js";
-import { tabulate } from "./commands/tabulate.js";
-import { verify } from "./commands/verify.js";
-import { audit } from "./commands/audit.js";
-import { witness } from "./commands/witness.js";
+import { commands } from "./commands/index.js";
 
 // Deprecation notices are for this program's developers, not its users; over TLS to an IP
 // address grpc-js sets the IP as server name, which Node reports as DEP0123 on every run.
@@ -70,16 +61,7 @@ try {
     .option("json", { type: "boolean", default: false, describe: "Machine-readable output on stdout" })
     .option("ca", { type: "string", describe: "PEM CA file: dial the servers over TLS and verify their certificates (default: env VOTING_CA_FILE; none: plaintext)" })
     .middleware((argv) => useCaFile((argv.ca as string | undefined) || process.env.VOTING_CA_FILE))
-    .command(register as never)
-    .command(login as never)
-    .command(candidates as never)
-    .command(vote as never)
-    .command(results as never)
-    .command(election as never)
-    .command(tabulate as never)
-    .command(verify as never)
-    .command(audit as never)
-    .command(witness as never)
+    .command(commands)
     .demandCommand(1, "name a command")
     .strict()
     .help()

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import cliProgress from "cli-progress";
@@ -57,9 +57,7 @@ function difference(published: tallyV1.ElectionResult, recount: TallyResult): st
   return undefined;
 }
 
-export const audit: CommandModule<GlobalArgs, Args> = {
-  command: "audit",
-  describe: "Download an election's whole ballot log, verify every link, recount it, and compare with the published result",
+export const audit: CommandBody<Args> = {
   builder: (y) =>
     y
       .option("election", { type: "number", default: 0, describe: "Election id (default: the general election)" })

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { newClient, print, type GlobalArgs } from "../context.js";
 import { table } from "../format.js";
 
@@ -6,9 +6,7 @@ interface Args extends GlobalArgs {
   election: number;
 }
 
-export const candidates: CommandModule<GlobalArgs, Args> = {
-  command: "candidates",
-  describe: "List the candidates of an election, with the ids to vote for",
+export const candidates: CommandBody<Args> = {
   builder: (y) => y.option("election", { type: "number", default: 0, describe: "Election id (default: the general election)" }),
   async handler(args) {
     const client = newClient();

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import type { GlobalArgs } from "../context.js";
 import { create } from "./election/create.js";
 import { addCandidate } from "./election/add-candidate.js";
@@ -7,9 +8,7 @@ import { list } from "./election/list.js";
 import { show } from "./election/show.js";
 import { roll } from "./election/roll.js";
 
-export const election: CommandModule<GlobalArgs, GlobalArgs> = {
-  command: "election <command>",
-  describe: "Create, prepare, open, close and inspect elections",
+export const election: CommandBody<GlobalArgs> = {
   builder: (y: Argv<GlobalArgs>) =>
     y
       .command(create as never)

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { roleName } from "@voting/api";
 import { newClient, print, type GlobalArgs } from "../context.js";
 import { configDir, saveSession } from "../session-store.js";
@@ -8,9 +8,7 @@ interface Args extends GlobalArgs {
   password: string;
 }
 
-export const login: CommandModule<GlobalArgs, Args> = {
-  command: "login <username> <password>",
-  describe: "Log in and save the session for later commands",
+export const login: CommandBody<Args> = {
   builder: (y) => y.positional("username", { type: "string", demandOption: true }).positional("password", { type: "string", demandOption: true }),
   async handler(args) {
     const client = newClient();

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { authV1 } from "@voting/api";
 import { newClient, print, type GlobalArgs } from "../context.js";
 
@@ -8,9 +8,7 @@ interface Args extends GlobalArgs {
   role: "voter" | "candidate";
 }
 
-export const register: CommandModule<GlobalArgs, Args> = {
-  command: "register <username> <password> <role>",
-  describe: "Create an account as a voter or a candidate",
+export const register: CommandBody<Args> = {
   builder: (y) =>
     y
       .positional("username", { type: "string", demandOption: true, describe: "3-64 characters: letters, digits, . _ -" })

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { newClient, print, type GlobalArgs } from "../context.js";
 import { renderResult, terminalSafe } from "../format.js";
 
@@ -7,9 +7,7 @@ interface Args extends GlobalArgs {
   election: number;
 }
 
-export const results: CommandModule<GlobalArgs, Args> = {
-  command: "results",
-  describe: "Show the current tally; --watch follows it live until Ctrl-C",
+export const results: CommandBody<Args> = {
   builder: (y) =>
     y
       .option("watch", { type: "boolean", default: false, describe: "Redraw as ballots are counted" })

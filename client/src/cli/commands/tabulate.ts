@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { readFile } from "node:fs/promises";
 import { basename } from "node:path";
 import { parseBallotFile, RankingMultiset, readBlt, tabulate as count, TallyFileError, TallyInputError, type Method, type OvervoteRule, type StvVariant } from "@voting/election-core";
@@ -22,9 +22,7 @@ async function readBallots(file: string) {
   return parseBallotFile(await readFile(file, "utf8"), basename(file));
 }
 
-export const tabulate: CommandModule<GlobalArgs, Args> = {
-  command: "tabulate <file>",
-  describe: "Count ballots from a BLT or PrefLib (.soc .soi .toc .toi) file, offline, and explain the result",
+export const tabulate: CommandBody<Args> = {
   builder: (y) =>
     y
       .positional("file", { type: "string", demandOption: true })

@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { newClient, print, type GlobalArgs } from "../context.js";
@@ -23,10 +23,7 @@ async function savedReceipt(code: string): Promise<SavedReceipt | undefined> {
   }
 }
 
-export const verify: CommandModule<GlobalArgs, Args> = {
-  command: "verify <code>",
-  describe:
-    "Check the ballot with this tracking code with proofs only: the log's latest signed checkpoint, the ballot's inclusion in it, and consistency with every checkpoint kept before",
+export const verify: CommandBody<Args> = {
   builder: (y) =>
     y
       .positional("code", { type: "string", demandOption: true })

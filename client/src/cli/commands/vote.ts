@@ -1,4 +1,4 @@
-import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { createHash, randomBytes } from "node:crypto";
 import { currentSession, newClient, print, RefusedError, tokenSubject, UsageError, type GlobalArgs } from "../context.js";
 import { pendingKey, saveReceipt, setPendingKey } from "../session-store.js";
@@ -61,10 +61,7 @@ const list = (raw: string, what: string) => {
   return parts;
 };
 
-export const vote: CommandModule<GlobalArgs, Args> = {
-  command: "vote [ids..]",
-  describe:
-    "Cast a ballot with the saved session: `vote <candidate>`, `vote --approve a,b`, `vote --rank a,b,c` (ids or names); or `vote <user_id> <candidate_id> <token>`",
+export const vote: CommandBody<Args> = {
   builder: (y) =>
     y
       .positional("ids", { type: "string", array: true, default: [] })

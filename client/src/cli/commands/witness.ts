@@ -1,4 +1,5 @@
 import type { CommandModule } from "yargs";
+import type { CommandBody } from "./index.js";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isServiceError, Status } from "@voting/api";
@@ -54,9 +55,7 @@ const serve: CommandModule<GlobalArgs, ServeArgs> = {
   },
 };
 
-export const witness: CommandModule<GlobalArgs, Args> = {
-  command: "witness",
-  describe: "Follow an election's signed checkpoints, prove each consistent with the last one cosigned, and cosign it (C2SP tlog-cosignature); `witness serve` publishes them",
+export const witness: CommandBody<Args> = {
   builder: (y) =>
     y
       .command(serve as never)
