@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { createRequire } from "node:module";
 import { once } from "node:events";
+import { mulberry32 } from "./bench/seeded-random.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -34,14 +35,6 @@ const engines = {
 engines.approval = engines.plurality;
 
 // Voters in blocs with noise (as in recount-bench): structured preferences, several rounds.
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 function* rankings(n, seed = 20261130) {
   const next = mulberry32(seed);
   const w = new Float64Array(CANDIDATES);

@@ -9,6 +9,7 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { mulberry32 } from "./bench/seeded-random.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 if (!process.env.TALLY_BASE) {
@@ -19,14 +20,6 @@ const mine = await import(pathToFileURL(join(root, "election-core/dist/index.js"
 const base = await import(pathToFileURL(join(resolve(process.env.TALLY_BASE), "index.js")).href);
 const DATA = process.env.TALLY_DATA ?? join(root, "election-core/test-data");
 
-function mulberry32(seed) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Bloc voters with noise, as the benches make them, plus the awkward cases. */
 function synthetic(seed, ballots, n, { ids = (c) => c, unlisted = false } = {}) {

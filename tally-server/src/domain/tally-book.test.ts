@@ -60,6 +60,28 @@ function votePort(entries: Entry[], batch = 3): VotePort & { streams: number } {
 
 const quiet = createLogger("test", "silent");
 
+/** Records the number of entries each transaction commits. */
+function transactionSizes(repo: TallyRepository): number[] {
+  const inner = repo.apply;
+  const sizes: number[] = [];
+  repo.apply = async (id, from, to, delta) => {
+    sizes.push(to.seq - from);
+    return inner(id, from, to, delta);
+  };
+  return sizes;
+}
+
+/** Pages 10 ms apart, as a busy vote-server sends them. */
+function slowPages(votes: VotePort) {
+  const stream = votes.streamBallots;
+  votes.streamBallots = async function* (...args) {
+    for await (const b of stream(...args)) {
+      await new Promise((r) => setTimeout(r, 10));
+      yield b;
+    }
+  };
+}
+
 async function runUntil(book: ReturnType<typeof tallyBook>, done: () => boolean, controller: AbortController) {
   const running = book.run(controller.signal, 50);
   for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
@@ -205,21 +227,9 @@ describe("tally book", () => {
 
   it("when a backlog streams in, then it is committed in few transactions, the last as soon as the log's head (when the stream started) is in, every ballot once", async () => {
     const repo = memoryRepo();
-    const inner = repo.apply;
-    const sizes: number[] = [];
-    repo.apply = async (id, from, to, delta) => {
-      sizes.push(to.seq - from);
-      return inner(id, from, to, delta);
-    };
+    const sizes = transactionSizes(repo);
     const votes = votePort(log(6_000), 1_000);
-    const stream = votes.streamBallots;
-    // Pages 10 ms apart, as a busy vote-server sends them.
-    votes.streamBallots = async function* (...args) {
-      for await (const b of stream(...args)) {
-        await new Promise((r) => setTimeout(r, 10));
-        yield b;
-      }
-    };
+    slowPages(votes);
     const controller = new AbortController();
     const book = tallyBook({ repo, votes, log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpMaxMs: 60_000 });
     const { running } = await runUntil(book, () => repo.saved?.lastSeq === 6_000, controller);
@@ -260,20 +270,9 @@ describe("tally book", () => {
 
   it("when a backlog reaches catchUpEntries, then it is committed without waiting for the rest of it", async () => {
     const repo = memoryRepo();
-    const inner = repo.apply;
-    const sizes: number[] = [];
-    repo.apply = async (id, from, to, delta) => {
-      sizes.push(to.seq - from);
-      return inner(id, from, to, delta);
-    };
+    const sizes = transactionSizes(repo);
     const votes = votePort(log(6_000), 1_000);
-    const stream = votes.streamBallots;
-    votes.streamBallots = async function* (...args) {
-      for await (const b of stream(...args)) {
-        await new Promise((r) => setTimeout(r, 10));
-        yield b;
-      }
-    };
+    slowPages(votes);
     const controller = new AbortController();
     const book = tallyBook({ repo, votes, log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpEntries: 2_000, catchUpMaxMs: 60_000 });
     const { running } = await runUntil(book, () => repo.saved?.lastSeq === 6_000, controller);
