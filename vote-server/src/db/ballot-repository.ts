@@ -106,6 +106,7 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         const results = new Map<number, ReturnType<typeof plan>["result"]>();
         const participations: unknown[][] = [];
         const ballots: unknown[][] = [];
+        const nodes: [number, StoredNode[]][] = [];
         const checkpoints: { election_id: number; tree_size: number; note: string }[] = [];
         const heads: { id: number; seq: number; hash: string }[] = [];
         for (const row of rows) {
@@ -118,7 +119,7 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
           for (const x of p.participations) participations.push([id, x.voterId, x.commitment, x.sealedReceipt]);
           for (const e of p.entries) ballots.push([id, e.seq, e.trackingCode, e.choices, e.hash, e.commitment, e.salt]);
           if (p.tlog) {
-            await insertNodes(trx, id, p.tlog.nodes);
+            nodes.push([id, p.tlog.nodes]);
             checkpoints.push({ election_id: id, tree_size: p.tlog.checkpoint.size, note: p.tlog.checkpoint.note });
           }
           heads.push({ id, ...p.head });
@@ -126,6 +127,7 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         if (heads.length === 0) return results;
         await trx.executeQuery(insertRows(PARTICIPATIONS, PARTICIPATION_COLUMNS, participations));
         await trx.executeQuery(insertRows(BALLOTS, BALLOT_COLUMNS, ballots));
+        await insertNodes(trx, nodes);
         if (checkpoints.length > 0) await trx.insertInto("checkpoints").values(checkpoints).execute();
         for (const h of heads) await trx.updateTable("elections").set({ head_seq: h.seq, head_hash: h.hash }).where("id", "=", h.id).execute();
         return results;
