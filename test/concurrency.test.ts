@@ -1,7 +1,7 @@
 import { expect, it } from "vitest";
 import { checkChain } from "@voting/election-core";
-import { Status, newIdempotencyKey } from "@voting/client";
-import { describeOnStores, eventually, rowCounts } from "./harness.js";
+import { Status, newIdempotencyKey, voteV1 } from "@voting/client";
+import { describeOnStores, eventually, rowCounts, uniqueName } from "./harness.js";
 
 describeOnStores("concurrent casting", (system) => {
   it("when one voter sends 50 CastVote calls at once, then exactly one ballot is recorded", async () => {
@@ -54,5 +54,48 @@ describeOnStores("concurrent casting", (system) => {
     });
     expect(result.candidates.find((c) => c.candidateId === cand.id)!.votes).toBe("200");
     expect(result.logHeadHash).toBe(after.logHeadHash);
+  });
+
+  it("when voters vote in four elections at once, one of them closed, then each open election's log is gap-free, its chain verifies and its tally matches, and the closed one takes nothing", async () => {
+    const sys = system();
+    const admin = sys.client(await sys.adminToken());
+    const anon = sys.client();
+    const created = async () => {
+      const { election } = await admin.elections.createElection({ title: uniqueName("Contest"), method: voteV1.BallotMethod.BALLOT_METHOD_PLURALITY, candidates: ["A", "B", "C"], resultsWhileOpen: true });
+      await admin.elections.openElection({ electionId: election!.id });
+      return election!.id;
+    };
+    const open = [await created(), await created(), await created()];
+    const closed = await created();
+    await admin.elections.closeElection({ electionId: closed });
+    const voters = await Promise.all(Array.from({ length: 30 }, () => sys.user("voter")));
+    // Every voter's four ballots at once, so commits can take several elections' ballots.
+    const calls = voters.flatMap((v, i) => [...open, closed].map((electionId) => sys.client(v.token).votes.castVote({ electionId, ballot: { choices: [1 + ((i + electionId) % 3)] } })));
+    const settled = await Promise.allSettled(calls);
+    settled.forEach((s, i) => {
+      if (i % 4 === 3) expect(s).toMatchObject({ status: "rejected", reason: { code: Status.FAILED_PRECONDITION } });
+      else expect(s.status).toBe("fulfilled");
+    });
+
+    for (const id of open) {
+      const election = (await anon.elections.getElection({ electionId: id })).election!;
+      const entries = [];
+      for await (const msg of await anon.votes.streamBallots({ electionId: id, afterSeq: 0 })) entries.push(...msg.entries);
+      expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+      const chain = checkChain(
+        2,
+        { seq: 0, hash: election.logGenesisHash },
+        entries.map((e) => ({ electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.ballot!.choices, salt: e.salt, hash: e.hash })),
+        { requireBallots: true },
+      );
+      expect(chain).toMatchObject({ ok: true, headSeq: 30, headHash: election.logHeadHash });
+      const result = await eventually(async () => {
+        const r = (await anon.tally.getResults({ electionId: id })).result!;
+        return r.countedThroughSeq === 30 ? r : undefined;
+      });
+      const expected = [1, 2, 3].map((c) => String(voters.filter((_, i) => 1 + ((i + id) % 3) === c).length));
+      expect([1, 2, 3].map((c) => result.candidates.find((x) => x.candidateId === c)!.votes)).toEqual(expected);
+    }
+    expect((await anon.elections.getElection({ electionId: closed })).election!.ballotCount).toBe(0);
   });
 });

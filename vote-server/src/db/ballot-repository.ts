@@ -1,3 +1,4 @@
+import type { Kysely } from "kysely";
 import { insertRows, writeTransaction, type Database } from "@voting/server-kit";
 import type { VoteDb } from "./schema.js";
 import { toElection } from "./election-repository.js";
@@ -31,17 +32,23 @@ export interface AppendPlan {
   tlog?: { nodes: StoredNode[]; checkpoint: StoredCheckpoint };
 }
 
+/** The ballots of one election in a multi-election append: whose participations to read. */
+export interface AppendRequest {
+  electionId: number;
+  voterIds: number[];
+}
+
 export interface BallotRepository {
   /**
-   * In one transaction that holds the election's log head: reads the head and the
-   * participations of these voters (and, in format 2, the tree's right frontier), lets `plan`
-   * decide, writes what it returns.
+   * In one transaction that holds these elections' log heads (locked in ascending id order, so
+   * that replicas cannot deadlock): per election reads the head and the participations of its
+   * voters (and, in format 2, the tree's right frontier), lets `plan` decide, writes what it
+   * returns. Answers each election's result by id.
    */
   append<T>(
-    electionId: number,
-    voterIds: number[],
+    requests: AppendRequest[],
     plan: (election: Election, existing: Map<number, Participation>, frontier: StoredNode[] | undefined) => { plan: AppendPlan | undefined; result: T },
-  ): Promise<T>;
+  ): Promise<Map<number, T>>;
   readLog(electionId: number, afterSeq: number, limit: number): Promise<LogRow[]>;
   /** The election's head, log size and turnout, read in one snapshot, for reconciliation. */
   ledger(electionId: number): Promise<{ headSeq: number; headHash: string; ballots: number; maxSeq: number; turnout: number }>;
@@ -66,40 +73,64 @@ const PARTICIPATION_COLUMNS = ["election_id", "voter_id", "commitment", "sealed_
 const BALLOTS = "ballots" satisfies keyof VoteDb;
 const BALLOT_COLUMNS = ["election_id", "seq", "tracking_code", "choices", "hash", "commitment", "salt"] as const satisfies readonly (keyof VoteDb["ballots"])[];
 
+/** The recorded participations of the voters of each request, by election and voter, in one read. */
+async function readParticipations(trx: Kysely<VoteDb>, requests: AppendRequest[]): Promise<Map<number, Map<number, Participation>>> {
+  const byElection = new Map<number, Map<number, Participation>>();
+  const asked = requests.filter((r) => r.voterIds.length > 0);
+  if (asked.length === 0) return byElection;
+  const rows = await trx
+    .selectFrom("participations")
+    .select(["election_id", "voter_id", "commitment", "sealed_receipt"])
+    .where((eb) => eb.or(asked.map((r) => eb.and([eb("election_id", "=", r.electionId), eb("voter_id", "in", r.voterIds)]))))
+    .execute();
+  for (const r of rows) {
+    const id = Number(r.election_id);
+    if (!byElection.has(id)) byElection.set(id, new Map());
+    byElection.get(id)!.set(Number(r.voter_id), { voterId: Number(r.voter_id), commitment: r.commitment, sealedReceipt: r.sealed_receipt });
+  }
+  return byElection;
+}
+
 export function ballotRepository(db: Database<VoteDb>): BallotRepository {
   const k = db.kysely;
   return {
-    append(electionId, voterIds, plan) {
+    append(requests, plan) {
+      const ids = [...new Set(requests.map((r) => r.electionId))].sort((a, b) => a - b);
       return writeTransaction(db, async (trx) => {
-        let headQuery = trx.selectFrom("elections").selectAll().where("id", "=", electionId);
-        // Row lock serialises appenders across replicas; SQLite's BEGIN IMMEDIATE already did.
+        let headQuery = trx.selectFrom("elections").selectAll().where("id", "in", ids).orderBy("id");
+        // Row locks serialise appenders across replicas; SQLite's BEGIN IMMEDIATE already did.
         if (db.dialect === "mysql") headQuery = headQuery.forUpdate();
-        const row = await headQuery.executeTakeFirst();
-        if (!row) throw new Error(`election ${electionId} vanished`);
-        const existing = new Map<number, Participation>();
-        if (voterIds.length > 0) {
-          const rows = await trx
-            .selectFrom("participations")
-            .select(["voter_id", "commitment", "sealed_receipt"])
-            .where("election_id", "=", electionId)
-            .where("voter_id", "in", voterIds)
-            .execute();
-          for (const r of rows) existing.set(Number(r.voter_id), { voterId: Number(r.voter_id), commitment: r.commitment, sealedReceipt: r.sealed_receipt });
+        const rows = await headQuery.execute();
+        if (rows.length !== ids.length) throw new Error(`an election of ${ids.join(", ")} vanished`);
+        const existing = await readParticipations(trx, requests);
+        const results = new Map<number, ReturnType<typeof plan>["result"]>();
+        const participations: unknown[][] = [];
+        const ballots: unknown[][] = [];
+        const nodes: [number, StoredNode[]][] = [];
+        const checkpoints: { election_id: number; tree_size: number; note: string }[] = [];
+        const heads: { id: number; seq: number; hash: string }[] = [];
+        for (const row of rows) {
+          const election = toElection(row);
+          const id = election.id;
+          const frontier = election.logFormat === 2 && election.state === "open" ? await readFrontier(trx, id, election.headSeq) : undefined;
+          const { plan: p, result } = plan(election, existing.get(id) ?? new Map(), frontier);
+          results.set(id, result);
+          if (!p || p.entries.length === 0) continue;
+          for (const x of p.participations) participations.push([id, x.voterId, x.commitment, x.sealedReceipt]);
+          for (const e of p.entries) ballots.push([id, e.seq, e.trackingCode, e.choices, e.hash, e.commitment, e.salt]);
+          if (p.tlog) {
+            nodes.push([id, p.tlog.nodes]);
+            checkpoints.push({ election_id: id, tree_size: p.tlog.checkpoint.size, note: p.tlog.checkpoint.note });
+          }
+          heads.push({ id, ...p.head });
         }
-        const election = toElection(row);
-        const frontier = election.logFormat === 2 && election.state === "open" ? await readFrontier(trx, electionId, election.headSeq) : undefined;
-        const { plan: p, result } = plan(election, existing, frontier);
-        if (!p || p.entries.length === 0) return result;
-        await trx.executeQuery(
-          insertRows(PARTICIPATIONS, PARTICIPATION_COLUMNS, p.participations.map((x) => [electionId, x.voterId, x.commitment, x.sealedReceipt])),
-        );
-        await trx.executeQuery(insertRows(BALLOTS, BALLOT_COLUMNS, p.entries.map((e) => [electionId, e.seq, e.trackingCode, e.choices, e.hash, e.commitment, e.salt])));
-        if (p.tlog) {
-          await insertNodes(trx, electionId, p.tlog.nodes);
-          await trx.insertInto("checkpoints").values({ election_id: electionId, tree_size: p.tlog.checkpoint.size, note: p.tlog.checkpoint.note }).execute();
-        }
-        await trx.updateTable("elections").set({ head_seq: p.head.seq, head_hash: p.head.hash }).where("id", "=", electionId).execute();
-        return result;
+        if (heads.length === 0) return results;
+        await trx.executeQuery(insertRows(PARTICIPATIONS, PARTICIPATION_COLUMNS, participations));
+        await trx.executeQuery(insertRows(BALLOTS, BALLOT_COLUMNS, ballots));
+        await insertNodes(trx, nodes);
+        if (checkpoints.length > 0) await trx.insertInto("checkpoints").values(checkpoints).execute();
+        for (const h of heads) await trx.updateTable("elections").set({ head_seq: h.seq, head_hash: h.hash }).where("id", "=", h.id).execute();
+        return results;
       });
     },
     async readLog(electionId, afterSeq, limit) {

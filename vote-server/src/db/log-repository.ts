@@ -52,11 +52,10 @@ export async function readFrontier(k: Kysely<VoteDb>, electionId: number, size: 
 
 const NODE_COLUMNS = ["election_id", "level", "idx", "hash"] as const satisfies readonly (keyof VoteDb["tlog_nodes"])[];
 
-export async function insertNodes(k: Kysely<VoteDb>, electionId: number, nodes: readonly StoredNode[]): Promise<void> {
-  for (let i = 0; i < nodes.length; i += 1000) {
-    const rows = nodes.slice(i, i + 1000).map((n) => [electionId, n.level, n.index, n.hash]);
-    await k.executeQuery(insertRows("tlog_nodes" satisfies keyof VoteDb, NODE_COLUMNS, rows));
-  }
+/** Stores the tree nodes of several elections, a thousand rows a statement. */
+export async function insertNodes(k: Kysely<VoteDb>, byElection: readonly (readonly [electionId: number, nodes: readonly StoredNode[]])[]): Promise<void> {
+  const rows = byElection.flatMap(([electionId, nodes]) => nodes.map((n) => [electionId, n.level, n.index, n.hash]));
+  for (let i = 0; i < rows.length; i += 1000) await k.executeQuery(insertRows("tlog_nodes" satisfies keyof VoteDb, NODE_COLUMNS, rows.slice(i, i + 1000)));
 }
 
 export function logRepository(db: Database<VoteDb>): LogRepository {

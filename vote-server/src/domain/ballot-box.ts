@@ -1,6 +1,6 @@
 // Casting ballots. Ballots that arrive while a commit is running wait and go into the
-// next transaction together (group commit); each is acknowledged only after its
-// transaction commits.
+// next transaction together (group commit), whatever their elections; each is acknowledged
+// only after its transaction commits.
 import { ballotCommitment as entryCommitment, chainAndLeafHash, chainHash, choicesKey } from "@voting/election-core";
 import { AlreadyExistsError, UnavailableError } from "@voting/server-kit";
 import { randomInt } from "node:crypto";
@@ -34,9 +34,9 @@ export interface BallotBoxOptions {
   onAppended(electionId: number, headSeq: number, entries: LogRow[]): void;
   /** Signs the checkpoint of each commit (format 2), which the receipts of its ballots carry. */
   signer?: LogSigner;
-  /** Called after each commit with the ballots it handled and the log entries it appended (metrics). */
+  /** Called after each commit with the ballots it handled and the log entries it appended, all elections together (metrics). */
   onCommitted?(batchSize: number, appended: number): void;
-  /** Called when a commit fails: each ballot of the batch was answered UNAVAILABLE. */
+  /** Called per election of a failed commit: each ballot of the batch was answered UNAVAILABLE. */
   onCommitFailed?(electionId: number, batchSize: number, err: unknown): void;
 }
 
@@ -61,8 +61,9 @@ function retryOutcome(p: Pending, recorded: Participation): Outcome {
 }
 
 export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
-  const queues = new Map<number, Pending[]>();
-  const running = new Set<number>();
+  // One queue for all elections: a commit takes the waiting ballots of all of them.
+  const queue: Pending[] = [];
+  let running = false;
 
   function plan(batch: Pending[], election: Election, existing: Map<number, Participation>, frontier: StoredNode[] | undefined) {
     const outcomes = new Map<Pending, Outcome>();
@@ -124,44 +125,48 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
     return { plan: { participations, entries, head: { seq, hash }, tlog }, result: outcomes };
   }
 
-  async function drain(electionId: number): Promise<void> {
-    running.add(electionId);
+  async function commit(batch: Pending[]): Promise<void> {
+    const byElection = new Map<number, Pending[]>();
+    for (const p of batch) {
+      const ballots = byElection.get(p.electionId);
+      if (ballots) ballots.push(p);
+      else byElection.set(p.electionId, [p]);
+    }
+    const requests = [...byElection].map(([electionId, ballots]) => ({ electionId, voterIds: [...new Set(ballots.map((p) => p.voterId))] }));
+    const entries = new Map<number, LogRow[]>();
+    let outcomes: Map<number, Map<Pending, Outcome>>;
     try {
-      for (;;) {
-        const queue = queues.get(electionId);
-        if (!queue || queue.length === 0) break;
-        const batch = queue.splice(0, opts.batchMax);
-        const voterIds = [...new Set(batch.map((p) => p.voterId))];
-        let outcomes: Map<Pending, Outcome>;
-        let appendedEntries: LogRow[] = [];
-        try {
-          outcomes = await repo.append(electionId, voterIds, (election, existing, frontier) => {
-            const planned = plan(batch, election, existing, frontier);
-            appendedEntries = planned.plan?.entries ?? [];
-            return planned;
-          });
-        } catch (err) {
-          const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key", { reason: "BALLOT_NOT_RECORDED", cause: err });
-          for (const p of batch) p.reject(error);
-          opts.onCommitFailed?.(electionId, batch.length, err);
-          continue;
-        }
-        opts.onCommitted?.(batch.length, appendedEntries.length);
-        let appended = false;
-        for (const p of batch) {
-          const o = outcomes.get(p)!;
-          if (o.ok) p.resolve(o.receipt);
-          else p.reject(o.error);
-          appended ||= o.ok;
-        }
-        if (appended) {
-          const heads = [...outcomes.values()].filter((o) => o.ok).map((o) => (o as { receipt: Receipt }).receipt.seq);
-          opts.onAppended(electionId, Math.max(...heads), appendedEntries);
-        }
+      outcomes = await repo.append(requests, (election, existing, frontier) => {
+        const planned = plan(byElection.get(election.id)!, election, existing, frontier);
+        entries.set(election.id, planned.plan?.entries ?? []);
+        return planned;
+      });
+    } catch (err) {
+      const error = new UnavailableError("the ballot could not be recorded; retry with the same idempotency key", { reason: "BALLOT_NOT_RECORDED", cause: err });
+      for (const p of batch) p.reject(error);
+      for (const [electionId, ballots] of byElection) opts.onCommitFailed?.(electionId, ballots.length, err);
+      return;
+    }
+    opts.onCommitted?.(batch.length, [...entries.values()].reduce((n, rows) => n + rows.length, 0));
+    for (const [electionId, ballots] of byElection) {
+      const result = outcomes.get(electionId)!;
+      for (const p of ballots) {
+        const o = result.get(p)!;
+        if (o.ok) p.resolve(o.receipt);
+        else p.reject(o.error);
       }
+      const rows = entries.get(electionId)!;
+      // Entries are in seq order: the last is the new head.
+      if (rows.length > 0) opts.onAppended(electionId, rows[rows.length - 1].seq, rows);
+    }
+  }
+
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      while (queue.length > 0) await commit(queue.splice(0, opts.batchMax));
     } finally {
-      running.delete(electionId);
-      queues.delete(electionId);
+      running = false;
     }
   }
 
@@ -171,15 +176,13 @@ export function ballotBox(repo: BallotRepository, opts: BallotBoxOptions) {
       const key = choicesKey(req.choices);
       const commitment = ballotCommitment(req.idempotencyKey, req.electionId, req.voterId, key);
       return new Promise<Receipt>((resolve, reject) => {
-        const queue = queues.get(req.electionId) ?? [];
-        queues.set(req.electionId, queue);
         queue.push({ ...req, key, commitment, resolve, reject });
         // An idle box lingers briefly so that calls arriving together share a commit; while a
         // commit runs, new ballots gather for the next one anyway.
-        if (!running.has(req.electionId)) {
-          running.add(req.electionId);
-          if (opts.lingerMs > 0) setTimeout(() => void drain(req.electionId), opts.lingerMs);
-          else setImmediate(() => void drain(req.electionId));
+        if (!running) {
+          running = true;
+          if (opts.lingerMs > 0) setTimeout(() => void drain(), opts.lingerMs);
+          else setImmediate(() => void drain());
         }
       });
     },
