@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { sql } from "kysely";
-import { CONFLICT_ATTEMPTS, DatabaseUnavailableError, insertRows, isDatabaseOutage, isRetryableConflict, openDatabase, writeTransaction } from "./db.js";
+import { arrayRowsQuery, CONFLICT_ATTEMPTS, DatabaseUnavailableError, insertRows, isDatabaseOutage, isRetryableConflict, openDatabase, writeTransaction, type Database } from "./db.js";
+import { randomBytes } from "node:crypto";
 import { UnavailableError } from "./errors.js";
 
 const deadlock = () => Object.assign(new Error("Deadlock found when trying to get lock"), { code: "ER_LOCK_DEADLOCK", errno: 1213, sqlState: "40001" });
@@ -93,5 +94,44 @@ describe("insertRows", () => {
     const rows = (await sql<{ a: number; b: string; c: Uint8Array }>`select a, b, c from r order by a`.execute(db.kysely)).rows;
     expect(rows.map((r) => [r.a, r.b, Buffer.from(r.c).toString("hex")])).toEqual([[1, "x'); drop table r; --", "0102"], [2, "y", "03"]]);
     await db.close();
+  });
+});
+
+describe("arrayRowsQuery", () => {
+  const check = async (db: Database<any>) => {
+    const k = db.kysely;
+    await sql`create table rows_t (id integer primary key, name varchar(20) not null)`.execute(k);
+    await k.insertInto("rows_t").values([{ id: 1, name: "é" }, { id: 2, name: "b" }]).execute();
+    const read = () => k.executeQuery(arrayRowsQuery("select name, id from rows_t where id >= ? order by id", [1]));
+    expect((await read()).rows).toEqual([["é", 1], ["b", 2]]);
+    // The same statement again (SQLite's statement cache), and other queries still give objects.
+    expect((await read()).rows).toEqual([["é", 1], ["b", 2]]);
+    expect(await k.selectFrom("rows_t").select(["name", "id"]).where("id", ">=", 1).orderBy("id").execute()).toEqual([{ name: "é", id: 1 }, { name: "b", id: 2 }]);
+  };
+
+  it("when a read is marked, then SQLite answers it with arrays in select order, and every other query with objects", async () => {
+    const db = openDatabase<any>("sqlite::memory:");
+    await check(db);
+    await db.close();
+  });
+
+  it("when a read is marked, then MySQL/MariaDB answers it with arrays in select order, and every other query with objects", async (t) => {
+    const server = "mysql://root@127.0.0.1:3306";
+    const name = `serverkit_rows_${randomBytes(4).toString("hex")}`;
+    const admin = openDatabase<any>(server);
+    try {
+      await sql.raw(`create database ${name}`).execute(admin.kysely);
+    } catch {
+      await admin.close();
+      return t.skip();
+    }
+    const db = openDatabase<any>(`${server}/${name}`, { poolSize: 1 });
+    try {
+      await check(db);
+    } finally {
+      await db.close();
+      await sql.raw(`drop database ${name}`).execute(admin.kysely);
+      await admin.close();
+    }
   });
 });

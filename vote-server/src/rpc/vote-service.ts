@@ -7,6 +7,7 @@ import { normalizeTrackingCode } from "../domain/receipts.js";
 import { contentSealed, type VotingService } from "../domain/voting.js";
 import type { TransparencyLog } from "../domain/transparency-log.js";
 import { toProtoEntry, toProtoReceipt } from "./mapping.js";
+import { encodeStreamBallots } from "./ballot-stream-encode.js";
 
 const MAX_CHOICES = 100;
 
@@ -19,30 +20,25 @@ function parseCastVote(req: voteV1.CastVoteRequest) {
   return { electionId: resolveElectionId(req.electionId), choices, idempotencyKey: key.length > 0 ? key : randomBytes(32) };
 }
 
-/** The StreamBallots message for a batch, built once per batch and embargo view and shared by every follower. */
+/** The StreamBallots message for a batch, encoded once per batch and embargo view and shared by every follower. */
 function messages() {
-  const built = new WeakMap<LogBatch, { sealed?: voteV1.StreamBallotsResponse; open?: voteV1.StreamBallotsResponse }>();
-  return (b: LogBatch, sealed: boolean): voteV1.StreamBallotsResponse => {
+  const built = new WeakMap<LogBatch, { sealed?: Buffer; open?: Buffer }>();
+  return (b: LogBatch, sealed: boolean): Buffer => {
     let m = built.get(b);
     if (!m) built.set(b, (m = {}));
-    return (m[sealed ? "sealed" : "open"] ??= { entries: b.rows.map((r) => toProtoEntry(r, sealed)) });
+    return (m[sealed ? "sealed" : "open"] ??= encodeStreamBallots(b.rows, sealed));
   };
 }
 
-/** VoteService whose StreamBallots messages are serialized once, however many followers get them. */
+/** VoteService whose StreamBallots handler sends messages it encoded itself (encodeStreamBallots). */
 export const voteServiceDefinition = (() => {
   const def = voteV1.VoteServiceService;
-  const encoded = new WeakMap<voteV1.StreamBallotsResponse, Buffer>();
-  const serialize = def.streamBallots.responseSerialize;
-  const responseSerialize = (m: voteV1.StreamBallotsResponse): Buffer => {
-    let buf = encoded.get(m);
-    if (!buf) encoded.set(m, (buf = serialize(m)));
-    return buf;
-  };
-  return { ...def, streamBallots: { ...def.streamBallots, responseSerialize } };
+  return { ...def, streamBallots: { ...def.streamBallots, responseSerialize: (m: Buffer): Buffer => m } };
 })();
 
-export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger, tlog?: TransparencyLog): voteV1.VoteServiceServer {
+type VoteServiceServer = Omit<voteV1.VoteServiceServer, "streamBallots"> & { streamBallots: ReturnType<typeof serverStream<voteV1.StreamBallotsRequest, Buffer>> };
+
+export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger, tlog?: TransparencyLog): VoteServiceServer {
   const messageOf = messages();
   return {
     castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
@@ -60,7 +56,7 @@ export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: S
     }),
     streamBallots: serverStream(
       log,
-      streams.guard(async (req: voteV1.StreamBallotsRequest, ctx, send: Send<voteV1.StreamBallotsResponse>) => {
+      streams.guard(async (req: voteV1.StreamBallotsRequest, ctx, send: Send<Buffer>) => {
         const electionId = resolveElectionId(req.electionId);
         await voting.election(electionId);
         if (ctx.signal.aborted) return;
