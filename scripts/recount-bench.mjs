@@ -207,6 +207,7 @@ client.close();
 const CPU_HOOK = ["--import", "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu-us '+(u.user+u.system)+'\\n')})"];
 const cpuOf = (stderr) => Number(/cpu-us (\d+)/.exec(stderr)?.[1] ?? NaN) / 1e6;
 start = performance.now();
+const voteCpuBeforeAudit = cpuSeconds(children[1].pid);
 const auditRun = spawnSync(process.execPath, [...CPU_HOOK, ...PROFILE, join(root, "client/bin/voting.js"), "audit", "--election", String(created.id), "--out", join(dir, "log.jsonl"), "--json"], {
   env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}`, VOTING_CONFIG_DIR: join(dir, "cli") },
   encoding: "utf8",
@@ -214,7 +215,8 @@ const auditRun = spawnSync(process.execPath, [...CPU_HOOK, ...PROFILE, join(root
 });
 const auditS = (performance.now() - start) / 1000;
 const auditCpu = cpuOf(auditRun.stderr);
-console.log(`voting audit of the whole log (exit ${auditRun.status}): ${auditS.toFixed(1)} s, ${auditCpu.toFixed(1)} s CPU in the CLI`);
+const voteAuditUs = ((cpuSeconds(children[1].pid) - voteCpuBeforeAudit) * 1e6) / N;
+console.log(`voting audit of the whole log (exit ${auditRun.status}): ${auditS.toFixed(1)} s, ${auditCpu.toFixed(1)} s CPU in the CLI, vote-server ${voteAuditUs.toFixed(1)} µs CPU per entry served meanwhile`);
 if (auditRun.status !== 0) console.log(auditRun.stderr.trim());
 for (const c of children.reverse()) c.kill("SIGTERM");
 if (tallyMysql) {
