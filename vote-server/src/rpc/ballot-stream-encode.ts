@@ -128,7 +128,8 @@ function putEntry(buf: Buffer, pos: number, r: LogRow, sealed: boolean): number 
     buf[pos++] = BALLOT;
     if (r.choices === "") buf[pos++] = 0;
     else {
-      // Ballot length (1 byte for up to 63 choices of 1 byte), then the packed field.
+      // Room for a 1-byte ballot length, the packed field's tag and a 1-byte length; the choices
+      // move when their lengths need more.
       const start = pos + 1 + 2;
       const end = putChoices(buf, start, r.choices);
       if (end < 0) return -1;
