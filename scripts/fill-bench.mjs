@@ -3,7 +3,8 @@
 // the append behaves as the tables grow: commits of FILL_BATCH ballots across FILL_ELECTIONS
 // elections, each voter once in each election (as `npm run bench` casts them).
 // Run `npx tsc -b` first (it uses vote-server's dist/). The database is kept, so a later run
-// continues where the last stopped (and can measure at the same size again).
+// continues where the last stopped (and can measure at the same size again), given the same
+// FILL_ORDER and FILL_VOTERS (other voters would repeat ballots already cast).
 //
 //   FILL_URL=mysql://root@127.0.0.1:3306/voting_fill FILL_BALLOTS=1000000 npm run bench:fill
 import { execFileSync } from "node:child_process";
