@@ -9,6 +9,7 @@
 //   FILL_URL=mysql://root@127.0.0.1:3306/voting_fill FILL_BALLOTS=1000000 npm run bench:fill
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { cpuSeconds, mariadbPid, pct, round } from "./bench/lib.mjs";
 
 const env = process.env;
@@ -82,7 +83,16 @@ async function sizes() {
   return Object.fromEntries(rows.filter((r) => Number(r.d) + Number(r.i) > 1048576).map((r) => [r.t, Math.round((Number(r.d) + Number(r.i)) / 1048576)]));
 }
 
-const dbPid = mysql ? mariadbPid() : undefined;
+/** The pid of the server this URL reaches (its pid file), else any local mariadbd's. */
+async function serverPid() {
+  try {
+    const { rows } = await sql`select @@pid_file as f`.execute(k);
+    return Number(readFileSync(rows[0].f, "utf8").trim());
+  } catch {
+    return mariadbPid();
+  }
+}
+const dbPid = mysql ? await serverPid() : undefined;
 const castAt = (i) => {
   const electionId = ids[i % ids.length];
   const k = Math.floor(i / ids.length);
