@@ -37,6 +37,7 @@ const STORM = num("BENCH_STORM_CONCURRENCY", 16);
 const RAW = num("BENCH_RAW_INSERTS", Math.min(VOTERS, 5000));
 const STORES = (env.BENCH_STORES ?? "sqlite,mysql").split(",");
 const MYSQL = env.BENCH_MYSQL_URL ?? "mysql://root@127.0.0.1:3306";
+const MYSQL_DATABASE = env.BENCH_MYSQL_DATABASE;
 const opts = { concurrency: num("BENCH_CONCURRENCY", 64), procs: num("BENCH_LOADGEN_PROCS", 2), echoCalls: 100_000 };
 const OWASP = { ARGON2_MEMORY_KIB: "19456", ARGON2_TIME_COST: "2", ARGON2_PARALLELISM: "1" };
 
@@ -65,7 +66,7 @@ let running = {};
 for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => Promise.allSettled([running.sys?.stop()]).then(() => running.db?.cleanup()).finally(() => process.exit(1)));
 
 async function benchStore(store) {
-  const db = await freshStore(store, MYSQL);
+  const db = await freshStore(store, MYSQL, MYSQL_DATABASE);
   if (!db) return undefined;
   running = { db };
   const sys = (running.sys = await startServers(db.databaseUrl, 20000 + Math.floor(Math.random() * 400) * 10 /* below the ephemeral range */, { STREAM_MAX_PER_CALLER: String(STREAMS + 100) }));

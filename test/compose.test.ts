@@ -25,3 +25,9 @@ it("when compose is started without KEY_ENCRYPTION_KEY, then no key written in t
   }
   for (const name of ["mysql", "certs", "service-keys"]) expect(service(name)).not.toMatch(/key-encryption-key/);
 });
+
+it("when compose starts MySQL, then its buffer pool and redo log are sized for a national election (1 GB each, not the image's 128 MB and 100 MB), and the environment can change them", () => {
+  const mysql = service("mysql");
+  expect(mysql).toMatch(/- --innodb-buffer-pool-size=\$\{MYSQL_BUFFER_POOL_SIZE:-1G\}\n/);
+  expect(mysql).toMatch(/- --innodb-redo-log-capacity=\$\{MYSQL_REDO_LOG_CAPACITY:-1G\}\n/);
+});

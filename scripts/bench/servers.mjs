@@ -11,18 +11,22 @@ const { createVotingClient } = await import("@voting/client");
 const { ensureServiceKeyFiles } = await import("@voting/server-kit");
 const mysql = (await import("mysql2/promise")).default;
 
-/** A fresh store: { databaseUrl, rawUrl (a sibling file or database for raw inserts), serverPid (MariaDB's), cleanup }, or undefined when MariaDB does not answer. */
-export async function freshStore(store, mysqlUrl) {
+/**
+ * A fresh store: { databaseUrl, rawUrl (a sibling file or database for raw inserts), serverPid (MariaDB's), cleanup }, or undefined when MariaDB does not answer.
+ * `keep` names an existing MariaDB database to use instead (e.g. one grown by `npm run bench:fill`): it is neither made nor dropped.
+ */
+export async function freshStore(store, mysqlUrl, keep) {
   if (store === "sqlite") {
     const dir = mkdtempSync(join(tmpdir(), "voting-bench-"));
     return { databaseUrl: `sqlite:${join(dir, "voting.sqlite")}`, rawUrl: `sqlite:${join(dir, "raw.sqlite")}`, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
   }
-  const name = `voting_bench_${randomBytes(4).toString("hex")}`;
+  const name = keep || `voting_bench_${randomBytes(4).toString("hex")}`;
+  const raw = `voting_bench_${randomBytes(4).toString("hex")}_raw`;
   let pidFile;
   const admin = async (f) => {
     const c = await mysql.createConnection({ uri: mysqlUrl });
     try {
-      for (const db of [name, `${name}_raw`]) await c.query(`${f} DATABASE ${db}`);
+      for (const db of keep ? [raw] : [name, raw]) await c.query(`${f} DATABASE ${db}`);
       pidFile ??= (await c.query("SELECT @@pid_file AS f"))[0][0].f;
     } finally {
       await c.end();
@@ -42,7 +46,7 @@ export async function freshStore(store, mysqlUrl) {
       return mariadbPid();
     }
   };
-  return { databaseUrl: `${mysqlUrl}/${name}`, rawUrl: `${mysqlUrl}/${name}_raw`, serverPid, cleanup: () => admin("DROP") };
+  return { databaseUrl: `${mysqlUrl}/${name}`, rawUrl: `${mysqlUrl}/${raw}`, serverPid, cleanup: () => admin("DROP") };
 }
 
 /** Starts auth-, vote- and tally-server; `restartAuth(env)` starts auth-server again with more settings. */
