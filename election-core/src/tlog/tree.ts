@@ -80,8 +80,19 @@ export class MemoryTree {
 
   appendLeafHash(leaf: Uint8Array): void {
     if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
+    this.appendAt(leaf, 0);
+  }
+
+  /** Appends the leaf hashes side by side in `leaves` (32 bytes each). */
+  appendLeafHashes(leaves: Uint8Array): void {
+    if (leaves.length % HASH_SIZE !== 0) throw new Error(`leaf hashes are ${HASH_SIZE} bytes each`);
+    for (let at = 0; at < leaves.length; at += HASH_SIZE) this.appendAt(leaves, at);
+  }
+
+  private appendAt(leaves: Uint8Array, from: number): void {
     let l = this.withRoom(0);
-    l.hashes.set(leaf, l.count++ * HASH_SIZE);
+    const to = l.count++ * HASH_SIZE;
+    for (let i = 0; i < HASH_SIZE; i++) l.hashes[to + i] = leaves[from + i];
     // Each level completes its subtrees left to right: a right child completes its parent,
     // the next subtree of the level above, from the two last hashes of its own level.
     for (let level = 1; l.count % 2 === 0; level++) {
