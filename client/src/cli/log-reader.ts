@@ -244,37 +244,51 @@ class SpanBatch implements CheckedBatch {
     }
     const out = Buffer.allocUnsafe(room);
     let n = 0;
-    const copy = (from: number, to: number) => {
-      n += bytes.copy(out, n, from, to);
-    };
     for (let i = 0; i < this.length; i++) {
       const s = i * SPAN_STRIDE;
-      n += FIELD_ELECTION_ID.copy(out, n);
-      n += out.write(String(spans[s + SPAN_ELECTION_ID]), n, "latin1");
-      n += FIELD_SEQ.copy(out, n);
-      n += out.write(String(spans[s + SPAN_SEQ]), n, "latin1");
-      n += FIELD_TRACKING_CODE.copy(out, n);
-      const tc = spans[s + SPAN_TRACKING_CODE];
-      const tcEnd = spans[s + SPAN_TRACKING_CODE + 1];
+      n = copyBytes(out, n, FIELD_ELECTION_ID, 0, FIELD_ELECTION_ID.length);
+      n = putNumber(out, n, spans[s + SPAN_ELECTION_ID]);
+      n = copyBytes(out, n, FIELD_SEQ, 0, FIELD_SEQ.length);
+      n = putNumber(out, n, spans[s + SPAN_SEQ]);
+      n = copyBytes(out, n, FIELD_TRACKING_CODE, 0, FIELD_TRACKING_CODE.length);
+      const tc = spans[s + SPAN_TRACKING_CODE] | 0;
+      const tcEnd = spans[s + SPAN_TRACKING_CODE + 1] | 0;
       if (jsonSafe(bytes, tc, tcEnd)) {
         out[n++] = QUOTE;
-        copy(tc, tcEnd);
+        n = copyBytes(out, n, bytes, tc, tcEnd);
       } else {
         const quoted = JSON.stringify(bytes.toString("latin1", tc, tcEnd));
         n += out.write(quoted.slice(0, -1), n, "utf8");
       }
-      n += FIELD_COMMITMENT.copy(out, n);
-      copy(spans[s + SPAN_COMMITMENT], spans[s + SPAN_COMMITMENT + 1]);
-      n += FIELD_CHOICES.copy(out, n);
-      n = putPackedChoices(bytes, spans[s + SPAN_CHOICES], spans[s + SPAN_CHOICES + 1], out, n);
-      n += FIELD_SALT.copy(out, n);
-      copy(spans[s + SPAN_SALT], spans[s + SPAN_SALT + 1]);
-      n += FIELD_HASH.copy(out, n);
-      copy(spans[s + SPAN_HASH], spans[s + SPAN_HASH + 1]);
-      n += LINE_END.copy(out, n);
+      n = copyBytes(out, n, FIELD_COMMITMENT, 0, FIELD_COMMITMENT.length);
+      n = copyBytes(out, n, bytes, spans[s + SPAN_COMMITMENT] | 0, spans[s + SPAN_COMMITMENT + 1] | 0);
+      n = copyBytes(out, n, FIELD_CHOICES, 0, FIELD_CHOICES.length);
+      n = putPackedChoices(bytes, spans[s + SPAN_CHOICES] | 0, spans[s + SPAN_CHOICES + 1] | 0, out, n);
+      n = copyBytes(out, n, FIELD_SALT, 0, FIELD_SALT.length);
+      n = copyBytes(out, n, bytes, spans[s + SPAN_SALT] | 0, spans[s + SPAN_SALT + 1] | 0);
+      n = copyBytes(out, n, FIELD_HASH, 0, FIELD_HASH.length);
+      n = copyBytes(out, n, bytes, spans[s + SPAN_HASH] | 0, spans[s + SPAN_HASH + 1] | 0);
+      n = copyBytes(out, n, LINE_END, 0, LINE_END.length);
     }
     return out.subarray(0, n);
   }
+}
+
+/** Copies from[start .. end) into out from n; returns the end. A loop: Buffer.copy costs more for a few dozen bytes. */
+function copyBytes(out: Uint8Array, n: number, from: Uint8Array, start: number, end: number): number {
+  for (let k = start; k < end; k++) out[n++] = from[k];
+  return n;
+}
+
+/** Writes the decimal digits of a safe non-negative integer into b from n; returns the end. */
+function putNumber(b: Uint8Array, n: number, v: number): number {
+  let digits = 1;
+  for (let p = 10; p <= v; p *= 10) digits++;
+  for (let i = n + digits - 1; i >= n; i--) {
+    b[i] = 48 + (v % 10);
+    v = Math.floor(v / 10);
+  }
+  return n + digits;
 }
 
 /** Whether JSON.stringify leaves the ASCII bytes b[from .. to) as they are: no control character, quote or backslash. */

@@ -66,7 +66,8 @@ export const audit: CommandBody<Args> = {
       out = args.out ? createWriteStream(args.out) : undefined;
       bar?.start(e.ballotCount, 0);
       // The multiset up to the seq the published result counted, and the chain hash there.
-      const multiset = new Map<string, number>();
+      // A count in an object: one lookup per ballot.
+      const multiset = new Map<string, { n: number }>();
       let hashAtCounted = published.countedThroughSeq === 0 ? e.logGenesisHash : "";
       const tree = logFormatOf(e) === 2 ? new MemoryTree() : undefined;
       // The checkpoint before the log: the log downloaded after it covers at least its entries.
@@ -76,7 +77,9 @@ export const audit: CommandBody<Args> = {
         const counted = Math.min(batch.length, published.countedThroughSeq - batch.firstSeq + 1);
         for (let i = 0; i < counted; i++) {
           const key = batch.choicesKey(i);
-          multiset.set(key, (multiset.get(key) ?? 0) + 1);
+          const seen = multiset.get(key);
+          if (seen) seen.n++;
+          else multiset.set(key, { n: 1 });
         }
         if (counted > 0 && counted <= batch.length && batch.firstSeq + counted - 1 === published.countedThroughSeq) hashAtCounted = batch.hash(counted - 1);
         bar?.update(batch.firstSeq + batch.length - 1);
@@ -96,7 +99,7 @@ export const audit: CommandBody<Args> = {
         if (published.logHeadHash !== hashAtCounted) {
           throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
         }
-        const recount = tabulate(e.candidates, [...multiset].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
+        const recount = tabulate(e.candidates, [...multiset].map(([k, { n }]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
         const diff = difference(published, recount);
         if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
         let statement: string | undefined;
