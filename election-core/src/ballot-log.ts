@@ -303,10 +303,16 @@ export function putPackedChoices(b: Uint8Array, at: number, end: number, c: Uint
   return n;
 }
 
-let commitScratch = Buffer.allocUnsafe(1024);
-/** A dedicated buffer for the chain input: the previous hash stays in its first 32 bytes. */
-let chainScratch = Buffer.allocUnsafe(1024);
+/** The commitment input; its label is written once, when the buffer is made. */
+let commitScratch = withLabel(Buffer.allocUnsafe(1024), COMMITMENT_LABEL_BYTES, 0);
 const FORMAT2_LABEL = Buffer.from(`${LABEL[2]}\n`, "latin1");
+/** The chain input: the previous hash stays in its first 32 bytes, the label after it is written once. */
+let chainScratch = withLabel(Buffer.allocUnsafe(1024), FORMAT2_LABEL, 32);
+
+function withLabel(b: Buffer, label: Buffer, at: number): Buffer {
+  label.copy(b, at);
+  return b;
+}
 
 /**
  * Format 2 entries given as spans (above) of `bytes`, checked as checkChain and readers of the
@@ -334,10 +340,9 @@ export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number
     // The digests are compared with lower-case hex digits (hexIsDigest): other text never matches.
     if ((spans[s + SPAN_COMMITMENT + 1] | 0) - commit !== 64 || (spans[s + SPAN_SALT + 1] | 0) - salt !== 64 || (spans[s + SPAN_HASH + 1] | 0) - hashAt !== 64) return i;
     // The commitment: label || salt (32 bytes) || choices || "\n".
-    if (commitScratch.length < 64 + 16 * (chEnd - chStart)) commitScratch = Buffer.allocUnsafe(2 * (64 + 16 * (chEnd - chStart)));
+    if (commitScratch.length < 64 + 16 * (chEnd - chStart)) commitScratch = withLabel(Buffer.allocUnsafe(2 * (64 + 16 * (chEnd - chStart))), COMMITMENT_LABEL_BYTES, 0);
     const c = commitScratch;
     let n = COMMITMENT_LABEL_BYTES.length;
-    for (let k = 0; k < n; k++) c[k] = COMMITMENT_LABEL_BYTES[k];
     let bad = 0;
     for (let k = 0; k < 32; k++) {
       const hi = HEX_VALUE[bytes[salt + 2 * k]];
@@ -353,15 +358,13 @@ export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number
     // The chain: previous hash (32 bytes) || entry bytes; the leaf: 0x00 || entry bytes.
     const need = 32 + FORMAT2_LABEL.length + 2 * COUNT_BYTES + (tcEnd - tcStart) + 66;
     if (chainScratch.length < need) {
-      const bigger = Buffer.allocUnsafe(2 * need);
+      const bigger = withLabel(Buffer.allocUnsafe(2 * need), FORMAT2_LABEL, 32);
       for (let k = 0; k < 32; k++) bigger[k] = chainScratch[k];
       chainScratch = bigger;
     }
     const b = chainScratch;
     if (i === 0) for (let k = 0; k < 32; k++) b[k] = prev[k];
-    n = 32;
-    for (let k = 0; k < FORMAT2_LABEL.length; k++) b[n++] = FORMAT2_LABEL[k];
-    n = putCount(b, n, electionId);
+    n = putCount(b, 32 + FORMAT2_LABEL.length, electionId);
     b[n++] = LF;
     n = putCount(b, n, seq);
     b[n++] = LF;

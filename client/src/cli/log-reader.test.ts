@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ballotCommitment, chainHash, genesisHash, type LogEntryContent } from "@voting/election-core";
 import { lazyStreamBallotsResponse, voteV1, type VotingClient } from "@voting/api";
-import { readLog, type CheckedBatch } from "./log-reader.js";
+import { choicesOfBallotKey, readLog, type CheckedBatch } from "./log-reader.js";
 
 const definition = { id: 7, title: "T", method: "irv", seats: 1, candidateSource: "", candidates: [{ id: 1, name: "A" }, { id: 2, name: "B" }, { id: 3, name: "C" }] };
 const GENESIS = genesisHash(2, definition);
@@ -19,7 +19,8 @@ function validLog(n: number, over: (seq: number) => Partial<LogEntryContent> = (
     const choices = [1 + (seq % 3), 1 + ((seq + 1) % 3), ...(seq % 4 === 0 ? [] : [1 + ((seq + 2) % 3)])];
     // A salt with "f" as a high digit (see the alterations below).
     const salt = `f${createHash("sha256").update(`salt ${seq}`).digest("hex").slice(1, 62)}f0`;
-    const e: LogEntryContent = { electionId: 7, seq, trackingCode: `CODE-${seq}`, commitment: ballotCommitment(salt, choices), choices, salt, ...over(seq) };
+    const base = { electionId: 7, seq, trackingCode: `CODE-${seq}`, choices, salt, ...over(seq) };
+    const e: LogEntryContent = { ...base, commitment: ballotCommitment(base.salt, base.choices) };
     prev = chainHash(2, prev, e);
     out.push({ electionId: e.electionId, seq, trackingCode: e.trackingCode, ballot: { choices: [...e.choices!] }, hash: prev, commitment: e.commitment, salt: e.salt! });
   }
@@ -56,7 +57,7 @@ async function read(messages: Buffer[], objectsOnly: boolean) {
   const take = (b: CheckedBatch) => {
     const entries = Array.from({ length: b.length }, (_, i) => {
       const { leaf, ...e } = b.entry(i);
-      return { ...e, leaf: leaf?.toString("hex"), hash: b.hash(i), key: b.choicesKey(i) };
+      return { ...e, leaf: leaf?.toString("hex"), hash: b.hash(i), keyChoices: choicesOfBallotKey(b.ballotKey(i)) };
     });
     batches.push({ firstSeq: b.firstSeq, length: b.length, leaves: b.leaves?.toString("hex"), entries, lines: b.jsonLines().toString("utf8") });
   };
@@ -83,6 +84,16 @@ describe("readLog: the byte-level checks and the object-level checks agree", () 
     expect(decoded).toBe(0);
     const lines = (result as { batches: { lines: string }[] }).batches.map((b) => b.lines).join("");
     expect(lines.trim().split("\n").map((l) => JSON.parse(l).seq)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
+  it("when numbers are as large as a plain message holds and tracking codes need escaping, then both write the same --out lines", async () => {
+    const big = 2 ** 49 - 1;
+    const log = validLog(6, (seq) => ({ electionId: big, trackingCode: seq % 2 ? "\u0001\u0002\u001f\u0000\"\\" : "", choices: [big, 2 ** 48, 127, 128, 0] }));
+    const { result, decoded } = await expectSame(messagesOf(log));
+    expect(result).toMatchObject({ check: { headSeq: 6, problem: undefined } });
+    expect(decoded).toBe(0);
+    const lines = (result as { batches: { lines: string }[] }).batches.map((b) => b.lines).join("").trim().split("\n");
+    expect(JSON.parse(lines[0])).toMatchObject({ electionId: big, trackingCode: "\u0001\u0002\u001f\u0000\"\\", choices: [big, 2 ** 48, 127, 128, 0] });
   });
 
   it("when any field of an entry is altered, then both fail at that entry with the same finding", async () => {

@@ -3,7 +3,6 @@ import {
   chainAndLeafHash,
   chainHash,
   checkSpans,
-  choicesKey,
   entryProblem,
   putPackedChoices,
   SPAN_CHOICES,
@@ -37,8 +36,12 @@ export interface CheckedBatch {
   readonly leaves?: Buffer;
   entry(i: number): CheckedEntry;
   hash(i: number): string;
-  /** choicesKey of the entry's choices ([] when withheld). */
-  choicesKey(i: number): string;
+  /**
+   * A key of the entry's choices for counting ballots: the choices as protobuf varints, one
+   * char a byte ("" when withheld). Equal choices can have different keys (a varint may be
+   * written longer than needed): choicesOfBallotKey reads either back.
+   */
+  ballotKey(i: number): string;
   /** The entries as `voting audit --out` writes them: one JSON object a line. */
   jsonLines(): Buffer;
 }
@@ -130,6 +133,24 @@ export async function readLog(client: VotingClient, election: voteV1.Election, o
   return stop();
 }
 
+/** The choices of a ballotKey. */
+export function choicesOfBallotKey(key: string): number[] {
+  const choices: number[] = [];
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < key.length; i++) {
+    const b = key.charCodeAt(i);
+    value += (b & 0x7f) * scale;
+    scale *= 128;
+    if (b < 0x80) {
+      choices.push(value);
+      value = 0;
+      scale = 1;
+    }
+  }
+  return choices;
+}
+
 /** One `--out` line: format 2 entries carry their commitment and its opening. */
 function jsonLine(format: LogFormat, e: CheckedEntry): string {
   // The common line without JSON.stringify of an object: by now commitment, salt and hash are
@@ -167,8 +188,14 @@ class ObjectBatch implements CheckedBatch {
   hash(i: number) {
     return this.entries[i].hash;
   }
-  choicesKey(i: number) {
-    return choicesKey(this.entries[i].choices ?? []);
+  ballotKey(i: number) {
+    const choices = this.entries[i].choices ?? [];
+    let key = "";
+    for (let v of choices) {
+      for (; v >= 128; v = Math.floor(v / 128)) key += String.fromCharCode(128 | v % 128);
+      key += String.fromCharCode(v);
+    }
+    return key;
   }
   jsonLines(): Buffer {
     const text = this.entries.map((e) => `${jsonLine(this.format, e)}\n`).join("");
@@ -176,7 +203,6 @@ class ObjectBatch implements CheckedBatch {
   }
 }
 
-let keyScratch = Buffer.allocUnsafe(256);
 const QUOTE = 34;
 const FIELD_COMMITMENT = Buffer.from('","commitment":"', "latin1");
 const FIELD_CHOICES = Buffer.from('","choices":[', "latin1");
@@ -203,8 +229,7 @@ class SpanBatch implements CheckedBatch {
   }
 
   private choices(i: number): number[] {
-    const key = this.choicesKey(i);
-    return key === "" ? [] : key.split(",").map(Number);
+    return choicesOfBallotKey(this.ballotKey(i));
   }
 
   entry(i: number): CheckedEntry {
@@ -225,22 +250,19 @@ class SpanBatch implements CheckedBatch {
     return this.text(i, SPAN_HASH);
   }
 
-  choicesKey(i: number): string {
+  ballotKey(i: number): string {
     const s = i * SPAN_STRIDE + SPAN_CHOICES;
-    const from = this.spans[s];
-    const to = this.spans[s + 1];
-    // Up to 15 digits and a comma per varint byte, generously.
-    if (keyScratch.length < 16 * (to - from)) keyScratch = Buffer.allocUnsafe(32 * (to - from));
-    return keyScratch.toString("latin1", 0, putPackedChoices(this.bytes, from, to, keyScratch, 0));
+    return this.bytes.toString("latin1", this.spans[s], this.spans[s + 1]);
   }
 
   jsonLines(): Buffer {
     const { bytes, spans } = this;
-    // Room for every line: the fixed text, numbers, hex, a tracking code escaped 6 bytes a byte, choices 16 bytes a byte.
+    // Room for every line: 330 bytes of names, hex and two numbers, the tracking code (6 bytes a
+    // byte when escaped), and at most 4 bytes of digits and comma per byte of the choices' varints.
     let room = 0;
     for (let i = 0; i < this.length; i++) {
       const s = i * SPAN_STRIDE;
-      room += 400 + 6 * (spans[s + SPAN_TRACKING_CODE + 1] - spans[s + SPAN_TRACKING_CODE]) + 16 * (spans[s + SPAN_CHOICES + 1] - spans[s + SPAN_CHOICES]);
+      room += 330 + 6 * (spans[s + SPAN_TRACKING_CODE + 1] - spans[s + SPAN_TRACKING_CODE]) + 4 * (spans[s + SPAN_CHOICES + 1] - spans[s + SPAN_CHOICES]);
     }
     const out = Buffer.allocUnsafe(room);
     let n = 0;

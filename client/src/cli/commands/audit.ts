@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import cliProgress from "cli-progress";
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet } from "jose";
-import { ballotGroupOf, MemoryTree, openCheckpoint, tabulate, verifierFromKey, type Method, type TallyResult } from "@voting/election-core";
+import { ballotGroupOf, choicesKey, MemoryTree, openCheckpoint, tabulate, verifierFromKey, type Method, type TallyResult } from "@voting/election-core";
 import { isServiceError, Status, voteV1, type logV1, type tallyV1, type VotingClient } from "@voting/api";
 import { CheckpointStore, originDirName } from "../checkpoint-store.js";
 import { failWithEvidence, trustCheckpoint } from "../log-trust.js";
@@ -12,7 +12,17 @@ import { WitnessDir } from "../witness-core.js";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { terminalSafe } from "../format.js";
 import { methodName } from "../election-view.js";
-import { logFormatOf, readLog } from "../log-reader.js";
+import { choicesOfBallotKey, logFormatOf, readLog } from "../log-reader.js";
+
+/** Counts by ballotKey, merged by choicesKey. */
+function byChoices(multiset: Map<string, { n: number }>): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, { n }] of multiset) {
+    const key = choicesKey(choicesOfBallotKey(k));
+    out.set(key, (out.get(key) ?? 0) + n);
+  }
+  return out;
+}
 
 interface Args extends GlobalArgs {
   election: number;
@@ -76,7 +86,7 @@ export const audit: CommandBody<Args> = {
         tree?.appendLeafHashes(batch.leaves!);
         const counted = Math.min(batch.length, published.countedThroughSeq - batch.firstSeq + 1);
         for (let i = 0; i < counted; i++) {
-          const key = batch.choicesKey(i);
+          const key = batch.ballotKey(i);
           const seen = multiset.get(key);
           if (seen) seen.n++;
           else multiset.set(key, { n: 1 });
@@ -99,7 +109,7 @@ export const audit: CommandBody<Args> = {
         if (published.logHeadHash !== hashAtCounted) {
           throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
         }
-        const recount = tabulate(e.candidates, [...multiset].map(([k, { n }]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
+        const recount = tabulate(e.candidates, [...byChoices(multiset)].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
         const diff = difference(published, recount);
         if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
         let statement: string | undefined;
