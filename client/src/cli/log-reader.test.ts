@@ -5,7 +5,8 @@ import { createHash } from "node:crypto";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ballotCommitment, chainHash, genesisHash, type LogEntryContent } from "@voting/election-core";
 import { lazyStreamBallotsResponse, voteV1, type VotingClient } from "@voting/api";
-import { choicesOfBallotKey, readLog, type CheckedBatch } from "./log-reader.js";
+import { choicesOfVarints, readLog, type CheckedBatch } from "./log-reader.js";
+import { ByteMultiset } from "./byte-multiset.js";
 
 const definition = { id: 7, title: "T", method: "irv", seats: 1, candidateSource: "", candidates: [{ id: 1, name: "A" }, { id: 2, name: "B" }, { id: 3, name: "C" }] };
 const GENESIS = genesisHash(2, definition);
@@ -57,9 +58,15 @@ async function read(messages: Buffer[], objectsOnly: boolean) {
   const take = (b: CheckedBatch) => {
     const entries = Array.from({ length: b.length }, (_, i) => {
       const { leaf, ...e } = b.entry(i);
-      return { ...e, leaf: leaf?.toString("hex"), hash: b.hash(i), keyChoices: choicesOfBallotKey(b.ballotKey(i)) };
+      return { ...e, leaf: leaf?.toString("hex"), hash: b.hash(i) };
     });
-    batches.push({ firstSeq: b.firstSeq, length: b.length, leaves: b.leaves?.toString("hex"), entries, lines: b.jsonLines().toString("utf8") });
+    // Counted by the bytes of their choices, read back (a longer varint may make another key).
+    const counts = new ByteMultiset();
+    b.countChoices(counts, b.length);
+    const merged = new Map<string, number>();
+    for (const [k, n] of counts.entries()) merged.set(choicesOfVarints(k).join(","), (merged.get(choicesOfVarints(k).join(",")) ?? 0) + n);
+    const counted = [...merged].sort();
+    batches.push({ firstSeq: b.firstSeq, length: b.length, leaves: b.leaves?.toString("hex"), entries, counted, lines: b.jsonLines().toString("utf8") });
   };
   try {
     const check = await readLog(clientOf(messages, decoded), election, take, { objectsOnly });

@@ -17,6 +17,7 @@ import {
   type LogFormat,
 } from "@voting/election-core";
 import { scanStreamBallots, streamBallotsBytes, type voteV1, type VotingClient } from "@voting/api";
+import type { ByteMultiset } from "./byte-multiset.js";
 
 export interface CheckedEntry extends LogEntryContent {
   hash: string;
@@ -37,11 +38,11 @@ export interface CheckedBatch {
   entry(i: number): CheckedEntry;
   hash(i: number): string;
   /**
-   * A key of the entry's choices for counting ballots: the choices as protobuf varints, one
-   * char a byte ("" when withheld). Equal choices can have different keys (a varint may be
-   * written longer than needed): choicesOfBallotKey reads either back.
+   * Counts the choices of entries 0 .. n - 1 into `into`, keyed by their protobuf varints (no
+   * bytes when withheld). Equal choices can have different keys (a varint may be written
+   * longer than needed): choicesOfVarints reads either back.
    */
-  ballotKey(i: number): string;
+  countChoices(into: ByteMultiset, n: number): void;
   /** The entries as `voting audit --out` writes them: one JSON object a line. */
   jsonLines(): Buffer;
 }
@@ -133,16 +134,15 @@ export async function readLog(client: VotingClient, election: voteV1.Election, o
   return stop();
 }
 
-/** The choices of a ballotKey. */
-export function choicesOfBallotKey(key: string): number[] {
+/** The numbers written as protobuf varints in b (a countChoices key). */
+export function choicesOfVarints(b: Uint8Array): number[] {
   const choices: number[] = [];
   let value = 0;
   let scale = 1;
-  for (let i = 0; i < key.length; i++) {
-    const b = key.charCodeAt(i);
-    value += (b & 0x7f) * scale;
+  for (let i = 0; i < b.length; i++) {
+    value += (b[i] & 0x7f) * scale;
     scale *= 128;
-    if (b < 0x80) {
+    if (b[i] < 0x80) {
       choices.push(value);
       value = 0;
       scale = 1;
@@ -150,6 +150,8 @@ export function choicesOfBallotKey(key: string): number[] {
   }
   return choices;
 }
+
+let varintScratch = new Uint8Array(256);
 
 /** One `--out` line: format 2 entries carry their commitment and its opening. */
 function jsonLine(format: LogFormat, e: CheckedEntry): string {
@@ -188,14 +190,17 @@ class ObjectBatch implements CheckedBatch {
   hash(i: number) {
     return this.entries[i].hash;
   }
-  ballotKey(i: number) {
-    const choices = this.entries[i].choices ?? [];
-    let key = "";
-    for (let v of choices) {
-      for (; v >= 128; v = Math.floor(v / 128)) key += String.fromCharCode(128 | v % 128);
-      key += String.fromCharCode(v);
+  countChoices(into: ByteMultiset, n: number) {
+    for (let i = 0; i < n; i++) {
+      const choices = this.entries[i].choices ?? [];
+      if (varintScratch.length < 8 * choices.length) varintScratch = new Uint8Array(16 * choices.length);
+      let end = 0;
+      for (let v of choices) {
+        for (; v >= 128; v = Math.floor(v / 128)) varintScratch[end++] = 128 | v % 128;
+        varintScratch[end++] = v;
+      }
+      into.add(varintScratch, 0, end);
     }
-    return key;
   }
   jsonLines(): Buffer {
     const text = this.entries.map((e) => `${jsonLine(this.format, e)}\n`).join("");
@@ -229,7 +234,8 @@ class SpanBatch implements CheckedBatch {
   }
 
   private choices(i: number): number[] {
-    return choicesOfBallotKey(this.ballotKey(i));
+    const s = i * SPAN_STRIDE + SPAN_CHOICES;
+    return choicesOfVarints(this.bytes.subarray(this.spans[s], this.spans[s + 1]));
   }
 
   entry(i: number): CheckedEntry {
@@ -250,9 +256,8 @@ class SpanBatch implements CheckedBatch {
     return this.text(i, SPAN_HASH);
   }
 
-  ballotKey(i: number): string {
-    const s = i * SPAN_STRIDE + SPAN_CHOICES;
-    return this.bytes.toString("latin1", this.spans[s], this.spans[s + 1]);
+  countChoices(into: ByteMultiset, n: number) {
+    for (let i = 0; i < n; i++) into.add(this.bytes, this.spans[i * SPAN_STRIDE + SPAN_CHOICES], this.spans[i * SPAN_STRIDE + SPAN_CHOICES + 1]);
   }
 
   jsonLines(): Buffer {

@@ -12,13 +12,14 @@ import { WitnessDir } from "../witness-core.js";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { terminalSafe } from "../format.js";
 import { methodName } from "../election-view.js";
-import { choicesOfBallotKey, logFormatOf, readLog } from "../log-reader.js";
+import { choicesOfVarints, logFormatOf, readLog } from "../log-reader.js";
+import { ByteMultiset } from "../byte-multiset.js";
 
-/** Counts by ballotKey, merged by choicesKey. */
-function byChoices(multiset: Map<string, { n: number }>): Map<string, number> {
+/** Ballots counted by the bytes of their choices, merged by choicesKey. */
+function byChoices(multiset: ByteMultiset): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [k, { n }] of multiset) {
-    const key = choicesKey(choicesOfBallotKey(k));
+  for (const [k, n] of multiset.entries()) {
+    const key = choicesKey(choicesOfVarints(k));
     out.set(key, (out.get(key) ?? 0) + n);
   }
   return out;
@@ -76,8 +77,7 @@ export const audit: CommandBody<Args> = {
       out = args.out ? createWriteStream(args.out) : undefined;
       bar?.start(e.ballotCount, 0);
       // The multiset up to the seq the published result counted, and the chain hash there.
-      // A count in an object: one lookup per ballot.
-      const multiset = new Map<string, { n: number }>();
+      const multiset = new ByteMultiset();
       let hashAtCounted = published.countedThroughSeq === 0 ? e.logGenesisHash : "";
       const tree = logFormatOf(e) === 2 ? new MemoryTree() : undefined;
       // The checkpoint before the log: the log downloaded after it covers at least its entries.
@@ -85,12 +85,7 @@ export const audit: CommandBody<Args> = {
       const log = await readLog(client, e, async (batch) => {
         tree?.appendLeafHashes(batch.leaves!);
         const counted = Math.min(batch.length, published.countedThroughSeq - batch.firstSeq + 1);
-        for (let i = 0; i < counted; i++) {
-          const key = batch.ballotKey(i);
-          const seen = multiset.get(key);
-          if (seen) seen.n++;
-          else multiset.set(key, { n: 1 });
-        }
+        if (counted > 0) batch.countChoices(multiset, counted);
         if (counted > 0 && counted <= batch.length && batch.firstSeq + counted - 1 === published.countedThroughSeq) hashAtCounted = batch.hash(counted - 1);
         bar?.update(batch.firstSeq + batch.length - 1);
         if (out && !out.write(batch.jsonLines())) await once(out, "drain");
