@@ -86,7 +86,7 @@ export const audit: CommandBody<Args> = {
         tree?.appendLeafHashes(batch.leaves!);
         const counted = Math.min(batch.length, published.countedThroughSeq - batch.firstSeq + 1);
         if (counted > 0) batch.countChoices(multiset, counted);
-        if (counted > 0 && counted <= batch.length && batch.firstSeq + counted - 1 === published.countedThroughSeq) hashAtCounted = batch.hash(counted - 1);
+        if (counted > 0 && batch.firstSeq + counted - 1 === published.countedThroughSeq) hashAtCounted = batch.hash(counted - 1);
         bar?.update(batch.firstSeq + batch.length - 1);
         if (out && !out.write(batch.jsonLines())) await once(out, "drain");
       });
