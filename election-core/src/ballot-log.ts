@@ -305,9 +305,26 @@ export function putPackedChoices(b: Uint8Array, at: number, end: number, c: Uint
 
 /** The commitment input; its label is written once, when the buffer is made. */
 let commitScratch = withLabel(Buffer.allocUnsafe(1024), COMMITMENT_LABEL_BYTES, 0);
+/**
+ * Views of a scratch buffer from `from` to each end used so far: an input's length takes a
+ * few values over a log, so each hash call gets its view without a new object.
+ */
+class Views {
+  private readonly byEnd: Uint8Array[] = [];
+  constructor(
+    readonly buf: Buffer,
+    private readonly from: number,
+  ) {}
+  to(end: number): Uint8Array {
+    return (this.byEnd[end] ??= new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.from, end - this.from));
+  }
+}
+let commitViews = new Views(commitScratch, 0);
 const FORMAT2_LABEL = Buffer.from(`${LABEL[2]}\n`, "latin1");
 /** The chain input: the previous hash stays in its first 32 bytes, the label after it is written once. */
 let chainScratch = withLabel(Buffer.allocUnsafe(1024), FORMAT2_LABEL, 32);
+let chainViews = new Views(chainScratch, 0);
+let leafViews = new Views(chainScratch, 31);
 
 function withLabel(b: Buffer, label: Buffer, at: number): Buffer {
   label.copy(b, at);
@@ -340,7 +357,10 @@ export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number
     // The digests are compared with lower-case hex digits (hexIsDigest): other text never matches.
     if ((spans[s + SPAN_COMMITMENT + 1] | 0) - commit !== 64 || (spans[s + SPAN_SALT + 1] | 0) - salt !== 64 || (spans[s + SPAN_HASH + 1] | 0) - hashAt !== 64) return i;
     // The commitment: label || salt (32 bytes) || choices || "\n".
-    if (commitScratch.length < 64 + 16 * (chEnd - chStart)) commitScratch = withLabel(Buffer.allocUnsafe(2 * (64 + 16 * (chEnd - chStart))), COMMITMENT_LABEL_BYTES, 0);
+    if (commitScratch.length < 64 + 16 * (chEnd - chStart)) {
+      commitScratch = withLabel(Buffer.allocUnsafe(2 * (64 + 16 * (chEnd - chStart))), COMMITMENT_LABEL_BYTES, 0);
+      commitViews = new Views(commitScratch, 0);
+    }
     const c = commitScratch;
     let n = COMMITMENT_LABEL_BYTES.length;
     let bad = 0;
@@ -354,13 +374,15 @@ export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number
     n = putPackedChoices(bytes, chStart, chEnd, c, n + 32);
     if (n < 0) return i;
     c[n++] = LF;
-    if (!hexIsDigest(bytes, commit, sha256Once("sha256", c.subarray(0, n), "binary"))) return i;
+    if (!hexIsDigest(bytes, commit, sha256Once("sha256", commitViews.to(n), "binary"))) return i;
     // The chain: previous hash (32 bytes) || entry bytes; the leaf: 0x00 || entry bytes.
     const need = 32 + FORMAT2_LABEL.length + 2 * COUNT_BYTES + (tcEnd - tcStart) + 66;
     if (chainScratch.length < need) {
       const bigger = withLabel(Buffer.allocUnsafe(2 * need), FORMAT2_LABEL, 32);
       for (let k = 0; k < 32; k++) bigger[k] = chainScratch[k];
       chainScratch = bigger;
+      chainViews = new Views(chainScratch, 0);
+      leafViews = new Views(chainScratch, 31);
     }
     const b = chainScratch;
     if (i === 0) for (let k = 0; k < 32; k++) b[k] = prev[k];
@@ -372,10 +394,10 @@ export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number
     b[n++] = LF;
     for (let k = 0; k < 64; k++) b[n++] = bytes[commit + k];
     b[n++] = LF;
-    const digest = sha256Once("sha256", b.subarray(0, n), "binary");
+    const digest = sha256Once("sha256", chainViews.to(n), "binary");
     if (!hexIsDigest(bytes, hashAt, digest)) return i;
     b[31] = 0;
-    const leaf = sha256Once("sha256", b.subarray(31, n), "binary");
+    const leaf = sha256Once("sha256", leafViews.to(n), "binary");
     const at = 32 * i;
     for (let k = 0; k < 32; k++) {
       b[k] = digest.charCodeAt(k);
