@@ -94,3 +94,30 @@ describe("decoding StreamBallots messages without BigInts", () => {
     }
   });
 });
+
+describe("scanning StreamBallots messages into byte ranges", () => {
+  it("when a message is plain, then each entry's fields are where the bytes say; otherwise it is not scanned", async () => {
+    const { scanStreamBallots } = await import("./ballot-stream-decode.js");
+    const { SPAN_STRIDE, SPAN_SEQ, SPAN_ELECTION_ID, SPAN_TRACKING_CODE, SPAN_CHOICES, SPAN_HASH, SPAN_COMMITMENT, SPAN_SALT } = await import("@voting/election-core");
+    const bytes = Buffer.from(encode([entry(1), entry(2 ** 40, { ballot: undefined, salt: "" }), entry(3, { ballot: { choices: [] } })]));
+    const scanned = scanStreamBallots(bytes)!;
+    expect(scanned.count).toBe(3);
+    const at = (i: number, slot: number) => bytes.toString("latin1", scanned.spans[i * SPAN_STRIDE + slot], scanned.spans[i * SPAN_STRIDE + slot + 1]);
+    expect([scanned.spans[SPAN_ELECTION_ID], scanned.spans[SPAN_SEQ], scanned.spans[SPAN_STRIDE + SPAN_SEQ]]).toEqual([7, 1, 2 ** 40]);
+    expect([at(0, SPAN_TRACKING_CODE), at(0, SPAN_HASH), at(0, SPAN_COMMITMENT), at(0, SPAN_SALT)]).toEqual([entry(1).trackingCode, hex("a"), hex("b"), hex("c")]);
+    expect([...Buffer.from(at(0, SPAN_CHOICES), "latin1")]).toEqual([3, 1, 2]);
+    expect(scanned.spans[SPAN_STRIDE + SPAN_CHOICES]).toBe(-1);
+    expect(at(2, SPAN_CHOICES)).toBe("");
+    expect(at(1, SPAN_SALT)).toBe("");
+    // Non-ASCII, a field twice, unpacked choices, an unknown field: decoded instead.
+    expect(scanStreamBallots(Buffer.from(encode([entry(1, { trackingCode: "Ü" })])))).toBeUndefined();
+    const twice = new BinaryWriter();
+    twice.uint32(10).fork().uint32(16).uint64(5).uint32(16).uint64(6).join();
+    const unpacked = new BinaryWriter();
+    unpacked.uint32(10).fork().uint32(34).fork().uint32(8).uint64(2).join().join();
+    const unknown = new BinaryWriter();
+    unknown.uint32(10).fork().uint32(120).uint64(9).join();
+    for (const w of [twice, unpacked, unknown]) expect(scanStreamBallots(Buffer.from(w.finish()))).toBeUndefined();
+    expect(scanStreamBallots(bytes.subarray(0, bytes.length - 1))).toBeUndefined();
+  });
+});

@@ -4,6 +4,7 @@
 // vote-server sends straight into the same objects; anything else (an unknown field, a varint
 // of more than 7 bytes, a string that is not ASCII, ...) goes to the generated decoder, so the
 // result is always what StreamBallotsResponse.decode gives.
+import { SPAN_CHOICES, SPAN_COMMITMENT, SPAN_ELECTION_ID, SPAN_HASH, SPAN_SALT, SPAN_SEQ, SPAN_STRIDE, SPAN_TRACKING_CODE } from "@voting/election-core";
 import { BallotLogEntry, StreamBallotsResponse } from "./gen/voting/vote/v1/vote.js";
 
 // Field tags (field number << 3 | wire type) of BallotLogEntry and Ballot.
@@ -38,16 +39,94 @@ export function decodeStreamBallotsResponse(input: Uint8Array): StreamBallotsRes
  */
 export function lazyStreamBallotsResponse(bytes: Buffer): StreamBallotsResponse {
   let entries: BallotLogEntry[] | undefined;
-  return {
+  const msg = {
     get entries() {
       return (entries ??= decodeStreamBallotsResponse(bytes).entries);
     },
   };
+  messageBytes.set(msg, bytes);
+  return msg;
 }
 
+const messageBytes = new WeakMap<StreamBallotsResponse, Buffer>();
+
+/** The bytes a StreamBallots response read by the typed client came from. */
+export const streamBallotsBytes = (msg: StreamBallotsResponse): Buffer | undefined => messageBytes.get(msg);
+
+/**
+ * The entries of a plain StreamBallots message as byte ranges (election-core's SPAN_* layout),
+ * for readers that check entries without decoding them. Plain here is stricter than for
+ * decodeStreamBallotsResponse: each field at most once, the choices packed. Returns the spans
+ * and the number of entries, or undefined for any other message, which is then decoded.
+ */
+export function scanStreamBallots(bytes: Buffer): { spans: Float64Array; count: number } | undefined {
+  let spans = new Float64Array(1024 * SPAN_STRIDE);
+  let count = 0;
+  const r = new Reader(bytes);
+  try {
+    while (r.pos < bytes.length) {
+      if (bytes[r.pos++] !== ENTRIES) return undefined;
+      const end = r.end();
+      if ((count + 1) * SPAN_STRIDE > spans.length) {
+        const bigger = new Float64Array(2 * spans.length);
+        bigger.set(spans);
+        spans = bigger;
+      }
+      r.entrySpans(end, spans, count++ * SPAN_STRIDE);
+    }
+  } catch (err) {
+    if (err === NOT_PLAIN) return undefined;
+    throw err;
+  }
+  return { spans, count };
+}
+
+/** The span slot of each string field, by tag. */
+const STRING_SPAN: Record<number, number> = { [TRACKING_CODE]: SPAN_TRACKING_CODE, [HASH]: SPAN_HASH, [COMMITMENT]: SPAN_COMMITMENT, [SALT]: SPAN_SALT };
+
 class Reader {
-  private pos = 0;
+  pos = 0;
   constructor(private readonly buf: Buffer) {}
+
+  /** One entry's spans into out[at ..): absent fields are empty, an absent ballot -1. */
+  entrySpans(end: number, out: Float64Array, at: number): void {
+    const { buf } = this;
+    out.fill(0, at, at + SPAN_STRIDE);
+    out[at + SPAN_CHOICES] = -1;
+    let seen = 0;
+    while (this.pos < end) {
+      const tag = buf[this.pos++];
+      // Each field once: a repeated one would be merged or replaced by the decoder.
+      const bit = 1 << (tag >> 3);
+      if (tag >= 64 || seen & bit) throw NOT_PLAIN;
+      seen |= bit;
+      if (tag === ELECTION_ID) out[at + SPAN_ELECTION_ID] = this.varint();
+      else if (tag === SEQ) out[at + SPAN_SEQ] = this.varint();
+      else if (tag === BALLOT) {
+        const to = this.end();
+        out[at + SPAN_CHOICES] = out[at + SPAN_CHOICES + 1] = to;
+        if (this.pos < to) {
+          if (buf[this.pos++] !== CHOICES_PACKED) throw NOT_PLAIN;
+          const last = this.end();
+          if (last !== to) throw NOT_PLAIN;
+          out[at + SPAN_CHOICES] = this.pos;
+          while (this.pos < to) this.varint();
+          if (this.pos !== to) throw NOT_PLAIN;
+        }
+      } else {
+        const slot = STRING_SPAN[tag];
+        if (slot === undefined) throw NOT_PLAIN;
+        const to = this.end();
+        let or = 0;
+        for (let i = this.pos; i < to; i++) or |= buf[i];
+        if (or >= 0x80) throw NOT_PLAIN;
+        out[at + slot] = this.pos;
+        out[at + slot + 1] = to;
+        this.pos = to;
+      }
+    }
+    if (this.pos !== end) throw NOT_PLAIN;
+  }
 
   entries(): BallotLogEntry[] {
     const out: BallotLogEntry[] = [];
@@ -131,7 +210,7 @@ class Reader {
   }
 
   /** The end of a length-delimited field that starts here. */
-  private end(): number {
+  end(): number {
     const len = this.varint();
     const end = this.pos + len;
     if (end > this.buf.length) throw NOT_PLAIN;

@@ -13,6 +13,7 @@ export * from "./mapping/enums.js";
 export * from "./mapping/results.js";
 export * from "./mapping/error-details.js";
 export * from "./client.js";
+export { lazyStreamBallotsResponse, scanStreamBallots, streamBallotsBytes } from "./ballot-stream-decode.js";
 
 /** Path of the FileDescriptorSet that `buf build` writes (with imports). */
 export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", import.meta.url));

@@ -252,3 +252,158 @@ export function ballotGroupOf(method: Method, key: string, count: number): Ballo
   if (method === "plurality") return { ranks: [choices.slice(0, 1)], count };
   return { ranks: choices.map((c) => [c]), count };
 }
+
+/**
+ * Entries as byte ranges of one message, for readers of whole logs (`voting audit`) that check
+ * a million entries without building an object per entry. Per entry, SPAN_STRIDE numbers:
+ * election id, seq, then [start, end) in the message of the tracking code, the packed choices
+ * (start -1: no ballot), the hash, the commitment and the salt (absent strings: start = end).
+ * A scanner fills them only from messages whose strings are ASCII and whose numbers are exact.
+ */
+export const SPAN_STRIDE = 12;
+export const SPAN_ELECTION_ID = 0;
+export const SPAN_SEQ = 1;
+export const SPAN_TRACKING_CODE = 2;
+export const SPAN_CHOICES = 4;
+export const SPAN_HASH = 6;
+export const SPAN_COMMITMENT = 8;
+export const SPAN_SALT = 10;
+
+const HEX_DIGITS = Buffer.from("0123456789abcdef", "latin1");
+/** The value of a lower-case hex digit's byte; -1 for every other byte. */
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 16; i++) HEX_VALUE[HEX_DIGITS[i]] = i;
+
+/** Whether the 64 hex digits at b[at ..) write the digest (a binary string of 32 chars). */
+function hexIsDigest(b: Uint8Array, at: number, digest: string): boolean {
+  for (let i = 0; i < 32; i++) {
+    const c = digest.charCodeAt(i);
+    if (b[at + 2 * i] !== HEX_DIGITS[c >> 4] || b[at + 2 * i + 1] !== HEX_DIGITS[c & 15]) return false;
+  }
+  return true;
+}
+
+/** The digits of the packed varints of b[at .. end) joined by ",", into c from n; -1 if one is not an exact number. */
+export function putPackedChoices(b: Uint8Array, at: number, end: number, c: Uint8Array, n: number): number {
+  let first = true;
+  while (at < end) {
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (i === 7 || at === end) return -1;
+      const x = b[at++];
+      value += (x & 0x7f) * scale;
+      if (x < 0x80) break;
+      scale *= 128;
+    }
+    if (!first) c[n++] = 44; // ","
+    first = false;
+    n = putCount(c as Buffer, n, value);
+  }
+  return n;
+}
+
+/** The commitment input; its label is written once, when the buffer is made. */
+let commitScratch = withLabel(Buffer.allocUnsafe(1024), COMMITMENT_LABEL_BYTES, 0);
+/**
+ * Views of a scratch buffer from `from` to each end used so far: an input's length takes a
+ * few values over a log, so each hash call gets its view without a new object.
+ */
+class Views {
+  private readonly byEnd: Uint8Array[] = [];
+  constructor(
+    readonly buf: Buffer,
+    private readonly from: number,
+  ) {}
+  to(end: number): Uint8Array {
+    return (this.byEnd[end] ??= new Uint8Array(this.buf.buffer, this.buf.byteOffset + this.from, end - this.from));
+  }
+}
+let commitViews = new Views(commitScratch, 0);
+const FORMAT2_LABEL = Buffer.from(`${LABEL[2]}\n`, "latin1");
+/** The chain input: the previous hash stays in its first 32 bytes, the label after it is written once. */
+let chainScratch = withLabel(Buffer.allocUnsafe(1024), FORMAT2_LABEL, 32);
+let chainViews = new Views(chainScratch, 0);
+let leafViews = new Views(chainScratch, 31);
+
+function withLabel(b: Buffer, label: Buffer, at: number): Buffer {
+  label.copy(b, at);
+  return b;
+}
+
+/**
+ * Format 2 entries given as spans (above) of `bytes`, checked as checkChain and readers of the
+ * log check them: seq `firstSeq + i`, a commitment of 64 hex digits, a ballot with a salt of 64
+ * hex digits that opens it, and a published hash of 64 hex digits equal to the recomputed one.
+ * Returns how many leading entries pass; it stops at the first that does not, or that has no
+ * ballot (the caller checks such an entry the ordinary way, which also names what is wrong).
+ * `prev` (32 bytes) is the previous hash and becomes the last passing entry's; the passing
+ * entries' transparency-log leaf hashes go to leaves[32 i ..).
+ */
+export function checkSpans(bytes: Uint8Array, spans: Float64Array, count: number, firstSeq: number, prev: Uint8Array, leaves: Uint8Array): number {
+  for (let i = 0; i < count; i++) {
+    const s = i * SPAN_STRIDE;
+    const electionId = spans[s + SPAN_ELECTION_ID];
+    const seq = spans[s + SPAN_SEQ];
+    // Positions in a message are small integers.
+    const chStart = spans[s + SPAN_CHOICES] | 0;
+    const chEnd = spans[s + SPAN_CHOICES + 1] | 0;
+    const tcStart = spans[s + SPAN_TRACKING_CODE] | 0;
+    const tcEnd = spans[s + SPAN_TRACKING_CODE + 1] | 0;
+    const commit = spans[s + SPAN_COMMITMENT] | 0;
+    const salt = spans[s + SPAN_SALT] | 0;
+    const hashAt = spans[s + SPAN_HASH] | 0;
+    if (seq !== firstSeq + i || chStart < 0 || !isCount(electionId)) return i;
+    // The digests are compared with lower-case hex digits (hexIsDigest): other text never matches.
+    if ((spans[s + SPAN_COMMITMENT + 1] | 0) - commit !== 64 || (spans[s + SPAN_SALT + 1] | 0) - salt !== 64 || (spans[s + SPAN_HASH + 1] | 0) - hashAt !== 64) return i;
+    // The commitment: label || salt (32 bytes) || choices || "\n".
+    if (commitScratch.length < 64 + 16 * (chEnd - chStart)) {
+      commitScratch = withLabel(Buffer.allocUnsafe(2 * (64 + 16 * (chEnd - chStart))), COMMITMENT_LABEL_BYTES, 0);
+      commitViews = new Views(commitScratch, 0);
+    }
+    const c = commitScratch;
+    let n = COMMITMENT_LABEL_BYTES.length;
+    let bad = 0;
+    for (let k = 0; k < 32; k++) {
+      const hi = HEX_VALUE[bytes[salt + 2 * k]];
+      const lo = HEX_VALUE[bytes[salt + 2 * k + 1]];
+      bad |= hi | lo;
+      c[n + k] = (hi << 4) | lo;
+    }
+    if (bad < 0) return i;
+    n = putPackedChoices(bytes, chStart, chEnd, c, n + 32);
+    if (n < 0) return i;
+    c[n++] = LF;
+    if (!hexIsDigest(bytes, commit, sha256Once("sha256", commitViews.to(n), "binary"))) return i;
+    // The chain: previous hash (32 bytes) || entry bytes; the leaf: 0x00 || entry bytes.
+    const need = 32 + FORMAT2_LABEL.length + 2 * COUNT_BYTES + (tcEnd - tcStart) + 66;
+    if (chainScratch.length < need) {
+      const bigger = withLabel(Buffer.allocUnsafe(2 * need), FORMAT2_LABEL, 32);
+      for (let k = 0; k < 32; k++) bigger[k] = chainScratch[k];
+      chainScratch = bigger;
+      chainViews = new Views(chainScratch, 0);
+      leafViews = new Views(chainScratch, 31);
+    }
+    const b = chainScratch;
+    if (i === 0) for (let k = 0; k < 32; k++) b[k] = prev[k];
+    n = putCount(b, 32 + FORMAT2_LABEL.length, electionId);
+    b[n++] = LF;
+    n = putCount(b, n, seq);
+    b[n++] = LF;
+    for (let k = tcStart; k < tcEnd; k++) b[n++] = bytes[k];
+    b[n++] = LF;
+    for (let k = 0; k < 64; k++) b[n++] = bytes[commit + k];
+    b[n++] = LF;
+    const digest = sha256Once("sha256", chainViews.to(n), "binary");
+    if (!hexIsDigest(bytes, hashAt, digest)) return i;
+    b[31] = 0;
+    const leaf = sha256Once("sha256", leafViews.to(n), "binary");
+    const at = 32 * i;
+    for (let k = 0; k < 32; k++) {
+      b[k] = digest.charCodeAt(k);
+      leaves[at + k] = leaf.charCodeAt(k);
+    }
+  }
+  if (count > 0) for (let k = 0; k < 32; k++) prev[k] = chainScratch[k];
+  return count;
+}

@@ -81,8 +81,12 @@ export interface VerifyOptions {
 /** The old check: download the whole log and recompute its hash chain. */
 async function fullChain(client: VotingClient, election: voteV1.Election, entry: voteV1.BallotLogEntry) {
   let found = false;
-  const log = await readLog(client, election, (entries) => {
-    for (const e of entries) if (e.seq === entry.seq) found = e.hash === entry.hash && e.trackingCode === entry.trackingCode;
+  const log = await readLog(client, election, (batch) => {
+    const i = entry.seq - batch.firstSeq;
+    if (i >= 0 && i < batch.length) {
+      const e = batch.entry(i);
+      found = e.hash === entry.hash && e.trackingCode === entry.trackingCode;
+    }
   });
   if (log.problem) throw new RefusedError(`the ballot log of election ${election.id} is broken at seq ${log.problem.seq}: ${log.problem.reason}`);
   if (log.chainChecked && !found) throw new RefusedError(`the log of election ${election.id} does not hold this ballot at seq ${entry.seq}`);

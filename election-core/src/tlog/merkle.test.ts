@@ -169,3 +169,18 @@ describe("consistency proofs on the reference tree", () => {
     expect(verifyConsistency(1, 1, [EMPTY_ROOT], EMPTY_ROOT, EMPTY_ROOT)).toBe(false);
   });
 });
+
+describe("MemoryTree.appendLeafHashes", () => {
+  it("when leaf hashes are appended side by side, then every root is the one of appending them one by one", () => {
+    const leaves = Array.from({ length: 37 }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
+    const one = new MemoryTree();
+    const many = new MemoryTree();
+    for (const l of leaves) one.appendLeafHash(l);
+    many.appendLeafHashes(Buffer.concat(leaves.slice(0, 5)));
+    many.appendLeafHashes(Buffer.alloc(0));
+    many.appendLeafHashes(Buffer.concat(leaves.slice(5)));
+    expect(many.size).toBe(37);
+    for (let size = 0; size <= 37; size++) expect(many.root(size)).toEqual(one.root(size));
+    expect(() => many.appendLeafHashes(Buffer.alloc(33))).toThrow("32 bytes each");
+  });
+});

@@ -32,12 +32,13 @@ export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
   return sha256Once("sha256", b.subarray(0, n), "buffer");
 }
 
+/** The input of nodeHashInto, one buffer for all calls. */
+const nodeInput = Buffer.alloc(1 + 2 * HASH_SIZE, 1);
+
 /** Writes the nodeHash of the two hashes side by side at pair[from ..] (left, then right) into out[at ..]. */
 export function nodeHashInto(pair: Uint8Array, from: number, out: Uint8Array, at: number): void {
-  const b = room(1 + 2 * HASH_SIZE);
-  b[0] = 1;
-  for (let i = 0; i < 2 * HASH_SIZE; i++) b[1 + i] = pair[from + i];
-  sha256Into(b.subarray(0, 1 + 2 * HASH_SIZE), out, at);
+  for (let i = 0; i < 2 * HASH_SIZE; i++) nodeInput[1 + i] = pair[from + i];
+  sha256Into(nodeInput, out, at);
 }
 
 /** MTH({}) = SHA-256 of nothing: the root of an empty tree. */

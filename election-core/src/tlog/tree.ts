@@ -80,8 +80,31 @@ export class MemoryTree {
 
   appendLeafHash(leaf: Uint8Array): void {
     if (leaf.length !== HASH_SIZE) throw new Error(`a leaf hash is ${HASH_SIZE} bytes`);
-    let l = this.withRoom(0);
-    l.hashes.set(leaf, l.count++ * HASH_SIZE);
+    this.appendAt(leaf, 0);
+  }
+
+  /** Appends the leaf hashes side by side in `leaves` (32 bytes each). */
+  appendLeafHashes(leaves: Uint8Array): void {
+    if (leaves.length % HASH_SIZE !== 0) throw new Error(`leaf hashes are ${HASH_SIZE} bytes each`);
+    const n = leaves.length / HASH_SIZE;
+    if (n === 0) return;
+    // The leaves in one copy, then the subtrees they complete.
+    const l = this.withRoom(0, n);
+    l.hashes.set(leaves, l.count * HASH_SIZE);
+    for (let i = 0; i < n; i++) this.completeFrom(l);
+  }
+
+  private appendAt(leaves: Uint8Array, from: number): void {
+    const l = this.withRoom(0);
+    const to = l.count * HASH_SIZE;
+    for (let i = 0; i < HASH_SIZE; i++) l.hashes[to + i] = leaves[from + i];
+    this.completeFrom(l);
+  }
+
+  /** Counts the leaf just written at level 0's end, and hashes the subtrees it completes. */
+  private completeFrom(level0: { hashes: Buffer; count: number }): void {
+    let l = level0;
+    l.count++;
     // Each level completes its subtrees left to right: a right child completes its parent,
     // the next subtree of the level above, from the two last hashes of its own level.
     for (let level = 1; l.count % 2 === 0; level++) {
@@ -92,12 +115,12 @@ export class MemoryTree {
     this.leaves++;
   }
 
-  /** The level, with room for one more hash. */
-  private withRoom(level: number): { hashes: Buffer; count: number } {
+  /** The level, with room for `more` hashes. */
+  private withRoom(level: number, more = 1): { hashes: Buffer; count: number } {
     let l = this.levels[level];
     if (!l) this.levels[level] = l = { hashes: Buffer.allocUnsafe(1024 * HASH_SIZE), count: 0 };
-    if ((l.count + 1) * HASH_SIZE > l.hashes.length) {
-      const bigger = Buffer.allocUnsafe(l.hashes.length * 2);
+    if ((l.count + more) * HASH_SIZE > l.hashes.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(l.hashes.length * 2, (l.count + more) * HASH_SIZE));
       l.hashes.copy(bigger);
       l.hashes = bigger;
     }

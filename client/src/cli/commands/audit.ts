@@ -12,20 +12,17 @@ import { WitnessDir } from "../witness-core.js";
 import { newClient, print, RefusedError, type GlobalArgs } from "../context.js";
 import { terminalSafe } from "../format.js";
 import { methodName } from "../election-view.js";
-import { logFormatOf, readLog, type CheckedEntry } from "../log-reader.js";
+import { choicesOfVarints, logFormatOf, readLog } from "../log-reader.js";
+import { ByteMultiset } from "../byte-multiset.js";
 
-/** One `--out` line: format 2 entries carry their commitment and its opening. */
-function outLine(format: 1 | 2, e: CheckedEntry): string {
-  // The common line without JSON.stringify of an object: by now commitment, salt and hash are
-  // checked hex and the choices numbers; the tracking code alone needs quoting.
-  if (format === 2 && e.choices && e.salt) {
-    return `{"electionId":${e.electionId},"seq":${e.seq},"trackingCode":${JSON.stringify(e.trackingCode)},"commitment":"${e.commitment}","choices":[${e.choices.join(",")}],"salt":"${e.salt}","hash":"${e.hash}"}`;
+/** Ballots counted by the bytes of their choices, merged by choicesKey. */
+function byChoices(multiset: ByteMultiset): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [k, n] of multiset.entries()) {
+    const key = choicesKey(choicesOfVarints(k));
+    out.set(key, (out.get(key) ?? 0) + n);
   }
-  return JSON.stringify(
-    format === 2
-      ? { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, commitment: e.commitment, choices: e.choices, salt: e.salt, hash: e.hash }
-      : { electionId: e.electionId, seq: e.seq, trackingCode: e.trackingCode, choices: e.choices, hash: e.hash },
-  );
+  return out;
 }
 
 interface Args extends GlobalArgs {
@@ -80,33 +77,18 @@ export const audit: CommandBody<Args> = {
       out = args.out ? createWriteStream(args.out) : undefined;
       bar?.start(e.ballotCount, 0);
       // The multiset up to the seq the published result counted, and the chain hash there.
-      const counted = new Map<string, number>();
+      const multiset = new ByteMultiset();
       let hashAtCounted = published.countedThroughSeq === 0 ? e.logGenesisHash : "";
       const tree = logFormatOf(e) === 2 ? new MemoryTree() : undefined;
       // The checkpoint before the log: the log downloaded after it covers at least its entries.
       const served = tree ? await latestCheckpoint(args, client, e) : undefined;
-      const format = logFormatOf(e);
-      const log = await readLog(client, e, async (entries) => {
-        // The message's lines, written straight into one buffer for the file (a usual line is
-        // about 330 bytes: the buffer doubles once per message, and the tests see it grow).
-        let lines = out ? Buffer.allocUnsafe(entries.length * 256) : undefined;
-        let end = 0;
-        for (const entry of entries) {
-          tree?.appendLeafHash(entry.leaf!);
-          if (lines) {
-            const line = outLine(format, entry);
-            if (end + 3 * line.length + 1 > lines.length) lines = Buffer.concat([lines.subarray(0, end)], 2 * (end + 3 * line.length + 1));
-            end += lines.write(line, end, "utf8");
-            lines[end++] = 10;
-          }
-          if (entry.seq <= published.countedThroughSeq) {
-            const key = choicesKey(entry.choices ?? []);
-            counted.set(key, (counted.get(key) ?? 0) + 1);
-            if (entry.seq === published.countedThroughSeq) hashAtCounted = entry.hash;
-          }
-        }
-        bar?.update(entries[entries.length - 1].seq);
-        if (out && lines && !out.write(lines.subarray(0, end))) await once(out, "drain");
+      const log = await readLog(client, e, async (batch) => {
+        tree?.appendLeafHashes(batch.leaves!);
+        const counted = Math.min(batch.length, published.countedThroughSeq - batch.firstSeq + 1);
+        if (counted > 0) batch.countChoices(multiset, counted);
+        if (counted > 0 && batch.firstSeq + counted - 1 === published.countedThroughSeq) hashAtCounted = batch.hash(counted - 1);
+        bar?.update(batch.firstSeq + batch.length - 1);
+        if (out && !out.write(batch.jsonLines())) await once(out, "drain");
       });
       bar?.update(log.headSeq);
       bar?.stop();
@@ -122,7 +104,7 @@ export const audit: CommandBody<Args> = {
         if (published.logHeadHash !== hashAtCounted) {
           throw new RefusedError(`the published result's log head at seq ${published.countedThroughSeq} is ${published.logHeadHash}, the log's is ${hashAtCounted}`);
         }
-        const recount = tabulate(e.candidates, [...counted].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
+        const recount = tabulate(e.candidates, [...byChoices(multiset)].map(([k, n]) => ballotGroupOf(method, k, n)), { method, seats: e.seats, tieBreakSeed: hashAtCounted });
         const diff = difference(published, recount);
         if (diff) throw new RefusedError(`the published result of election ${e.id} differs from the recount of the log: ${diff}`);
         let statement: string | undefined;
