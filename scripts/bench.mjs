@@ -42,7 +42,7 @@ const opts = { concurrency: num("BENCH_CONCURRENCY", 64), procs: num("BENCH_LOAD
 const OWASP = { ARGON2_MEMORY_KIB: "19456", ARGON2_TIME_COST: "2", ARGON2_PARALLELISM: "1" };
 
 const say = (s) => process.stdout.write(`${s}\n`);
-const brief = (r) => `${round(r.votes.perSecond, 0)} votes/s, p50 ${round(r.votes.p50, 1)} ms, p99 ${round(r.votes.p99, 1)} ms, tally lag p99 ${round(r.lag.p99, 0)} ms${r.votes.ok < r.votes.calls ? `, ${r.votes.calls - r.votes.ok} failed ${JSON.stringify(r.votes.codes)}` : ""}`;
+const brief = (r) => `${round(r.votes.perSecond, 0)} votes/s, p50 ${round(r.votes.p50, 1)} ms, p99 ${round(r.votes.p99, 1)} ms, tally lag p99 ${round(r.lag.p99, 0)} ms, vote-server CPU ms/vote main/writer/all ${[r.cpu.voteMain, r.cpu.voteWriter, r.cpu.vote].map((s) => round((s * 1000) / r.votes.ok, 3)).join("/")}${r.votes.ok < r.votes.calls ? `, ${r.votes.calls - r.votes.ok} failed ${JSON.stringify(r.votes.codes)}` : ""}`;
 
 /** Registers and logs in `n` voters (cheap argon2 parameters); their access tokens. */
 async function registerVoters(sys, n, tag) {

@@ -1,7 +1,7 @@
 // Parent-side helpers of `npm run bench`: child processes, the load generators, process CPU
 // from /proc, and Prometheus text.
 import { spawn, execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -39,6 +39,18 @@ export function cpuSeconds(pid) {
   } catch {
     return 0;
   }
+}
+
+/** The "<pid>/task/<tid>" of a process's thread with this name (/proc/…/comm), if it has one. */
+export function threadNamed(pid, name) {
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      if (readFileSync(`/proc/${pid}/task/${tid}/comm`, "utf8").trim() === name) return `${pid}/task/${tid}`;
+    }
+  } catch {
+    /* the process is gone */
+  }
+  return undefined;
 }
 
 /** The local MariaDB server's pid, when there is one. */

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { child, cpuMeter, metric, pct, scrape, sleep, startLoad } from "./lib.mjs";
+import { child, cpuMeter, metric, pct, scrape, sleep, startLoad, threadNamed } from "./lib.mjs";
 import { grpcFrame, grpcOnce, h2load, h2loadBinary } from "./h2load.mjs";
 
 const { voteV1, tallyV1, authV1 } = await import("@voting/client");
@@ -86,8 +86,9 @@ export async function voteRound(sys, tokens, elections, opts, extra = []) {
   const load = await startLoad({ addr: sys.addrs.vote, path: CAST, messages: reqs.messages, tokens: reqs.tokens, concurrency: opts.concurrency, procs: opts.procs });
   const watches = await watchTally(sys.client, elections.map((e) => e.id));
   const pids = sys.pids();
-  // voteMain: vote-server's main thread alone (its event loop), beside the process's threads in all.
-  const meter = cpuMeter({ ...pids, voteMain: `${pids.vote}/task/${pids.vote}`, mariadb: opts.mariadbPid?.() });
+  // voteMain: vote-server's main thread alone (its event loop); voteWriter: its ballot writer
+  // thread (which names itself, and exists once a ballot was cast); beside all its threads.
+  const meter = cpuMeter({ ...pids, voteMain: `${pids.vote}/task/${pids.vote}`, voteWriter: threadNamed(pids.vote, "ballot-writer"), mariadb: opts.mariadbPid?.() });
   const before = await scrapeAll(sys);
   meter.start();
   for (const x of extra) x.go();

@@ -70,15 +70,18 @@ export const leafData = (r: Pick<LogRow, "electionId" | "seq" | "trackingCode" |
  * The tree during one append transaction: the frontier read under the log lock plus the nodes
  * this batch completes, which is every node an inclusion proof of a new leaf needs.
  */
+// A node's key in BatchTree's map: a number, not a string built per lookup (levels are below 64).
+const nodeKey = (level: number, index: number) => index * 64 + level;
+
 export class BatchTree {
   private readonly range: CompactRange;
-  private readonly known = new Map<string, Buffer>();
+  private readonly known = new Map<number, Buffer>();
   /** Nodes completed by this batch, to store with the entries. */
   readonly nodes: StoredNode[] = [];
 
   constructor(size: number, frontier: readonly StoredNode[]) {
-    for (const n of frontier) this.known.set(`${n.level}/${n.index}`, n.hash);
-    this.range = CompactRange.restore(size, (level, index) => this.known.get(`${level}/${index}`)!);
+    for (const n of frontier) this.known.set(nodeKey(n.level, n.index), n.hash);
+    this.range = CompactRange.restore(size, (level, index) => this.known.get(nodeKey(level, index))!);
   }
 
   get size(): number {
@@ -95,7 +98,7 @@ export class BatchTree {
     const index = this.range.size;
     if (seq !== index + 1) throw new Error(`entry ${seq} is not leaf ${index}`);
     for (const n of this.range.append(leaf)) {
-      this.known.set(`${n.level}/${n.index}`, n.hash);
+      this.known.set(nodeKey(n.level, n.index), n.hash);
       this.nodes.push(n);
     }
     return index;
@@ -108,7 +111,7 @@ export class BatchTree {
   /** Inclusion proof of a leaf appended in this batch, in the tree as it is now. */
   inclusionPath(index: number): Buffer[] {
     return inclusionProof(index, this.range.size, (level, i) => {
-      const h = this.known.get(`${level}/${i}`);
+      const h = this.known.get(nodeKey(level, i));
       if (!h) throw new Error(`node ${level}/${i} is not in this batch`);
       return h;
     });

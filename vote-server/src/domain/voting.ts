@@ -30,11 +30,22 @@ export interface VoterStanding {
 
 const CACHE_MS = 1_000;
 
+interface ElectionEntry {
+  election: Election;
+  candidates: Set<number>;
+}
+
+/** The ballot's choices in canonical form, if the election takes it now (throws otherwise). */
+function checkedChoices(e: Election, choices: number[]): number[] {
+  if (!takesBallots(e, Date.now())) throw electionNotOpen(e);
+  return canonicalChoices(e.id, e.method, choices);
+}
+
 export function votingService({ elections, ballots, directory, box }: VotingDeps) {
   // Election metadata changes rarely; the commit re-reads the state under the log lock.
   // Holds the load in flight too, so that thousands of stream followers missing at once share one read.
-  const cache = new Map<number, { at: number; entry: Promise<{ election: Election; candidates: Set<number> }> }>();
-  const load = async (id: number) => {
+  const cache = new Map<number, { at: number; entry: Promise<ElectionEntry>; value?: ElectionEntry }>();
+  const load = async (id: number): Promise<ElectionEntry> => {
     const election = await elections.get(id);
     if (!election) throw electionNotFound(id);
     const listed = election.candidateSource === "list" ? await elections.candidates(id) : [];
@@ -44,17 +55,40 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
     const hit = cache.get(id);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit.entry;
     const entry = load(id);
-    const slot = { at: Date.now(), entry };
+    const slot: { at: number; entry: Promise<ElectionEntry>; value?: ElectionEntry } = { at: Date.now(), entry };
     cache.set(id, slot);
-    entry.catch(() => cache.get(id) === slot && cache.delete(id));
+    entry.then(
+      (value) => (slot.value = value),
+      () => cache.get(id) === slot && cache.delete(id),
+    );
     return entry;
+  };
+  /** The cached entry if it is fresh and already read, else undefined. */
+  const cachedNow = (id: number) => {
+    const hit = cache.get(id);
+    return hit && Date.now() - hit.at < CACHE_MS ? hit.value : undefined;
   };
 
   const candidatesOf = (e: Election, upstream?: Upstream): Promise<Candidate[]> =>
     e.candidateSource === "list" ? elections.candidates(e.id) : directory.list(upstream);
 
-  const isCandidate = async (entry: { election: Election; candidates: Set<number> }, id: number, upstream?: Upstream) =>
+  const isCandidate = async (entry: ElectionEntry, id: number, upstream?: Upstream) =>
     entry.election.candidateSource === "list" ? entry.candidates.has(id) : directory.isCandidate(id, upstream);
+
+  const notACandidate = (c: number, electionId: number) => new InvalidArgumentError(`${c} is not a candidate in election ${electionId}`, { field: "ballot.choices", reason: "NOT_A_CANDIDATE" });
+
+  async function castChecked(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }, upstream?: Upstream): Promise<Receipt> {
+    const entry = await cached(req.electionId);
+    const e = entry.election;
+    const choices = checkedChoices(e, req.choices);
+    for (const c of choices) {
+      if (!(await isCandidate(entry, c, upstream))) throw notACandidate(c, e.id);
+    }
+    if (e.hasVoterRoll && !(await elections.isOnRoll(e.id, voter.username))) {
+      throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`, { reason: "NOT_ON_VOTER_ROLL", metadata: { electionId: String(e.id) } });
+    }
+    return box.cast({ ...req, choices, voterId: voter.userId });
+  }
 
   return {
     async getElection(id: number, upstream?: Upstream): Promise<ElectionView> {
@@ -92,19 +126,21 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
       cache.delete(id);
     },
 
-    async cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }, upstream?: Upstream): Promise<Receipt> {
-      if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote", { reason: "ROLE_NOT_ALLOWED" });
-      const entry = await cached(req.electionId);
-      const e = entry.election;
-      if (!takesBallots(e, Date.now())) throw electionNotOpen(e);
-      const choices = canonicalChoices(e.id, e.method, req.choices);
-      for (const c of choices) {
-        if (!(await isCandidate(entry, c, upstream))) throw new InvalidArgumentError(`${c} is not a candidate in election ${e.id}`, { field: "ballot.choices", reason: "NOT_A_CANDIDATE" });
+    cast(voter: Principal, req: { electionId: number; choices: number[]; idempotencyKey: Buffer }, upstream?: Upstream): Promise<Receipt> {
+      // The common case (a read election with a candidate list and no roll) decides without an
+      // await, so a vote costs no more promises and turns of the loop than the box's own.
+      try {
+        if (voter.role !== "voter") throw new PermissionDeniedError("only voters may vote", { reason: "ROLE_NOT_ALLOWED" });
+        const entry = cachedNow(req.electionId);
+        if (entry && entry.election.candidateSource === "list" && !entry.election.hasVoterRoll) {
+          const choices = checkedChoices(entry.election, req.choices);
+          for (const c of choices) if (!entry.candidates.has(c)) throw notACandidate(c, entry.election.id);
+          return box.cast({ ...req, choices, voterId: voter.userId });
+        }
+      } catch (err) {
+        return Promise.reject(err);
       }
-      if (e.hasVoterRoll && !(await elections.isOnRoll(e.id, voter.username))) {
-        throw new PermissionDeniedError(`${voter.username} is not on the voter roll of election ${e.id}`, { reason: "NOT_ON_VOTER_ROLL", metadata: { electionId: String(e.id) } });
-      }
-      return box.cast({ ...req, choices, voterId: voter.userId });
+      return castChecked(voter, req, upstream);
     },
 
     async receipt(trackingCode: string): Promise<{ row: LogRow; election: Election }> {

@@ -3,7 +3,7 @@ import { InvalidArgumentError, serverStream, unary, UnauthenticatedError, type L
 import { randomBytes } from "node:crypto";
 import { resolveElectionId } from "../domain/elections.js";
 import type { LogBatch, LogFeed } from "../domain/log-feed.js";
-import { normalizeTrackingCode } from "../domain/receipts.js";
+import { normalizeTrackingCode, type Receipt } from "../domain/receipts.js";
 import { contentSealed, type VotingService } from "../domain/voting.js";
 import type { TransparencyLog } from "../domain/transparency-log.js";
 import { toProtoEntry, toProtoReceipt } from "./mapping.js";
@@ -40,13 +40,12 @@ type VoteServiceServer = Omit<voteV1.VoteServiceServer, "streamBallots"> & { str
 
 export function voteServiceImpl(voting: VotingService, feed: LogFeed, streams: StreamLimiter, log: Logger, tlog?: TransparencyLog): VoteServiceServer {
   const messageOf = messages();
+  const withProof = async (receipt: Receipt, tlog: TransparencyLog) => ({ receipt: toProtoReceipt({ ...receipt, ...(await tlog.receiptProof(await voting.election(receipt.electionId), receipt.seq)) }) });
   return {
-    castVote: unary(log, async (req: voteV1.CastVoteRequest, ctx) => {
+    castVote: unary(log, (req: voteV1.CastVoteRequest, ctx) => {
       if (!ctx.principal) throw new UnauthenticatedError("voting needs a bearer token", { reason: "TOKEN_REQUIRED" });
-      let receipt = await voting.cast(ctx.principal, parseCastVote(req), ctx.upstream);
       // A retry's receipt comes from its sealed copy, which holds no proof: add a fresh one.
-      if (receipt.checkpoint === undefined && tlog) receipt = { ...receipt, ...(await tlog.receiptProof(await voting.election(receipt.electionId), receipt.seq)) };
-      return { receipt: toProtoReceipt(receipt) };
+      return voting.cast(ctx.principal, parseCastVote(req), ctx.upstream).then((receipt) => (receipt.checkpoint === undefined && tlog ? withProof(receipt, tlog) : { receipt: toProtoReceipt(receipt) }));
     }),
     getReceipt: unary(log, async (req: voteV1.GetReceiptRequest, ctx) => {
       const code = normalizeTrackingCode(req.trackingCode);

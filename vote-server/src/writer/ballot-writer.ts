@@ -7,7 +7,7 @@ import type { CastRequest } from "../domain/ballot-box.js";
 import type { Receipt } from "../domain/receipts.js";
 import type { LogRow } from "../db/ballot-repository.js";
 import type { LogKey } from "../domain/transparency-log.js";
-import { asBuffer, errorFromWire, ownBytes, receiptFromWire, type FromWriter, type ToWriter, type WireCast } from "./wire.js";
+import { asBuffer, errorFromWire, ownBytes, packCasts, unpackReceipts, type FromWriter, type ToWriter, type WireCast } from "./wire.js";
 
 export interface BallotWriterOptions {
   databaseUrl: string;
@@ -39,12 +39,17 @@ export function ballotWriter(opts: BallotWriterOptions) {
 
   const onMessage = (m: FromWriter) => {
     if (m.t === "answers") {
-      for (const a of m.answers) {
+      for (const a of unpackReceipts(m.receipts)) {
         const p = pending.get(a.id);
         if (!p) continue;
         pending.delete(a.id);
-        if ("receipt" in a) p.resolve(receiptFromWire(a.receipt));
-        else p.reject(errorFromWire(a.error));
+        p.resolve(a.receipt);
+      }
+      for (const a of m.errors) {
+        const p = pending.get(a.id);
+        if (!p) continue;
+        pending.delete(a.id);
+        p.reject(errorFromWire(a.error));
       }
     } else if (m.t === "appended") opts.onAppended(m.electionId, m.headSeq, m.rows);
     else if (m.t === "committed") opts.onCommitted?.(m.batchSize, m.appended);
@@ -71,7 +76,7 @@ export function ballotWriter(opts: BallotWriterOptions) {
     return w;
   };
 
-  const post = (m: ToWriter) => (worker ??= start()).postMessage(m);
+  const post = (m: ToWriter, transfer: ArrayBuffer[] = []) => (worker ??= start()).postMessage(m, transfer);
 
   const flush = () => {
     const casts = outbox;
@@ -81,7 +86,8 @@ export function ballotWriter(opts: BallotWriterOptions) {
       sentKid = k.kid;
       post({ t: "key", key: keyToWire(k.key) });
     }
-    post({ t: "cast", casts });
+    const packed = packCasts(casts);
+    post({ t: "cast", casts: packed }, [packed]);
   };
 
   return {
@@ -91,7 +97,7 @@ export function ballotWriter(opts: BallotWriterOptions) {
         const id = nextId++;
         pending.set(id, { resolve, reject });
         if (outbox.length === 0) setImmediate(flush);
-        outbox.push({ id, electionId: req.electionId, voterId: req.voterId, choices: req.choices, idempotencyKey: ownBytes(req.idempotencyKey) });
+        outbox.push({ id, electionId: req.electionId, voterId: req.voterId, choices: req.choices, idempotencyKey: req.idempotencyKey });
       });
     },
 

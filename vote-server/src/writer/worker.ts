@@ -1,13 +1,22 @@
 // The ballot writer thread: the ballot box (group commit, hash chain, Merkle nodes, checkpoint,
 // sealed receipts) on its own connection, so that planning, hashing and the durable commit
 // (a synchronous fsync on SQLite) run beside vote-server's event loop, not on it.
+import { writeFileSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
 import { openDatabase } from "@voting/server-kit";
 import { ballotRepository } from "../db/ballot-repository.js";
 import type { VoteDb } from "../db/schema.js";
 import { ballotBox } from "../domain/ballot-box.js";
 import { logSigner, type LogKey } from "../domain/transparency-log.js";
-import { asBuffer, errorToWire, receiptToWire, type FromWriter, type ToWriter, type WriterInit } from "./wire.js";
+import type { Receipt } from "../domain/receipts.js";
+import { asBuffer, errorToWire, packReceipts, unpackCasts, type FromWriter, type ToWriter, type WireError, type WriterInit } from "./wire.js";
+
+// Named for `top -H` and the bench's CPU per thread (Linux; Node 20 does not name threads).
+try {
+  writeFileSync("/proc/thread-self/comm", "ballot-writer");
+} catch {
+  /* not Linux */
+}
 
 const init = workerData as WriterInit;
 const port = parentPort!;
@@ -26,20 +35,26 @@ const box = ballotBox(ballotRepository(db), {
 });
 
 // A commit answers its ballots one after another; they go back in one message.
-let answers: Extract<FromWriter, { t: "answers" }>["answers"] = [];
-const answer = (a: (typeof answers)[number]) => {
-  if (answers.length === 0) queueMicrotask(() => (post({ t: "answers", answers }), (answers = [])));
-  answers.push(a);
+let receipts: { id: number; receipt: Receipt }[] = [];
+let errors: { id: number; error: WireError }[] = [];
+const flush = () => {
+  const packed = packReceipts(receipts);
+  port.postMessage({ t: "answers", receipts: packed, errors } satisfies FromWriter, [packed]);
+  receipts = [];
+  errors = [];
+};
+const answered = () => {
+  if (receipts.length + errors.length === 1) queueMicrotask(flush);
 };
 
 port.on("message", (m: ToWriter) => {
   if (m.t === "key") key = keyOf(m.key);
   else if (m.t === "close") void db.close().finally(() => port.close());
   else {
-    for (const c of m.casts) {
-      box.cast({ electionId: c.electionId, voterId: c.voterId, choices: c.choices, idempotencyKey: asBuffer(c.idempotencyKey) }).then(
-        (receipt) => answer({ id: c.id, receipt: receiptToWire(receipt) }),
-        (err: unknown) => answer({ id: c.id, error: errorToWire(err) }),
+    for (const { id, ...c } of unpackCasts(m.casts)) {
+      box.cast(c).then(
+        (receipt) => (receipts.push({ id, receipt }), answered()),
+        (err: unknown) => (errors.push({ id, error: errorToWire(err) }), answered()),
       );
     }
   }
