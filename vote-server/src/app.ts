@@ -140,6 +140,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         void dbWatch?.check();
       },
     });
+    box.start();
     const voting = votingService({ elections, ballots, directory: candidateDirectory(authCandidates(peers.client)), box });
     const tlog = transparencyLog({ repo: logRepository(db), signer, election: (id) => voting.election(id) });
     const logCalls = callRateLimiter({ perSecond: config.VOTE_LOG_CALLS_PER_SECOND, burst: config.VOTE_LOG_CALL_BURST });

@@ -3,7 +3,7 @@
 // checkpoint, idempotent retries, refusals as domain errors, and failed commits as UNAVAILABLE.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "kysely";
@@ -53,6 +53,19 @@ describe("ballot writer thread", () => {
   });
 
   const ballots = new Map<number, { key: Buffer; choices: number[]; receipt: Receipt }>();
+
+  // vote-server starts the thread with the server: a first cast used to wait for the thread to
+  // load its modules and open its connection, which a loaded machine turned into deadline errors.
+  it.runIf(process.platform === "linux")("start() runs the thread before any cast (it names itself ballot-writer)", async () => {
+    const named = async () => {
+      const tasks = await readdir("/proc/self/task").catch(() => []);
+      const names = await Promise.all(tasks.map((t) => readFile(`/proc/self/task/${t}/comm`, "utf8").catch(() => "")));
+      return names.some((n) => n.trim() === "ballot-writer");
+    };
+    expect(await named()).toBe(false);
+    writer.start();
+    await expect.poll(named, { timeout: 10_000, interval: 20 }).toBe(true);
+  });
 
   it("commits 300 ballots cast together in a few group commits; each receipt's entry is in the intact chain and proven by its signed checkpoint", async () => {
     const cast = Array.from({ length: 300 }, (_, i) => ({ electionId: 1, voterId: i + 1, choices: [1 + (i % 3)], idempotencyKey: randomBytes(32) }));

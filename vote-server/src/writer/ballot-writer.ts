@@ -91,6 +91,11 @@ export function ballotWriter(opts: BallotWriterOptions) {
   };
 
   return {
+    /** Starts the thread now, so that the first cast does not wait for it to load (a dead one restarts on the next cast). */
+    start(): void {
+      worker ??= start();
+    },
+
     /** Resolves with the receipt once the ballot is durably committed. */
     cast(req: CastRequest): Promise<Receipt> {
       return new Promise<Receipt>((resolve, reject) => {
