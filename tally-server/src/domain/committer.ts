@@ -88,12 +88,12 @@ export function committer(o: CommitterOptions) {
     if (take.length === 0) return Promise.resolve();
     const changes: TallyChange[] = [];
     const heads: { seq: number; hash: string }[] = [];
-    let n = 0;
+    const sizes: number[] = [];
     let receivedAt = Infinity;
     for (const l of take) {
       changes.push({ electionId: l.electionId, fromSeq: l.state.lastSeq, to: l.head, delta: l.delta });
       heads.push(l.head);
-      n += l.entries;
+      sizes.push(l.entries);
       receivedAt = Math.min(receivedAt, l.since);
       l.delta = new Map();
       l.entries = 0;
@@ -104,6 +104,7 @@ export function committer(o: CommitterOptions) {
     inflight = repo
       .apply(changes)
       .then((applied) => {
+        let n = 0;
         take.forEach((l, i) => {
           if (!applied[i]) {
             l.c.stale = true;
@@ -113,9 +114,10 @@ export function committer(o: CommitterOptions) {
           for (const [key, k] of delta) l.state.ballots.set(key, (l.state.ballots.get(key) ?? 0) + k);
           l.state.lastSeq = heads[i].seq;
           l.state.lastHash = heads[i].hash;
+          n += sizes[i];
           o.onCounted(l.electionId);
         });
-        o.onApplied?.(n, (Date.now() - receivedAt) / 1e3);
+        if (n > 0) o.onApplied?.(n, (Date.now() - receivedAt) / 1e3);
       })
       .catch((err: unknown) => {
         for (const l of take) {
