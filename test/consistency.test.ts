@@ -41,8 +41,9 @@ describeOnStores("consistent reads", (system) => {
       await migrate(db, "tally_migrations", tallyMigrations());
       const repo = tallyRepository(db);
       const to = { seq: 1, hash: "ab".repeat(32) };
-      const results = await Promise.all([repo.apply(777, 0, to, new Map([["1", 1]])), repo.apply(777, 0, to, new Map([["1", 1]]))]);
-      expect(results.sort()).toEqual([false, true]);
+      const change = { electionId: 777, fromSeq: 0, to, delta: new Map([["1", 1]]) };
+      const results = await Promise.all([repo.apply([change]), repo.apply([change])]);
+      expect(results.flat().sort()).toEqual([false, true]);
       expect((await repo.load(777))!.ballots).toEqual(new Map([["1", 1]]));
     } finally {
       await db.close();

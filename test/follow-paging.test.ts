@@ -124,8 +124,8 @@ describeOnStores(
       const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
       const rankings = Array.from({ length: 9_000 }, (_, i) => `${1 + (i % 7)},${8 + Math.floor(i / 7)}`);
       const delta = new Map(rankings.map((k) => [k, 2]));
-      expect(await repo.apply(id, 0, { seq: 18_000, hash: "a".repeat(64) }, delta)).toBe(true);
-      expect(await repo.apply(id, 18_000, { seq: 18_001, hash: "b".repeat(64) }, new Map([[rankings[8_999], 1]]))).toBe(true);
+      expect(await repo.apply([{ electionId: id, fromSeq: 0, to: { seq: 18_000, hash: "a".repeat(64) }, delta }])).toEqual([true]);
+      expect(await repo.apply([{ electionId: id, fromSeq: 18_000, to: { seq: 18_001, hash: "b".repeat(64) }, delta: new Map([[rankings[8_999], 1]]) }])).toEqual([true]);
       const loaded = (await repo.load(id))!;
       expect(loaded.lastSeq).toBe(18_001);
       expect(loaded.ballots.size).toBe(9_000);
@@ -140,17 +140,63 @@ describeOnStores(
       const repo = tallyRepository(sys.db);
       const id = 900_000_000 + Math.floor(Math.random() * 1_000_000);
       const first = new Map(Array.from({ length: 1_337 }, (_, i) => [`${i + 1},${i + 2}`, 1 + (i % 3)]));
-      expect(await repo.apply(id, 0, { seq: 2_674, hash: "c".repeat(64) }, first)).toBe(true);
+      expect(await repo.apply([{ electionId: id, fromSeq: 0, to: { seq: 2_674, hash: "c".repeat(64) }, delta: first }])).toEqual([true]);
       // 700 good rows, then one the store refuses: the first statement (512 rows) has run when the second fails.
       const bad = new Map(Array.from({ length: 700 }, (_, i) => [`${i + 1},${i + 2}`, 5]));
       bad.set("9,9,9", Number.NaN);
-      await expect(repo.apply(id, 2_674, { seq: 6_175, hash: "d".repeat(64) }, bad)).rejects.toThrow();
+      await expect(repo.apply([{ electionId: id, fromSeq: 2_674, to: { seq: 6_175, hash: "d".repeat(64) }, delta: bad }])).rejects.toThrow();
       const loaded = (await repo.load(id))!;
       expect(loaded.lastSeq).toBe(2_674);
       expect(loaded.lastHash).toBe("c".repeat(64));
       expect(loaded.ballots).toEqual(first);
       await sql`delete from tally_ballots where election_id = ${id}`.execute(sys.db.kysely);
       await sql`delete from tally_progress where election_id = ${id}`.execute(sys.db.kysely);
+    });
+
+    it("when one tally transaction holds several elections and another tally-server has moved one of them, then the others are applied and that one is left as it was", async () => {
+      const sys = system();
+      const repo = tallyRepository(sys.db);
+      const base = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+      const [a, b, c] = [base + 2, base, base + 1];
+      expect(await repo.apply([{ electionId: b, fromSeq: 0, to: { seq: 5, hash: "e".repeat(64) }, delta: new Map([["1", 5]]) }])).toEqual([true]);
+      // Given out of id order: the answers come in the order asked.
+      const applied = await repo.apply([
+        { electionId: a, fromSeq: 0, to: { seq: 2, hash: "a".repeat(64) }, delta: new Map([["1", 1], ["2", 1]]) },
+        { electionId: b, fromSeq: 3, to: { seq: 7, hash: "b".repeat(64) }, delta: new Map([["1", 4]]) },
+        { electionId: c, fromSeq: 0, to: { seq: 3, hash: "c".repeat(64) }, delta: new Map([["1", 1], ["2", 2]]) },
+      ]);
+      expect(applied).toEqual([true, false, true]);
+      expect(await repo.load(a)).toEqual({ lastSeq: 2, lastHash: "a".repeat(64), ballots: new Map([["1", 1], ["2", 1]]) });
+      expect(await repo.load(b)).toEqual({ lastSeq: 5, lastHash: "e".repeat(64), ballots: new Map([["1", 5]]) });
+      expect(await repo.load(c)).toEqual({ lastSeq: 3, lastHash: "c".repeat(64), ballots: new Map([["1", 1], ["2", 2]]) });
+      for (const id of [a, b, c]) {
+        await sql`delete from tally_ballots where election_id = ${id}`.execute(sys.db.kysely);
+        await sql`delete from tally_progress where election_id = ${id}`.execute(sys.db.kysely);
+      }
+    });
+
+    it("when a tally transaction of several elections fails in its last statement, then no election's counts or progress are stored", async () => {
+      const sys = system();
+      const repo = tallyRepository(sys.db);
+      const base = 900_000_000 + Math.floor(Math.random() * 1_000_000);
+      const [a, b] = [base, base + 1];
+      const first = new Map([["1,2", 3]]);
+      expect(await repo.apply([{ electionId: a, fromSeq: 0, to: { seq: 3, hash: "a".repeat(64) }, delta: first }, { electionId: b, fromSeq: 0, to: { seq: 3, hash: "b".repeat(64) }, delta: first }])).toEqual([true, true]);
+      // 600 good rows of a, then b's rows, the last of which the store refuses: a's have run when it fails.
+      const many = new Map(Array.from({ length: 600 }, (_, i) => [`${i + 1},${i + 2}`, 1]));
+      const bad = new Map([["1,2", 1], ["9,9,9", Number.NaN]]);
+      await expect(
+        repo.apply([
+          { electionId: a, fromSeq: 3, to: { seq: 603, hash: "c".repeat(64) }, delta: many },
+          { electionId: b, fromSeq: 3, to: { seq: 5, hash: "d".repeat(64) }, delta: bad },
+        ]),
+      ).rejects.toThrow();
+      expect(await repo.load(a)).toEqual({ lastSeq: 3, lastHash: "a".repeat(64), ballots: first });
+      expect(await repo.load(b)).toEqual({ lastSeq: 3, lastHash: "b".repeat(64), ballots: first });
+      for (const id of [a, b]) {
+        await sql`delete from tally_ballots where election_id = ${id}`.execute(sys.db.kysely);
+        await sql`delete from tally_progress where election_id = ${id}`.execute(sys.db.kysely);
+      }
     });
   },
   { VOTE_STREAM_PAGE_ENTRIES: String(PAGE) },

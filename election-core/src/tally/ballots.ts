@@ -44,9 +44,24 @@ export function prepareBallots(candidates: readonly Candidate[], ballots: Iterab
   if (ballots instanceof RankingMultiset && ballots.largestCode <= candidates.length && candidates.every((c, i) => c.id === i + 1)) {
     return { ...base, ...inPlace(ballots), unlisted: 0 };
   }
-  // Candidate index by id, -1 for none: an array for ids up to MAX_CODE (a map lookup per mark costs more than the rest).
-  const near = new Int32Array(MAX_CODE + 1).fill(-1);
-  for (const [id, i] of indexOf) if (id >= 0 && id <= MAX_CODE) near[id] = i;
+  // Candidate index by id, -1 for none: an array for ids up to MAX_CODE (a map lookup per mark
+  // costs more than the rest). One array for every call, cleared after use: a live tally
+  // prepares a few groups many times a second, and allocating 256 KB each time cost more than counting them.
+  const near = nearById ?? new Int32Array(MAX_CODE + 1).fill(-1);
+  nearById = undefined;
+  try {
+    for (const [id, i] of indexOf) if (id >= 0 && id <= MAX_CODE) near[id] = i;
+    return prepareWith(candidates, ballots, indexOf, base, near);
+  } finally {
+    for (const id of indexOf.keys()) if (id >= 0 && id <= MAX_CODE) near[id] = -1;
+    nearById = near;
+  }
+}
+
+/** Index by id, all -1, kept between calls of prepareBallots (taken while one runs). */
+let nearById: Int32Array | undefined;
+
+function prepareWith(candidates: readonly Candidate[], ballots: Iterable<BallotGroup> | RankingMultiset, indexOf: Map<number, number>, base: { ids: number[]; names: string[] }, near: Int32Array): PreparedBallots {
   // Codes are ids.
   if (ballots instanceof RankingMultiset) return { ...base, ...pack(ballots, near) };
   if (candidates.length > MAX_CODE) throw new TallyInputError(`at most ${MAX_CODE} candidates can be counted, got ${candidates.length}`);

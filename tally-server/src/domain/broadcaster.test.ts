@@ -31,6 +31,22 @@ describe("result broadcaster", () => {
     expect(computes).toBe(2);
   });
 
+  it("when nothing was computed for an interval, then a change goes out at once, and the next one at the interval's end", async () => {
+    const at: number[] = [];
+    const started = performance.now();
+    const b = broadcaster(async () => at.push(performance.now() - started), 1_000, () => undefined);
+    b.subscribe(1, () => undefined);
+    b.changed(1);
+    await tick(300);
+    expect(at.length).toBe(1);
+    b.changed(1);
+    await tick(300);
+    expect(at.length).toBe(1);
+    await tick(1_200);
+    expect(at.length).toBe(2);
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(990);
+  });
+
   it("sends nothing for elections nobody watches", async () => {
     let computes = 0;
     const b = broadcaster(async () => ++computes, 5, () => undefined);

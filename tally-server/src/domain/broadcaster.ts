@@ -1,5 +1,6 @@
 // Fans one computed result out to every watcher of an election. Bursts of counted
-// ballots are coalesced into one update per interval (longer when computing takes long);
+// ballots are coalesced into one update per interval (longer when computing takes long):
+// a change after a quiet interval goes out at once, later ones wait for the interval's end;
 // watchers never hold up counting.
 export type Listener<T> = (value: T) => void;
 
@@ -10,6 +11,8 @@ interface Group<T> {
   /** Something changed since the update being computed started. */
   dirty: boolean;
   tookMs: number;
+  /** When the last compute started (performance.now()). */
+  startedAt: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -19,8 +22,9 @@ export function broadcaster<T>(compute: (electionId: number) => Promise<T>, inte
   const schedule = (electionId: number, g: Group<T>) => {
     g.busy = true;
     g.dirty = false;
+    const wait = g.startedAt + Math.max(intervalMs, g.tookMs) - performance.now();
     g.timer = setTimeout(() => {
-      const started = performance.now();
+      const started = (g.startedAt = performance.now());
       compute(electionId)
         .then((value) => {
           for (const l of g.listeners) l(value);
@@ -30,7 +34,7 @@ export function broadcaster<T>(compute: (electionId: number) => Promise<T>, inte
           g.busy = false;
           if (g.dirty && groups.get(electionId) === g) schedule(electionId, g);
         });
-    }, Math.max(intervalMs, g.tookMs));
+    }, Math.max(0, wait));
   };
 
   return {
@@ -42,7 +46,7 @@ export function broadcaster<T>(compute: (electionId: number) => Promise<T>, inte
     },
     subscribe(electionId: number, listener: Listener<T>): () => void {
       let g = groups.get(electionId);
-      if (!g) groups.set(electionId, (g = { listeners: new Set(), busy: false, dirty: false, tookMs: 0 }));
+      if (!g) groups.set(electionId, (g = { listeners: new Set(), busy: false, dirty: false, tookMs: 0, startedAt: -Infinity }));
       g.listeners.add(listener);
       return () => {
         g.listeners.delete(listener);

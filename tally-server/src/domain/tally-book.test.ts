@@ -22,18 +22,27 @@ function log(n: number, tamperAt?: number, sealAt?: number): Entry[] {
   return out;
 }
 
-/** The store as the tally sees it: progress and counts change together or not at all. */
-function memoryRepo(): TallyRepository & { saved?: TallySnapshot } {
-  const repo: TallyRepository & { saved?: TallySnapshot } = {
-    async load() {
-      return repo.saved && { ...repo.saved, ballots: new Map(repo.saved.ballots) };
+/** The store as the tally sees it: each election's progress and counts change together or not at all; `saved`: election 1's. */
+function memoryRepo(): TallyRepository & { saved?: TallySnapshot; stored: Map<number, TallySnapshot> } {
+  const stored = new Map<number, TallySnapshot>();
+  const repo: TallyRepository & { saved?: TallySnapshot; stored: Map<number, TallySnapshot> } = {
+    stored,
+    get saved() {
+      return stored.get(1);
     },
-    async apply(_id, fromSeq, to, delta) {
-      if ((repo.saved?.lastSeq ?? 0) !== fromSeq) return false;
-      const ballots = new Map(repo.saved?.ballots);
-      for (const [k, n] of delta) ballots.set(k, (ballots.get(k) ?? 0) + n);
-      repo.saved = { lastSeq: to.seq, lastHash: to.hash, ballots };
-      return true;
+    async load(id) {
+      const s = stored.get(id);
+      return s && { ...s, ballots: new Map(s.ballots) };
+    },
+    async apply(changes) {
+      return changes.map(({ electionId, fromSeq, to, delta }) => {
+        const saved = stored.get(electionId);
+        if ((saved?.lastSeq ?? 0) !== fromSeq) return false;
+        const ballots = new Map(saved?.ballots);
+        for (const [k, n] of delta) ballots.set(k, (ballots.get(k) ?? 0) + n);
+        stored.set(electionId, { lastSeq: to.seq, lastHash: to.hash, ballots });
+        return true;
+      });
     },
   };
   return repo;
@@ -64,9 +73,9 @@ const quiet = createLogger("test", "silent");
 function transactionSizes(repo: TallyRepository): number[] {
   const inner = repo.apply;
   const sizes: number[] = [];
-  repo.apply = async (id, from, to, delta) => {
-    sizes.push(to.seq - from);
-    return inner(id, from, to, delta);
+  repo.apply = async (changes) => {
+    for (const c of changes) sizes.push(c.to.seq - c.fromSeq);
+    return inner(changes);
   };
   return sizes;
 }
@@ -87,6 +96,29 @@ async function runUntil(book: ReturnType<typeof tallyBook>, done: () => boolean,
   for (let i = 0; i < 400 && !done(); i++) await new Promise((r) => setTimeout(r, 5));
   return { running };
 }
+
+/** Several elections' logs (each its own chain, as log() makes election 1's), live: a batch of each every few ms. */
+function electionsPort(logs: Map<number, Entry[]>, batch = 2, everyMs = 2): VotePort {
+  return {
+    async getElection(id) {
+      return { id, title: "E", method: "plurality" as const, seats: 1, state: "open" as const, resultsWhileOpen: true, ballotCount: 0, genesisHash: genesis, logFormat: 2 as const, candidates: [] };
+    },
+    async listElections() {
+      return [...logs.keys()].map((id) => ({ id, state: "open" as const }));
+    },
+    async *streamBallots(id: number, afterSeq: number, signal: AbortSignal) {
+      const rest = logs.get(id)!.filter((e) => e.seq > afterSeq);
+      for (let i = 0; i < rest.length && !signal.aborted; i += batch) {
+        await new Promise((r) => setTimeout(r, everyMs));
+        yield rest.slice(i, i + batch);
+      }
+      if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
+    },
+  };
+}
+
+const ELECTIONS = [1, 2, 3];
+const allCounted = (repo: ReturnType<typeof memoryRepo>, n: number) => ELECTIONS.every((id) => repo.stored.get(id)?.lastSeq === n);
 
 describe("tally book", () => {
   it("counts every entry once and leaves no listeners behind on the stop signal", async () => {
@@ -162,10 +194,10 @@ describe("tally book", () => {
     const repo = memoryRepo();
     const inner = repo.apply;
     const sizes: number[] = [];
-    repo.apply = async (id, from, to, delta) => {
-      sizes.push(to.seq - from);
+    repo.apply = async (changes) => {
+      for (const c of changes) sizes.push(c.to.seq - c.fromSeq);
       await new Promise((r) => setTimeout(r, 20));
-      return inner(id, from, to, delta);
+      return inner(changes);
     };
     const controller = new AbortController();
     const book = tallyBook({ repo, votes: votePort(log(300), 1), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1 });
@@ -248,7 +280,7 @@ describe("tally book", () => {
     let died!: () => void;
     const dead = new Promise<void>((r) => (died = r));
     // The second transaction never commits: the process is gone with it.
-    repo.apply = (...args) => (++calls === 2 ? (died(), new Promise<boolean>(() => {})) : inner(...args));
+    repo.apply = (...args) => (++calls === 2 ? (died(), new Promise<boolean[]>(() => {})) : inner(...args));
     const first = tallyBook({ repo, votes: votePort(entries, 1_000), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 1, catchUpEntries: 1_000 });
     const gone = new AbortController();
     void first.run(gone.signal, 50);
@@ -281,5 +313,89 @@ describe("tally book", () => {
     expect(repo.saved!.ballots).toEqual(new Map([["3", 3_000], ["4", 3_000]]));
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(6_000);
     expect(Math.max(...sizes)).toBeLessThanOrEqual(2_000);
+  });
+  it("when several elections are followed live, then one transaction holds the entries of several of them, and each is counted once", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    const elections: number[] = [];
+    repo.apply = async (changes) => {
+      elections.push(changes.length);
+      return inner(changes);
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: electionsPort(new Map(ELECTIONS.map((id) => [id, log(60)]))), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 20 });
+    const { running } = await runUntil(book, () => allCounted(repo, 60), controller);
+    controller.abort();
+    await running;
+    for (const id of ELECTIONS) expect(repo.stored.get(id)!.ballots).toEqual(new Map([["3", 30], ["4", 30]]));
+    expect(Math.max(...elections)).toBe(ELECTIONS.length);
+    expect(elections.length).toBeLessThan(60);
+  });
+
+  it("when another tally-server moved one election's progress, then a shared transaction still counts the others, and that one starts again from the store", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    const logs = new Map(ELECTIONS.map((id) => [id, log(40)]));
+    let moved = false;
+    repo.apply = async (changes) => {
+      // Another tally-server counts election 2's first 10 entries right before ours commits.
+      if (!moved && changes.length > 1 && changes.some((c) => c.electionId === 2)) {
+        moved = true;
+        await inner([{ electionId: 2, fromSeq: 0, to: { seq: 10, hash: logs.get(2)![9].hash }, delta: new Map([["3", 5], ["4", 5]]) }]);
+      }
+      return inner(changes);
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: electionsPort(logs), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 10 });
+    const { running } = await runUntil(book, () => allCounted(repo, 40), controller);
+    controller.abort();
+    await running;
+    expect(moved).toBe(true);
+    for (const id of ELECTIONS) expect(repo.stored.get(id)!.ballots).toEqual(new Map([["3", 20], ["4", 20]]));
+    expect(repo.stored.get(2)!.lastHash).toBe(logs.get(2)![39].hash);
+  });
+
+  it("when a transaction of several elections fails, then each resumes from its stored progress without counting anything twice", async () => {
+    const repo = memoryRepo();
+    const inner = repo.apply;
+    let failed = 0;
+    repo.apply = async (changes) => {
+      if (changes.length > 1 && failed++ === 0) throw new Error("database went away");
+      return inner(changes);
+    };
+    const controller = new AbortController();
+    const book = tallyBook({ repo, votes: electionsPort(new Map(ELECTIONS.map((id) => [id, log(40)]))), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 10 });
+    const { running } = await runUntil(book, () => allCounted(repo, 40), controller);
+    controller.abort();
+    await running;
+    expect(failed).toBeGreaterThan(0);
+    for (const id of ELECTIONS) expect(repo.stored.get(id)!.ballots).toEqual(new Map([["3", 20], ["4", 20]]));
+  });
+
+  it("when tally-server dies inside a transaction of several elections, then the next one resumes each from its stored progress and counts every ballot exactly once", async () => {
+    const repo = memoryRepo();
+    const logs = new Map(ELECTIONS.map((id) => [id, log(50)]));
+    const inner = repo.apply;
+    let died!: () => void;
+    const dead = new Promise<void>((r) => (died = r));
+    let calls = 0;
+    repo.apply = (changes) => (changes.length > 1 && ++calls === 2 ? (died(), new Promise<boolean[]>(() => {})) : inner(changes));
+    const gone = new AbortController();
+    void tallyBook({ repo, votes: electionsPort(logs), log: quiet, onCounted() {}, onChainBroken() {}, minApplyIntervalMs: 10 }).run(gone.signal, 50);
+    await dead;
+    gone.abort();
+    for (const id of ELECTIONS) {
+      const s = repo.stored.get(id);
+      expect([...(s?.ballots.values() ?? [])].reduce((a, b) => a + b, 0)).toBe(s?.lastSeq ?? 0);
+    }
+    repo.apply = inner;
+    const controller = new AbortController();
+    const { running } = await runUntil(tallyBook({ repo, votes: electionsPort(logs), log: quiet, onCounted() {}, onChainBroken() {} }), () => allCounted(repo, 50), controller);
+    controller.abort();
+    await running;
+    for (const id of ELECTIONS) {
+      expect(repo.stored.get(id)!.ballots).toEqual(new Map([["3", 25], ["4", 25]]));
+      expect(repo.stored.get(id)!.lastHash).toBe(logs.get(id)![49].hash);
+    }
   });
 });

@@ -4,7 +4,7 @@
 import { checkChain, type LogEntryContent, type LogFormat, type Method } from "@voting/election-core";
 import { FailedPreconditionError, NotFoundError, type Logger, type Upstream } from "@voting/server-kit";
 import type { TallyRepository, TallySnapshot } from "../db/tally-repository.js";
-import { committer } from "./committer.js";
+import { committer as makeCommitter } from "./committer.js";
 
 export interface ElectionInfo {
   id: number;
@@ -47,9 +47,9 @@ export interface TallyBookOptions {
   log: Logger;
   onCounted(electionId: number): void;
   onChainBroken(electionId: number, reason: string): void;
-  /** Called after each tally transaction with its entries and the seconds from receiving them to the commit (metrics). */
+  /** Called after each tally transaction with its entries and the seconds from receiving the oldest of them to the commit (metrics). */
   onApplied?(entries: number, seconds: number): void;
-  /** Least time between the starts of two tally transactions of one election. */
+  /** Least time between the starts of two tally transactions (one holds every election's live entries). */
   minApplyIntervalMs?: number;
   /** While a backlog streams in, entries that wait for one transaction, or for catchUpMaxMs at most (see committer). */
   catchUpEntries?: number;
@@ -75,6 +75,8 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
   const loading = new Map<number, Promise<TallySnapshot>>();
   const infoCache = new Map<number, CachedInfo>();
   const following = new Set<number>();
+  // One for all elections: their live entries go in one transaction.
+  const committer = makeCommitter({ repo, onCounted, onApplied, minApplyIntervalMs, catchUpEntries, catchUpMaxMs, maxPendingEntries });
 
   // Last state seen of each election, by discovery or by a lookup; a change means a new result.
   const seenState = new Map<number, string>();
@@ -121,11 +123,12 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       const attempt = new AbortController();
       const stop = () => attempt.abort();
       signal.addEventListener("abort", stop, { once: true });
+      let counting: ReturnType<typeof committer.lane> | undefined;
       try {
         const state = await snapshot(id);
         const info = await electionInfo(id);
         if (!info) throw new NotFoundError(`election ${id} not found`, { reason: "ELECTION_NOT_FOUND" });
-        const counting = committer({ repo, electionId: id, state, stop, onCounted, onApplied, minApplyIntervalMs, catchUpTo: info.ballotCount, catchUpEntries, catchUpMaxMs, maxPendingEntries });
+        counting = committer.lane({ electionId: id, state, stop, catchUpTo: info.ballotCount });
         let verified = { seq: state.lastSeq, hash: state.lastHash };
         let broken: string | undefined;
         for await (const entries of votes.streamBallots(id, state.lastSeq, attempt.signal)) {
@@ -154,6 +157,7 @@ export function tallyBook({ repo, votes, log, onCounted, onChainBroken, onApplie
       } finally {
         signal.removeEventListener("abort", stop);
         attempt.abort();
+        await counting?.close();
       }
       await sleep(backoff, signal);
       backoff = Math.min(backoff * 2, 5_000);
