@@ -32,6 +32,7 @@ export const authSettings = {
   ARGON2_MEMORY_KIB: { doc: "argon2id memory cost in KiB (OWASP minimum 19456)", default: "19456", parse: int(1024, 4 * 1024 * 1024) },
   ARGON2_TIME_COST: { doc: "argon2id iterations (OWASP minimum 2 at 19 MiB)", default: "2", parse: int(1, 100) },
   ARGON2_PARALLELISM: { doc: "argon2id lanes", default: "1", parse: int(1, 16) },
+  AUTH_NICE: { doc: "CPU priority (nice, 1-19) of the auth-server process, every thread of it (Linux), so that a login storm's argon2 takes only the CPU that voting leaves; 0 keeps the default", default: "10", parse: int(0, 19) },
   AUTH_HASH_CONCURRENCY: { doc: "Password hashes and checks run at once; 0: 1 on 2 cores or fewer, else half the cores", default: "0", parse: int(0, 256) },
   AUTH_HASH_QUEUE: { doc: "Logins and registrations that may wait for a password check; past it, RESOURCE_EXHAUSTED `PASSWORD_CHECKS_BUSY` with a retry hint", default: "1000", parse: int(0, 100_000) },
   LOGIN_MAX_FAILURES_PER_USER_ADDRESS: { doc: "Failed logins per (username, client address) per 15 minutes before that pair gets RESOURCE_EXHAUSTED", default: "10", parse: int(1, 1_000_000) },

@@ -22,4 +22,5 @@ export * from "./client-key.js";
 export * from "./metrics.js";
 export * from "./run-main.js";
 export * from "./tracing.js";
+export * from "./cpu-priority.js";
 export { callFields, principalLabel, requestIdOf, REQUEST_ID_HEADER } from "./call-log.js";
