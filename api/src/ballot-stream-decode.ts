@@ -6,18 +6,9 @@
 // result is always what StreamBallotsResponse.decode gives.
 import { SPAN_CHOICES, SPAN_COMMITMENT, SPAN_ELECTION_ID, SPAN_HASH, SPAN_SALT, SPAN_SEQ, SPAN_STRIDE, SPAN_TRACKING_CODE } from "@voting/election-core";
 import { BallotLogEntry, StreamBallotsResponse } from "./gen/voting/vote/v1/vote.js";
+import { STREAM_BALLOTS_TAGS } from "./ballot-stream-tags.js";
 
-// Field tags (field number << 3 | wire type) of BallotLogEntry and Ballot.
-const ENTRIES = 10;
-const ELECTION_ID = 8;
-const SEQ = 16;
-const TRACKING_CODE = 26;
-const BALLOT = 34;
-const HASH = 42;
-const COMMITMENT = 50;
-const SALT = 58;
-const CHOICE = 8;
-const CHOICES_PACKED = 10;
+const { ENTRIES, ELECTION_ID, SEQ, TRACKING_CODE, BALLOT, HASH, COMMITMENT, SALT, CHOICE, CHOICES_PACKED } = STREAM_BALLOTS_TAGS;
 
 /** Thrown inside the fast path when a message is not a plain one; never escapes. */
 const NOT_PLAIN = new Error("not a plain StreamBallotsResponse");

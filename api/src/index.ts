@@ -14,6 +14,7 @@ export * from "./mapping/results.js";
 export * from "./mapping/error-details.js";
 export * from "./client.js";
 export { lazyStreamBallotsResponse, scanStreamBallots, streamBallotsBytes } from "./ballot-stream-decode.js";
+export { STREAM_BALLOTS_TAGS } from "./ballot-stream-tags.js";
 
 /** Path of the FileDescriptorSet that `buf build` writes (with imports). */
 export const descriptorSetPath = fileURLToPath(new URL("../descriptors.binpb", import.meta.url));

@@ -76,7 +76,8 @@ function commitmentOf(saltHex: string, choices: readonly number[]): string {
 /** A number that `${n}` writes as plain decimal digits. */
 const isCount = (v: number) => Number.isSafeInteger(v) && v >= 0;
 
-function putCount(b: Buffer, n: number, v: number): number {
+/** Writes the decimal digits of a safe non-negative integer into b from n; returns the end. */
+export function putCount(b: Uint8Array, n: number, v: number): number {
   let digits = 1;
   for (let p = 10; p <= v; p *= 10) digits++;
   for (let i = n + digits - 1; i >= n; i--) {

@@ -4,6 +4,7 @@ import {
   chainHash,
   checkSpans,
   entryProblem,
+  putCount,
   putPackedChoices,
   SPAN_CHOICES,
   SPAN_COMMITMENT,
@@ -274,9 +275,9 @@ class SpanBatch implements CheckedBatch {
     for (let i = 0; i < this.length; i++) {
       const s = i * SPAN_STRIDE;
       n = copyBytes(out, n, FIELD_ELECTION_ID, 0, FIELD_ELECTION_ID.length);
-      n = putNumber(out, n, spans[s + SPAN_ELECTION_ID]);
+      n = putCount(out, n, spans[s + SPAN_ELECTION_ID]);
       n = copyBytes(out, n, FIELD_SEQ, 0, FIELD_SEQ.length);
-      n = putNumber(out, n, spans[s + SPAN_SEQ]);
+      n = putCount(out, n, spans[s + SPAN_SEQ]);
       n = copyBytes(out, n, FIELD_TRACKING_CODE, 0, FIELD_TRACKING_CODE.length);
       const tc = spans[s + SPAN_TRACKING_CODE] | 0;
       const tcEnd = spans[s + SPAN_TRACKING_CODE + 1] | 0;
@@ -307,16 +308,6 @@ function copyBytes(out: Uint8Array, n: number, from: Uint8Array, start: number, 
   return n;
 }
 
-/** Writes the decimal digits of a safe non-negative integer into b from n; returns the end. */
-function putNumber(b: Uint8Array, n: number, v: number): number {
-  let digits = 1;
-  for (let p = 10; p <= v; p *= 10) digits++;
-  for (let i = n + digits - 1; i >= n; i--) {
-    b[i] = 48 + (v % 10);
-    v = Math.floor(v / 10);
-  }
-  return n + digits;
-}
 
 /** Whether JSON.stringify leaves the ASCII bytes b[from .. to) as they are: no control character, quote or backslash. */
 function jsonSafe(b: Buffer, from: number, to: number): boolean {

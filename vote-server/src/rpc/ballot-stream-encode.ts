@@ -2,20 +2,11 @@
 // gives for `{ entries: rows.map((r) => toProtoEntry(r, sealed)) }`, written straight from
 // the rows into one buffer. The generated encoder builds an entry object and a choices array
 // per row, and a BigInt per uint64; a million-entry log is read by every follower.
-import { voteV1 } from "@voting/api";
+import { STREAM_BALLOTS_TAGS, voteV1 } from "@voting/api";
 import type { LogRow } from "../db/ballot-repository.js";
 import { toProtoEntry } from "./mapping.js";
 
-// Field tags (field number << 3 | wire type) of StreamBallotsResponse, BallotLogEntry and Ballot.
-const ENTRIES = 10;
-const ELECTION_ID = 8;
-const SEQ = 16;
-const TRACKING_CODE = 26;
-const BALLOT = 34;
-const HASH = 42;
-const COMMITMENT = 50;
-const SALT = 58;
-const CHOICES_PACKED = 10;
+const { ENTRIES, ELECTION_ID, SEQ, TRACKING_CODE, BALLOT, HASH, COMMITMENT, SALT, CHOICES_PACKED } = STREAM_BALLOTS_TAGS;
 
 // Bytes reserved for an entry's length: entries of 128 to 16,383 bytes (every usual one) need
 // no move once written.
