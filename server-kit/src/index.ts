@@ -23,4 +23,5 @@ export * from "./metrics.js";
 export * from "./run-main.js";
 export * from "./tracing.js";
 export * from "./cpu-priority.js";
+export * from "./repeat.js";
 export { callFields, principalLabel, requestIdOf, REQUEST_ID_HEADER } from "./call-log.js";

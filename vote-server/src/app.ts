@@ -1,6 +1,6 @@
 // Composition of vote-server: used by main.ts and by tests, which start it in-process.
 import { authV1, isServiceError, logV1, roleName, Status, voteV1, type VotingClient } from "@voting/api";
-import { connectPeers, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, parseDatabaseUrl, type DatabaseWatch, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
+import { connectPeers, repeatWithoutOverlap, createTokenVerifier, loadServicePrivateKey, type RunningService, migrate, openDatabase, parseDatabaseUrl, type DatabaseWatch, startGrpcServer, UnavailableError, integrityAlarms, watchDatabase, loadTls, streamLimiter, type Logger, openKeyRing, readKek, requireKeySource, type KeyRing, type KeyTable } from "@voting/server-kit";
 import { createPublicKey } from "node:crypto";
 import type { VoteConfig } from "./config.js";
 import { ballotRepository, type BallotRepository } from "./db/ballot-repository.js";
@@ -163,7 +163,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
         .catch((err: unknown) => log.warn({ err }, "election schedule check failed"))
         .then(runCatchUp);
     await runSchedule();
-    const scheduler = setInterval(runSchedule, 1_000);
+    const scheduler = repeatWithoutOverlap(runSchedule, 1_000);
     const alarms = integrityAlarms(log, metrics.server.registry);
 
     const server = await startGrpcServer({
@@ -200,7 +200,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       }
     };
     await runReconcile();
-    const reconciler = setInterval(runReconcile, config.VOTE_RECONCILE_EVERY_MS);
+    const reconciler = repeatWithoutOverlap(runReconcile, config.VOTE_RECONCILE_EVERY_MS);
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
       if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
       server.setServing(ok, "auth");
@@ -211,8 +211,8 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       metricsPort: server.metricsPort,
       streamStats: () => ({ streams: streams.open(), followers: feed.stats().followers, tails: feed.stats().tails, logReads }),
       async stop() {
-        clearInterval(scheduler);
-        clearInterval(reconciler);
+        scheduler.stop();
+        reconciler.stop();
         dbWatch?.stop();
         feed.close();
         await server.shutdown();
