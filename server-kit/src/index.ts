@@ -25,3 +25,4 @@ export * from "./tracing.js";
 export * from "./cpu-priority.js";
 export * from "./repeat.js";
 export { callFields, principalLabel, requestIdOf, REQUEST_ID_HEADER } from "./call-log.js";
+export * from "./shared-reads.js";

@@ -35,4 +35,24 @@ describe("repeatWithoutOverlap", () => {
     await vi.advanceTimersByTimeAsync(1_000);
     expect(runs).toBe(3);
   });
+
+  it("with a busy share, waits longer after a long run, so slow work takes no more than that share of the time", async () => {
+    const starts: number[] = [];
+    let runMs = 40;
+    const r = repeatWithoutOverlap(
+      async () => {
+        starts.push(Date.now());
+        await new Promise((res) => setTimeout(res, runMs));
+      },
+      1_000,
+      { busyShare: 0.05 },
+    );
+    const t0 = Date.now();
+    await vi.advanceTimersByTimeAsync(1_000 + 40 + 1_000 + 1); // two short runs: the period wins (40 ms × 19 < 1 s)
+    expect(starts.map((t) => t - t0)).toEqual([1_000, 2_040]);
+    runMs = 2_000; // the work grew: next wait is 2 s × 19 = 38 s
+    await vi.advanceTimersByTimeAsync(40 + 1_000 + 2_000 + 38_000);
+    expect(starts.map((t) => t - t0)).toEqual([1_000, 2_040, 3_080, 43_080]);
+    r.stop();
+  });
 });

@@ -200,7 +200,7 @@ export async function startVoteServer(config: VoteConfig, log: Logger): Promise<
       }
     };
     await runReconcile();
-    const reconciler = repeatWithoutOverlap(runReconcile, config.VOTE_RECONCILE_EVERY_MS);
+    const reconciler = repeatWithoutOverlap(runReconcile, config.VOTE_RECONCILE_EVERY_MS, { busyShare: config.VOTE_RECONCILE_BUSY_PERCENT / 100 });
     await peers.watchAuth(config.PEER_CHECK_EVERY_MS, (ok, err) => {
       if (!ok) log.warn({ err }, "auth-server cannot be reached; NOT_SERVING until it can");
       server.setServing(ok, "auth");

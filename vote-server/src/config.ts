@@ -9,6 +9,11 @@ export const voteSettings = {
   VOTE_METRICS_PORT: metricsPortSetting("vote-server"),
   VOTE_BATCH_MAX: { doc: "Most ballots committed in one transaction (group commit)", default: "500", parse: int(1, 5000) },
   VOTE_RECONCILE_EVERY_MS: { doc: "How often vote-server checks that every election's log length equals its turnout", default: "5000", parse: int(100, 3_600_000) },
+  VOTE_RECONCILE_BUSY_PERCENT: {
+    doc: "Most share of the time, in percent, the reconciliation's whole-log counts may take: a check that took d waits at least d × (100 − p) / p before the next",
+    default: "5",
+    parse: int(1, 100),
+  },
   VOTE_STREAM_PAGE_ENTRIES: { doc: "Most ballot log entries per StreamBallots message and per log read", default: "1000", parse: int(1, 10_000) },
   VOTE_STREAM_MAX_QUEUED_ENTRIES: {
     doc: "Entries a StreamBallots follower may have waiting to be sent; beyond it the follower is dropped with RESOURCE_EXHAUSTED",

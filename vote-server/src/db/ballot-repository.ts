@@ -1,5 +1,5 @@
 import type { Kysely } from "kysely";
-import { arrayRowsQuery, insertRows, writeTransaction, type Database } from "@voting/server-kit";
+import { arrayRowsQuery, insertRows, sharedReads, writeTransaction, type Database } from "@voting/server-kit";
 import type { VoteDb } from "./schema.js";
 import { toElection } from "./election-repository.js";
 import type { Election } from "../domain/elections.js";
@@ -148,9 +148,10 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
         salt: r[5] as string,
       }));
     },
-    ledger(electionId) {
+    // Two whole-log counts behind a public RPC and the reconciliation: callers share reads.
+    ledger: sharedReads((electionId) =>
       // One read transaction: a commit between the reads would look like a mismatch.
-      return k.transaction().execute(async (trx) => {
+      k.transaction().execute(async (trx) => {
         const e = await trx.selectFrom("elections").select(["head_seq", "head_hash"]).where("id", "=", electionId).executeTakeFirstOrThrow();
         const b = await trx
           .selectFrom("ballots")
@@ -159,8 +160,8 @@ export function ballotRepository(db: Database<VoteDb>): BallotRepository {
           .executeTakeFirstOrThrow();
         const p = await trx.selectFrom("participations").select((eb) => eb.fn.countAll<number>().as("n")).where("election_id", "=", electionId).executeTakeFirstOrThrow();
         return { headSeq: Number(e.head_seq), headHash: e.head_hash, ballots: Number(b.n), maxSeq: Number(b.max ?? 0), turnout: Number(p.n) };
-      });
-    },
+      }),
+    ),
     async findByTrackingCode(code) {
       const r = await k.selectFrom("ballots").selectAll().where("tracking_code", "=", code).executeTakeFirst();
       return r && toLogRow(r);
