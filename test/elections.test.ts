@@ -158,6 +158,21 @@ describeOnStores("elections run by officials", (system) => {
     expect(state).toBe(S.ELECTION_STATE_OPEN);
   });
 
+  it("when an election is read without turnout, then it is the same election with turnout 0, and with turnout the count is there", async () => {
+    const sys = system();
+    const { a, election } = await draft(sys);
+    await a.elections.openElection({ electionId: election.id });
+    for (let i = 0; i < 3; i++) {
+      const v = await sys.user("voter");
+      await sys.client(v.token).votes.castVote({ electionId: election.id, ballot: { choices: [1 + i] } });
+    }
+    const anonymous = sys.client();
+    const full = (await anonymous.elections.getElection({ electionId: election.id })).election!;
+    const lean = (await anonymous.elections.getElection({ electionId: election.id, withoutTurnout: true })).election!;
+    expect(full).toMatchObject({ ballotCount: 3, turnout: 3 });
+    expect(lean).toEqual({ ...full, turnout: 0 });
+  });
+
   it("when elections are listed, then pages follow and the state filter applies", async () => {
     const sys = system();
     const { a } = await draft(sys);

@@ -33,7 +33,7 @@ function votePort(client: VotingClient, reachable: () => boolean): VotePort {
     async getElection(id, upstream) {
       up();
       try {
-        const { election } = await client.elections.getElection({ electionId: id }, { deadlineMs: 5_000, ...upstream });
+        const { election } = await client.elections.getElection({ electionId: id, withoutTurnout: true }, { deadlineMs: 5_000, ...upstream });
         if (!election) return undefined;
         const method = methodName(election.method);
         const state = stateName(election.state);

@@ -11,7 +11,7 @@ import { votingService } from "./voting.js";
 
 const voter: Principal = { userId: 7, role: "voter", username: "val" };
 
-function setup(over: Partial<Election> = {}, roll: string[] = []) {
+function setup(over: Partial<Election> = {}, roll: string[] = [], ledgerReads: number[] = []) {
   const elections = new Map<number, Election>([[5, { ...defaultElection(), id: 5, method: "approval", candidateSource: "list", ...over }]]);
   const reads: number[] = [];
   const repo = {
@@ -22,7 +22,8 @@ function setup(over: Partial<Election> = {}, roll: string[] = []) {
   const cast: CastRequest[] = [];
   const box = { cast: async (req: CastRequest) => (cast.push(req), { electionId: req.electionId, seq: cast.length, ballotHash: "h", trackingCode: "t" }) } as BallotBox;
   const directory = { isCandidate: async (id: number) => id === 21, list: async () => [] } as CandidateDirectory;
-  const voting = votingService({ elections: repo, ballots: {} as BallotRepository, directory, box });
+  const ballots = { ledger: async (id: number) => (ledgerReads.push(id), { headSeq: 2, headHash: "ab", ballots: 2, maxSeq: 2, turnout: 2 }) } as unknown as BallotRepository;
+  const voting = votingService({ elections: repo, ballots, directory, box });
   const vote = (choices: number[], who: Principal = voter, electionId = 5) => voting.cast(who, { electionId, choices, idempotencyKey: Buffer.alloc(16, 1) });
   return { voting, vote, cast, reads, elections };
 }
@@ -79,5 +80,17 @@ describe("voting.cast", () => {
       expect(await reason(registered.vote([21]))).toBe("ok");
       expect(await reason(registered.vote([11]))).toBe("NOT_A_CANDIDATE");
     }
+  });
+});
+
+describe("voting.getElection", () => {
+  it("counts the turnout only when asked: callers that leave it out cost the store no whole-log count", async () => {
+    const ledgerReads: number[] = [];
+    const { voting } = setup({ state: "open", headSeq: 2, headHash: "ab" }, [], ledgerReads);
+    expect((await voting.getElection(5)).turnout).toBe(2);
+    expect(ledgerReads).toEqual([5]);
+    const lean = await voting.getElection(5, undefined, { turnout: false });
+    expect(lean).toMatchObject({ turnout: 0, election: { headSeq: 2, headHash: "ab" } });
+    expect(ledgerReads).toEqual([5]);
   });
 });

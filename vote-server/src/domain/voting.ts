@@ -91,13 +91,14 @@ export function votingService({ elections, ballots, directory, box }: VotingDeps
   }
 
   return {
-    async getElection(id: number, upstream?: Upstream): Promise<ElectionView> {
+    /** `turnout: false` skips the ledger's whole-log counts; turnout is then 0. */
+    async getElection(id: number, upstream?: Upstream, { turnout = true }: { turnout?: boolean } = {}): Promise<ElectionView> {
       const e = await elections.get(id);
       if (!e) throw electionNotFound(id);
       const [candidates, rollSize, ledger] = await Promise.all([
         candidatesOf(e, upstream),
         e.hasVoterRoll ? elections.rollSize(id) : Promise.resolve(0),
-        e.state === "draft" ? Promise.resolve(undefined) : ballots.ledger(id),
+        e.state === "draft" || !turnout ? Promise.resolve(undefined) : ballots.ledger(id),
       ]);
       // Ballot count, head hash and turnout from one snapshot: they describe the same head, and
       // agree unless the store was tampered with.

@@ -37,13 +37,13 @@ const electionId = (id: number) => {
 
 /** alarmsOf: the integrity alarms raised about an election (reconciliation), shown in its status. */
 export function electionServiceImpl(voting: VotingService, admin: ElectionAdmin, log: Logger, alarmsOf: (id: number) => string[] = () => []): voteV1.ElectionServiceServer {
-  const view = async (id: number, ctx: CallContext) => {
-    const v = await voting.getElection(id, ctx.upstream);
+  const view = async (id: number, ctx: CallContext, turnout = true) => {
+    const v = await voting.getElection(id, ctx.upstream, { turnout });
     return { election: toProtoElection(v.election, v.candidates, v.rollSize, v.turnout, alarmsOf(v.election.id)) };
   };
   return {
     createElection: unary(log, async (req: voteV1.CreateElectionRequest, ctx) => view((await admin.create(parseCreateElection(req))).id, ctx)),
-    getElection: unary(log, async (req: voteV1.GetElectionRequest, ctx) => view(resolveElectionId(req.electionId), ctx)),
+    getElection: unary(log, async (req: voteV1.GetElectionRequest, ctx) => view(resolveElectionId(req.electionId), ctx, !req.withoutTurnout)),
     listElections: unary(log, async (req: voteV1.ListElectionsRequest, ctx) => {
       const q = parseListElections(req);
       const page = await voting.listElections({ ...q, limit: q.limit + 1 });

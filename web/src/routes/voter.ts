@@ -90,7 +90,7 @@ ${shown.length === 0 ? html`<p>No election is open or closed yet.</p>` : html`<t
 
   app.get<{ Params: { id: string } }>("/elections/:id/vote", async (req, reply) => {
     const { call } = await web.asUser(req);
-    const { election } = await client.elections.getElection({ electionId: electionId(req.params.id) }, call);
+    const { election } = await client.elections.getElection({ electionId: electionId(req.params.id), withoutTurnout: true }, call);
     const e = election!;
     if (e.state !== voteV1.ElectionState.ELECTION_STATE_OPEN) throw new FormError(`${e.title} is ${stateName(e.state)}: it takes no ballots now.`);
     const kind = ballotKind(methodName(e.method) ?? "");
@@ -102,7 +102,7 @@ ${form(`/elections/${e.id}/vote`, web.csrf(reply), html`${ballotFields(kind, e.c
   app.post<{ Params: { id: string }; Body: Body }>("/elections/:id/vote", async (req, reply) => {
     const { call, session } = await web.asUser(req);
     const id = electionId(req.params.id);
-    const { election } = await client.elections.getElection({ electionId: id }, call);
+    const { election } = await client.elections.getElection({ electionId: id, withoutTurnout: true }, call);
     const choices = ballotChoices(ballotKind(methodName(election!.method) ?? ""), req.body, election!.candidates);
     const { receipt } = await client.votes.castVote({ electionId: id, ballot: { choices } }, call);
     session.receipts.set(receipt!.trackingCode, receipt!);

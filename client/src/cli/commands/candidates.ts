@@ -11,7 +11,7 @@ export const candidates: CommandBody<Args> = {
   async handler(args) {
     const client = newClient();
     try {
-      const { election } = await client.elections.getElection({ electionId: args.election });
+      const { election } = await client.elections.getElection({ electionId: args.election, withoutTurnout: true });
       const list = election!.candidates.map((c) => ({ id: c.id, name: c.name }));
       const human = list.length === 0 ? `${election!.title}: no candidates yet` : `${election!.title}\n${table(["ID", "NAME"], list.map((c) => [String(c.id), c.name]))}`;
       print(args, { electionId: election!.id, title: election!.title, candidates: list }, human);

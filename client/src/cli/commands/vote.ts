@@ -27,7 +27,7 @@ function parseId(raw: string | number, what: string): number {
 /** Candidate ids from ids or unique names, as the election lists them. */
 async function resolveCandidates(client: VotingClient, electionId: number, refs: string[]): Promise<number[]> {
   if (refs.every((r) => /^\d+$/.test(r))) return refs.map((r) => parseId(r, "candidate"));
-  const { election } = await client.elections.getElection({ electionId });
+  const { election } = await client.elections.getElection({ electionId, withoutTurnout: true });
   return refs.map((ref) => {
     if (/^\d+$/.test(ref)) return parseId(ref, "candidate");
     const found = election!.candidates.filter((c) => c.name.toLowerCase() === ref.toLowerCase());

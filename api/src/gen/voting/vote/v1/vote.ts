@@ -354,6 +354,12 @@ export interface CloseElectionResponse {
 export interface GetElectionRequest {
   /** Election id; 0 means the default election. */
   electionId: number;
+  /**
+   * Leave turnout out (0): it takes two counts over the whole log, which callers that only
+   * need the ballot, the state or the ballot count (voting, tally-server's refreshes) should
+   * not make the store run at a million ballots. ballot_count and log_head_hash are given.
+   */
+  withoutTurnout: boolean;
 }
 
 /** GetElectionResponse holds the election. */
@@ -1961,13 +1967,16 @@ export const CloseElectionResponse: MessageFns<CloseElectionResponse> = {
 };
 
 function createBaseGetElectionRequest(): GetElectionRequest {
-  return { electionId: 0 };
+  return { electionId: 0, withoutTurnout: false };
 }
 
 export const GetElectionRequest: MessageFns<GetElectionRequest> = {
   encode(message: GetElectionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.electionId !== 0) {
       writer.uint32(8).uint64(message.electionId);
+    }
+    if (message.withoutTurnout !== false) {
+      writer.uint32(16).bool(message.withoutTurnout);
     }
     return writer;
   },
@@ -1993,6 +2002,14 @@ export const GetElectionRequest: MessageFns<GetElectionRequest> = {
             message.electionId = longToNumber(reader.uint64());
             continue;
           }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.withoutTurnout = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2012,6 +2029,11 @@ export const GetElectionRequest: MessageFns<GetElectionRequest> = {
         : isSet(object.election_id)
         ? globalThis.Number(object.election_id)
         : 0,
+      withoutTurnout: isSet(object.withoutTurnout)
+        ? globalThis.Boolean(object.withoutTurnout)
+        : isSet(object.without_turnout)
+        ? globalThis.Boolean(object.without_turnout)
+        : false,
     };
   },
 
@@ -2019,6 +2041,9 @@ export const GetElectionRequest: MessageFns<GetElectionRequest> = {
     const obj: any = {};
     if (message.electionId !== 0) {
       obj.electionId = Math.round(message.electionId);
+    }
+    if (message.withoutTurnout !== false) {
+      obj.withoutTurnout = message.withoutTurnout;
     }
     return obj;
   },
@@ -2029,6 +2054,7 @@ export const GetElectionRequest: MessageFns<GetElectionRequest> = {
   fromPartial(object: DeepPartial<GetElectionRequest>): GetElectionRequest {
     const message = createBaseGetElectionRequest();
     message.electionId = object.electionId ?? 0;
+    message.withoutTurnout = object.withoutTurnout ?? false;
     return message;
   },
 };
