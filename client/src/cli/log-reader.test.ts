@@ -221,12 +221,16 @@ describe("readLog with a worker thread", () => {
     const messages = messagesOf(validLog(40), 4);
     const worker = new SpanCheckWorker();
     const check = worker.check.bind(worker);
-    let passed = 0;
-    worker.check = (...a) => check(...a).then((r) => ((passed += r?.checked === a[2] ? 1 : 0), r));
+    const answered: (Buffer | undefined)[] = [];
+    worker.check = (...a) => check(...a).then((r) => (answered.push(r?.checked === a[2] ? r.leaves : undefined), r));
     try {
       const inWorker = await read(messages, false, worker);
       expect(inWorker.result).toEqual((await read(messages, true)).result);
-      expect(passed).toBe(messages.length);
+      // Every batch carries the very leaves the worker sent back.
+      const handed: (Buffer | undefined)[] = [];
+      await readLog(clientOf(messages, { n: 0 }), election, (b) => void handed.push(b.leaves), { worker });
+      expect(handed).toHaveLength(messages.length);
+      handed.forEach((leaves, i) => expect(leaves).toBe(answered[messages.length + i]));
     } finally {
       worker.close();
     }
@@ -251,7 +255,7 @@ describe("readLog with a worker thread", () => {
     }
   });
 
-  it("when readLog starts its own worker, then it stops it on every way out: the end, a finding, a consumer's error, a stream's error", async () => {
+  it("when readLog starts its own worker, then it stops it on every way out: the end, a finding, a consumer's error, a stream's error, a refused stream", async () => {
     const closed = vi.spyOn(SpanCheckWorker.prototype, "close");
     try {
       const log = validLog(20);
@@ -277,7 +281,9 @@ describe("readLog with a worker thread", () => {
         },
       } as unknown as VotingClient;
       await expect(readLog(failing, election, () => {}, { worker: true })).rejects.toThrow("connection dropped");
-      expect(closed).toHaveBeenCalledTimes(4);
+      const refused = { votes: { streamBallots: async () => Promise.reject(new Error("7 PERMISSION_DENIED: no")) } } as unknown as VotingClient;
+      await expect(readLog(refused, election, () => {}, { worker: true })).rejects.toThrow("PERMISSION_DENIED");
+      expect(closed).toHaveBeenCalledTimes(5);
     } finally {
       closed.mockRestore();
     }

@@ -115,8 +115,13 @@ export async function readLog(client: VotingClient, election: voteV1.Election, o
   const stop = (problem?: LogProblem) => ({ problem, sealed, chainChecked: !problem, headSeq: seq, headHash: hash });
   const byBytes = format === 2 && !opts.objectsOnly;
   const useWorker = byBytes && (opts.worker ?? election.ballotCount >= WORKER_FROM);
-  const stream = await client.votes.streamBallots({ electionId: election.id, afterSeq: 0, follow: false });
+  // Started first: the thread loads while the stream is opened.
   const worker = useWorker ? (useWorker instanceof SpanCheckWorker ? useWorker : new SpanCheckWorker()) : undefined;
+  const closeWorker = () => worker !== opts.worker && worker?.close();
+  const stream = await client.votes.streamBallots({ electionId: election.id, afterSeq: 0, follow: false }).catch((err: unknown) => {
+    closeWorker();
+    throw err;
+  });
   let good: CheckedEntry[] = [];
   // Hands over the good entries read so far: before returning a problem too.
   const deliver = async () => {
@@ -204,7 +209,7 @@ export async function readLog(client: VotingClient, election: voteV1.Election, o
     }
   } finally {
     stream.cancel();
-    if (worker && worker !== opts.worker) worker.close();
+    closeWorker();
   }
   return stop();
 }
