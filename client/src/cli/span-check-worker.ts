@@ -2,6 +2,7 @@
 // their own: `voting audit` hashes a message here while its main thread counts, writes and
 // builds the tree of the previous ones, so the two overlap on two cores. Each request is
 // independent (it carries the chain hash to start from), so answers are a pure function of it.
+import { setFlagsFromString } from "node:v8";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 import { checkSpans, SPAN_STRIDE } from "@voting/election-core";
 
@@ -29,6 +30,10 @@ export class SpanCheckWorker {
   private dead = false;
 
   constructor() {
+    // The hashes leave three short strings per entry: with V8's default first young generation
+    // (1 MB) the thread collected it 120 times per million entries, 0.2-0.3 s; from 16 MB, 15
+    // times, 0.05-0.08 s. Read when an isolate is created, so it only sizes threads started after.
+    setFlagsFromString("--min-semi-space-size=16");
     // Built JavaScript even under the tests, which run the sources: src/cli and dist/cli are at the same depth.
     this.worker = new Worker(new URL("../../dist/cli/span-check-worker.js", import.meta.url), { workerData: THREAD_TAG });
     this.worker.unref();
