@@ -1,12 +1,23 @@
 // The two ways readLog checks a format 2 log, over the message bytes and over decoded objects,
-// must accept exactly the same logs, hand over the same entries and fail with the same finding.
-import { describe, expect, it } from "vitest";
+// must accept exactly the same logs, hand over the same entries and fail with the same finding;
+// so must the byte-level checks run in a worker thread ahead of the consumer.
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { createHash } from "node:crypto";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { ballotCommitment, chainHash, genesisHash, type LogEntryContent } from "@voting/election-core";
 import { lazyStreamBallotsResponse, voteV1, type VotingClient } from "@voting/api";
 import { choicesOfVarints, readLog, type CheckedBatch } from "./log-reader.js";
 import { ByteMultiset } from "./byte-multiset.js";
+import { SpanCheckWorker } from "./span-check-worker.js";
+
+// One thread for every comparison below: readLog does not close a worker it is given.
+const sharedWorker = new SpanCheckWorker();
+afterAll(() => sharedWorker.close());
 
 const definition = { id: 7, title: "T", method: "irv", seats: 1, candidateSource: "", candidates: [{ id: 1, name: "A" }, { id: 2, name: "B" }, { id: 3, name: "C" }] };
 const GENESIS = genesisHash(2, definition);
@@ -52,7 +63,7 @@ function clientOf(messages: Buffer[], decoded: { n: number }): VotingClient {
 }
 
 /** Everything readLog hands over and returns (or throws), in a comparable form. */
-async function read(messages: Buffer[], objectsOnly: boolean) {
+async function read(messages: Buffer[], objectsOnly: boolean, worker: boolean | SpanCheckWorker = false) {
   const decoded = { n: 0 };
   const batches: unknown[] = [];
   const take = (b: CheckedBatch) => {
@@ -69,7 +80,7 @@ async function read(messages: Buffer[], objectsOnly: boolean) {
     batches.push({ firstSeq: b.firstSeq, length: b.length, leaves: b.leaves?.toString("hex"), entries, counted, lines: b.jsonLines().toString("utf8") });
   };
   try {
-    const check = await readLog(clientOf(messages, decoded), election, take, { objectsOnly });
+    const check = await readLog(clientOf(messages, decoded), election, take, { objectsOnly, worker });
     return { result: { check, batches }, decoded: decoded.n };
   } catch (err) {
     return { result: { error: (err as Error).message, batches }, decoded: decoded.n };
@@ -80,6 +91,9 @@ async function expectSame(messages: Buffer[]) {
   const bytes = await read(messages, false);
   const objects = await read(messages, true);
   expect(bytes.result).toEqual(objects.result);
+  const inWorker = await read(messages, false, sharedWorker);
+  expect(inWorker.result).toEqual(objects.result);
+  expect(inWorker.decoded).toBe(bytes.decoded);
   return bytes;
 }
 
@@ -198,6 +212,103 @@ describe("readLog: the byte-level checks and the object-level checks agree", () 
       const m = mutated[Math.floor(random() * 2)];
       for (let k = 1 + Math.floor(random() * 3); k > 0; k--) m[Math.floor(random() * m.length)] = Math.floor(random() * 256);
       await expectSame(mutated);
+    }
+  });
+});
+
+describe("readLog with a worker thread", () => {
+  it("when the log is intact, then the worker's checks are taken, not repeated here", async () => {
+    const messages = messagesOf(validLog(40), 4);
+    const worker = new SpanCheckWorker();
+    const check = worker.check.bind(worker);
+    const answered: (Buffer | undefined)[] = [];
+    worker.check = (...a) => check(...a).then((r) => (answered.push(r?.checked === a[2] ? r.leaves : undefined), r));
+    try {
+      const inWorker = await read(messages, false, worker);
+      expect(inWorker.result).toEqual((await read(messages, true)).result);
+      // Every batch carries the very leaves the worker sent back.
+      const handed: (Buffer | undefined)[] = [];
+      await readLog(clientOf(messages, { n: 0 }), election, (b) => void handed.push(b.leaves), { worker });
+      expect(handed).toHaveLength(messages.length);
+      handed.forEach((leaves, i) => expect(leaves).toBe(answered[messages.length + i]));
+    } finally {
+      worker.close();
+    }
+  });
+
+  it("when the worker thread stops in the middle of a log, then the rest is checked here, with the same outcome", async () => {
+    const log = validLog(40);
+    const tampered = structuredClone(log);
+    tampered[30].hash = tampered[30].hash.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+    for (const entries of [log, tampered]) {
+      const messages = messagesOf(entries, 4);
+      const worker = new SpanCheckWorker();
+      const batches: number[] = [];
+      const check = await readLog(clientOf(messages, { n: 0 }), election, (b) => {
+        batches.push(b.firstSeq);
+        if (batches.length === 2) worker.close();
+      }, { worker });
+      const objects = await readLog(clientOf(messages, { n: 0 }), election, () => {}, { objectsOnly: true });
+      expect(check).toEqual(objects);
+      expect(worker.alive).toBe(false);
+      expect(batches[0]).toBe(1);
+    }
+  });
+
+  it("when readLog starts its own worker, then it stops it on every way out: the end, a finding, a consumer's error, a stream's error, a refused stream", async () => {
+    const closed = vi.spyOn(SpanCheckWorker.prototype, "close");
+    try {
+      const log = validLog(20);
+      const broken = structuredClone(log);
+      broken[10].salt = "";
+      expect((await readLog(clientOf(messagesOf(log), { n: 0 }), election, () => {}, { worker: true })).problem).toBeUndefined();
+      expect((await readLog(clientOf(messagesOf(broken), { n: 0 }), election, () => {}, { worker: true })).problem?.seq).toBe(11);
+      await expect(
+        readLog(clientOf(messagesOf(log), { n: 0 }), election, () => {
+          throw new Error("disk full");
+        }, { worker: true }),
+      ).rejects.toThrow("disk full");
+      const failing = {
+        votes: {
+          streamBallots: async () =>
+            Object.assign(
+              (async function* () {
+                yield lazyStreamBallotsResponse(messagesOf(log)[0]);
+                throw new Error("14 UNAVAILABLE: connection dropped");
+              })(),
+              { cancel() {} },
+            ),
+        },
+      } as unknown as VotingClient;
+      await expect(readLog(failing, election, () => {}, { worker: true })).rejects.toThrow("connection dropped");
+      const refused = { votes: { streamBallots: async () => Promise.reject(new Error("7 PERMISSION_DENIED: no")) } } as unknown as VotingClient;
+      await expect(readLog(refused, election, () => {}, { worker: true })).rejects.toThrow("PERMISSION_DENIED");
+      expect(closed).toHaveBeenCalledTimes(5);
+    } finally {
+      closed.mockRestore();
+    }
+  });
+
+  it("when the consumer fails while the worker still has messages, then the process exits with the error (no thread left running)", () => {
+    // A separate Node process on the built code: it must end by itself, the error printed.
+    const dir = mkdtempSync(join(tmpdir(), "log-reader-worker-"));
+    try {
+      const messages = messagesOf(validLog(200), 10);
+      writeFileSync(join(dir, "messages.json"), JSON.stringify(messages.map((m) => m.toString("base64"))));
+      const script = `
+        import { readFileSync } from "node:fs";
+        import { lazyStreamBallotsResponse } from "@voting/api";
+        import { readLog } from "${new URL("../../dist/cli/log-reader.js", import.meta.url).href}";
+        const messages = JSON.parse(readFileSync(process.argv[1], "utf8")).map((b) => lazyStreamBallotsResponse(Buffer.from(b, "base64")));
+        const client = { votes: { streamBallots: async () => Object.assign((async function* () { yield* messages; })(), { cancel() {} }) } };
+        await readLog(client, ${JSON.stringify(election)}, (b) => { if (b.firstSeq > 20) throw new Error("consumer failed at " + b.firstSeq); }, { worker: true })
+          .catch((err) => console.log(err.message));`;
+      const run = spawnSync(process.execPath, ["--input-type=module", "-e", script, join(dir, "messages.json")], { cwd: fileURLToPath(new URL(".", import.meta.url)), encoding: "utf8", timeout: 30_000 });
+      expect(run.stderr).toBe("");
+      expect(run.stdout.trim()).toBe("consumer failed at 21");
+      expect(run.status).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
