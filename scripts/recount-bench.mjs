@@ -225,9 +225,13 @@ const audit = (extra) => {
 };
 const plain = audit([]);
 const { run: auditRun, wall: auditS, cpu: auditCpu } = audit(["--out", join(dir, "log.jsonl")]);
-for (const c of children.reverse()) c.kill("SIGTERM");
+// One after the other, callers first: a server whose peer stopped first logs that it cannot reach it.
+for (const c of [...children].reverse()) {
+  const exited = c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined;
+  c.kill("SIGTERM");
+  await exited;
+}
 if (tallyMysql) {
-  await Promise.all(children.map((c) => (c.exitCode === null && c.signalCode === null ? new Promise((r) => c.once("exit", r)) : undefined)));
   await mysqlAdmin(`drop database if exists \`${tallyDbName}\``);
 }
 
