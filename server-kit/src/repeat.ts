@@ -10,12 +10,10 @@ export interface RepeatOptions {
    * then runs less often as it grows, instead of taking more of the database.
    */
   busyShare?: number;
-  now?: () => number;
 }
 
 /** Runs `fn` every `everyMs` after the previous run has settled; `stop()` ends it (a run in progress finishes). */
-export function repeatWithoutOverlap(fn: () => Promise<unknown>, everyMs: number, options: RepeatOptions = {}): { stop(): void } {
-  const { busyShare = 1, now = Date.now } = options;
+export function repeatWithoutOverlap(fn: () => Promise<unknown>, everyMs: number, { busyShare = 1 }: RepeatOptions = {}): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   const next = (tookMs: number) => {
@@ -23,8 +21,8 @@ export function repeatWithoutOverlap(fn: () => Promise<unknown>, everyMs: number
   };
   const run = () => {
     timer = undefined;
-    const started = now();
-    const settled = () => next(now() - started);
+    const started = Date.now();
+    const settled = () => next(Date.now() - started);
     fn().then(settled, settled);
   };
   next(0);

@@ -4,11 +4,16 @@
 // nothing it did before asking is missed; a flood of callers costs one read after another,
 // never a pile of them.
 
+/** A running read, and the one its latecomers wait for, if any. */
+interface Flight<V> {
+  queued?: { promise: Promise<V>; resolve: (v: V) => void; reject: (e: unknown) => void };
+}
+
 /** Wraps `read` so that concurrent calls with the same key share reads, as above. */
 export function sharedReads<K, V>(read: (key: K) => Promise<V>): (key: K) => Promise<V> {
-  const running = new Map<K, { queued?: { promise: Promise<V>; resolve: (v: V) => void; reject: (e: unknown) => void } }>();
+  const running = new Map<K, Flight<V>>();
   const start = (key: K): Promise<V> => {
-    const flight: { queued?: { promise: Promise<V>; resolve: (v: V) => void; reject: (e: unknown) => void } } = {};
+    const flight: Flight<V> = {};
     running.set(key, flight);
     const result = Promise.resolve().then(() => read(key));
     const settled = () => {
