@@ -1,7 +1,8 @@
 // Access tokens: verification with an algorithm allow-list, and the check (run by the
 // server's call interceptor) that authenticates every call and applies the service's role table.
 import { status as Status, type Metadata, type ServerInterceptingCallInterface } from "@grpc/grpc-js";
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
+import { errors as joseErrors, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
+import { JwtRefused, verifyEdDSAJwt } from "./jwt-eddsa.js";
 import { DomainError, PermissionDeniedError, UnauthenticatedError, type DomainErrorOptions } from "./errors.js";
 import { statusOf, type StatusObject } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
@@ -45,7 +46,7 @@ export interface TokenCheck {
   type: string;
 }
 
-/** Verifies a JWT strictly: EdDSA only, typ, iss and aud exact, exp with 60 s leeway. */
+/** Verifies a JWT strictly: EdDSA only (libsodium checks the signature), typ, iss and aud exact, exp with 60 s leeway. */
 export async function verifyToken(token: string, check: TokenCheck): Promise<{ userId: number; role: Role; username: string; jti: string }> {
   return (await verifyWithKey(token, check)).claims;
 }
@@ -53,12 +54,9 @@ export async function verifyToken(token: string, check: TokenCheck): Promise<{ u
 /** verifyToken, also giving the header, the key that verified the token and its expiry. */
 async function verifyWithKey(token: string, check: TokenCheck) {
   try {
-    const { payload, protectedHeader, key } = await jwtVerify(token, check.keys, {
-      algorithms: [TOKEN_ALGORITHM],
-      issuer: check.issuer,
-      audience: check.audience,
-      typ: check.type,
-      clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    const { payload, protectedHeader, key } = await verifyEdDSAJwt(token, {
+      ...check,
+      clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
       requiredClaims: ["sub", "exp", "iat", "jti"],
     });
     const userId = Number(payload.sub);
@@ -74,14 +72,18 @@ async function verifyWithKey(token: string, check: TokenCheck) {
 
 function tokenError(err: unknown): Error {
   if (err instanceof DomainError) return err;
-  if (err instanceof joseErrors.JWTExpired) return new UnauthenticatedError("token has expired", { reason: "TOKEN_EXPIRED" });
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return new UnauthenticatedError("token algorithm is not allowed (EdDSA only)", { reason: "TOKEN_INVALID" });
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return new UnauthenticatedError("token signature is invalid", { reason: "TOKEN_INVALID" });
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key", { reason: "TOKEN_INVALID" });
-  if (err instanceof joseErrors.JWTClaimValidationFailed) {
-    const claim = err.claim === "typ" ? "type" : err.claim;
-    return new UnauthenticatedError(`token ${claim} is not accepted here`, { reason: "TOKEN_INVALID" });
+  if (err instanceof JwtRefused) {
+    const message = {
+      malformed: "token is malformed",
+      algorithm: "token algorithm is not allowed (EdDSA only)",
+      signature: "token signature is invalid",
+      expired: "token has expired",
+      claim: `token ${err.claim === "typ" ? "type" : err.claim} is not accepted here`,
+    }[err.kind];
+    return new UnauthenticatedError(message, { reason: err.kind === "expired" ? "TOKEN_EXPIRED" : "TOKEN_INVALID" });
   }
+  // From the key set: a kid it does not hold, or a JWK it cannot use.
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return new UnauthenticatedError("token is signed by an unknown key", { reason: "TOKEN_INVALID" });
   if (err instanceof joseErrors.JOSEError) return new UnauthenticatedError("token is malformed", { reason: "TOKEN_INVALID" });
   return err instanceof Error ? err : new Error(String(err));
 }
