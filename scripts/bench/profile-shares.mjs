@@ -13,7 +13,7 @@ if (!dir) throw new Error("usage: profile-shares.mjs <dir> [server] [--window fn
 const file = (f) => f.url ?? "";
 const CATEGORIES = [
   ["garbage collector", (f) => f.functionName === "(garbage collector)"],
-  ["token verification (jose, WebCrypto)", (f) => /\/jose\//.test(file(f)) || /verifyAccessToken|verifyWithKey/.test(f.functionName) || /internal\/crypto\/(webcrypto|cfrg|keys|util|webidl)/.test(file(f))],
+  ["token verification (jose, libsodium)", (f) => /\/(jose|sodium-native|require-addon)\/|jwt-eddsa/.test(file(f)) || /verifyAccessToken|verifyWithKey/.test(f.functionName) || /internal\/crypto\/(webcrypto|cfrg|keys|util|webidl)/.test(file(f))],
   ["ballot work (codes, salts, hashes, tree, receipt seal)", (f) => /\/(receipts|ballot-log|transparency-log|merkle|tree|proofs|checkpoint|note)\.js$/.test(file(f)) || (f.functionName === "plan" && /ballot-box/.test(file(f))) || /ballot-writer|ballot-worker/.test(file(f))],
   ["SQL (Kysely, drivers, transactions)", (f) => /\/(kysely|better-sqlite3|mysql2|sqlstring|lru-cache|denque|named-placeholders|iconv-lite)\//.test(file(f)) || /server-kit\/dist\/db\.js|\/db\/[a-z-]+\.js$/.test(file(f))],
   ["protobuf encode/decode", (f) => /\/api\/dist\/gen\/|@bufbuild|protobufjs|long\//.test(file(f))],
