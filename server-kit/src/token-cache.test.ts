@@ -1,4 +1,4 @@
-// Access tokens are verified once (jose) and then answered from a cache: a cached token must still be
+// Access tokens are verified once (libsodium, jwt-eddsa.ts) and then answered from a cache: a cached token must still be
 // refused once it expires, once its key leaves the key set, or once its kid names another key.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from "jose";
