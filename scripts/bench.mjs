@@ -127,7 +127,7 @@ async function benchStore(store) {
   }
 }
 
-const describe = `${cpus().length} cores, node ${process.version}; ${VOTERS} voters × ${ELECTIONS} election(s) in the main round, ${SIDE} per side round, ${opts.concurrency} in flight from ${opts.procs} load generator process(es); raw inserts ${RAW}; GetResults ${GETRESULTS} in flight (${H2LOAD} calls via h2load); login storm ${STORM} in flight; ${STREAMS} follow streams`;
+const describe = `${cpus().length} cores, node ${process.version}; ${VOTERS} voters × ${ELECTIONS} election(s) in the main round, ${SIDE} per side round, ${opts.concurrency} in flight from ${opts.procs} load generator process(es); raw inserts ${RAW}; GetResults ${GETRESULTS} in flight (${H2LOAD} calls via h2load); login storm ${STORM} in flight; ${STREAMS} follow streams${process.env.BENCH_SERVER_NODE_FLAGS ? `; server node flags ${process.env.BENCH_SERVER_NODE_FLAGS}` : ""}`;
 say(describe);
 mkdirSync(join(root, "bench-results"), { recursive: true });
 const file = join(root, "bench-results", `bench-${Date.now()}.json`);

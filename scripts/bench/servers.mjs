@@ -83,11 +83,10 @@ export async function startServers(databaseUrl, basePort, extraEnv = {}) {
   };
   const addrs = { auth: env.AUTH_ADDR, vote: env.VOTE_ADDR, tally: `127.0.0.1:${basePort + 2}` };
   const client = createVotingClient({ authAddr: addrs.auth, voteAddr: addrs.vote, tallyAddr: addrs.tally });
-  const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : [];
-  // Node flags for the three servers, for A/B runs (e.g. "--max-semi-space-size=64").
-  profile.push(...(process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean));
+  // Node flags for the three servers: profiling, and any given for A/B runs (e.g. "--max-semi-space-size=64").
+  const nodeFlags = [...(process.env.BENCH_PROFILE ? ["--cpu-prof", "--cpu-prof-dir", process.env.BENCH_PROFILE] : []), ...(process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean)];
   const procs = {};
-  const start = (name, more = {}) => (procs[name] = spawn(process.execPath, [...profile, `${name}/dist/main.js`], { cwd: root, env: { ...env, ...more }, stdio: "inherit" }));
+  const start = (name, more = {}) => (procs[name] = spawn(process.execPath, [...nodeFlags, `${name}/dist/main.js`], { cwd: root, env: { ...env, ...more }, stdio: "inherit" }));
   const until = async (what, f) => {
     for (let i = 0; i < 150; i++) {
       try {

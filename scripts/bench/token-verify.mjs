@@ -3,12 +3,13 @@
 // Usage: node scripts/bench/token-verify.mjs [tree, default this checkout] (build it first: npx tsc -b)
 import { createPublicKey, verify } from "node:crypto";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import { resolve } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
-const tree = process.argv[2] ?? fileURLToPath(new URL("../..", import.meta.url));
+const tree = resolve(process.argv[2] ?? fileURLToPath(new URL("../..", import.meta.url)));
 const require = createRequire(`${tree}/server-kit/package.json`);
-const { verifyToken, ACCESS_TOKEN_TYPE } = await import(`${tree}/server-kit/dist/index.js`);
-const { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } = await import(require.resolve("jose"));
+const { verifyToken, ACCESS_TOKEN_TYPE } = await import(pathToFileURL(`${tree}/server-kit/dist/index.js`).href);
+const { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT } = await import(pathToFileURL(require.resolve("jose")).href);
 const N = 20_000;
 
 const k = await generateKeyPair("EdDSA", { crv: "Ed25519", extractable: true });
@@ -32,7 +33,8 @@ try {
   const sodium = require("sodium-native");
   const pk = Buffer.from(jwk.x, "base64url");
   time("raw Ed25519, libsodium", (m, s) => sodium.crypto_sign_verify_detached(s, m, pk));
-} catch {
+} catch (err) {
+  if (err.code !== "MODULE_NOT_FOUND") throw err;
   console.log("raw Ed25519, libsodium: sodium-native is not installed in this tree");
 }
 const key = createPublicKey({ key: jwk, format: "jwk" });

@@ -2,7 +2,7 @@
 // server's call interceptor) that authenticates every call and applies the service's role table.
 import { status as Status, type Metadata, type ServerInterceptingCallInterface } from "@grpc/grpc-js";
 import { errors as joseErrors, type JWTHeaderParameters, type JWTVerifyGetKey } from "jose";
-import { JwtRefused, verifyEdDSAJwt } from "./jwt-eddsa.js";
+import { JwtRefused, TOKEN_ALGORITHM, verifyEdDSAJwt } from "./jwt-eddsa.js";
 import { DomainError, PermissionDeniedError, UnauthenticatedError, type DomainErrorOptions } from "./errors.js";
 import { statusOf, type StatusObject } from "./rpc-status.js";
 import { verifiedClientCertificate } from "./tls.js";
@@ -31,7 +31,7 @@ export interface Principal {
 /** Token profile shared by issuer and verifiers. */
 export const ACCESS_TOKEN_TYPE = "at+jwt";
 export const REFRESH_TOKEN_TYPE = "refresh+jwt";
-export const TOKEN_ALGORITHM = "EdDSA";
+export { TOKEN_ALGORITHM };
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
 export interface TokenVerifier {

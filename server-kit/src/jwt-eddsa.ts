@@ -28,6 +28,9 @@ export interface JwtCheck {
   requiredClaims: readonly string[];
 }
 
+/** The one JWS algorithm tokens are signed and verified with (auth.ts re-exports it for signers). */
+export const TOKEN_ALGORITHM = "EdDSA";
+
 const SEGMENT = /^[A-Za-z0-9_-]+$/;
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 /** The raw 32-byte public key of each key object the key set hands out (it reuses them). */
@@ -81,7 +84,7 @@ export async function verifyEdDSAJwt(token: string, check: JwtCheck): Promise<{ 
   if (!SEGMENT.test(h) || !SEGMENT.test(p) || !SEGMENT.test(s)) throw new JwtRefused("malformed");
   const header = jsonObject(h) as JWTHeaderParameters;
   if (typeof header.alg !== "string" || header.alg === "") throw new JwtRefused("malformed");
-  if (header.alg !== "EdDSA") throw new JwtRefused("algorithm");
+  if (header.alg !== TOKEN_ALGORITHM) throw new JwtRefused("algorithm");
   // Stricter than jose: no critical extensions at all (the issuer never sets one).
   if (header.crit !== undefined) throw new JwtRefused("malformed");
   const key = await check.keys(header, { payload: p, signature: s });
