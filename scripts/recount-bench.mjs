@@ -23,6 +23,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
+import { CPU_HOOK, cpuOf, readAndHash } from "./bench/lib.mjs";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const require = createRequire(import.meta.url);
@@ -203,9 +204,6 @@ t("first GetResults after the follow (IRV over the counted multiset)", start);
 client.close();
 
 // `voting audit` of the whole log, as an auditor would run it (while the servers still run).
-// A child's own CPU time, printed by the child on exit: a ratio of CPU times holds on a busy machine.
-const CPU_HOOK = ["--import", "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu-us '+(u.user+u.system)+'\\n')})"];
-const cpuOf = (stderr) => Number(/cpu-us (\d+)/.exec(stderr)?.[1] ?? NaN) / 1e6;
 // Twice: the audit itself (download, verify, recount), then with --out, which also writes the
 // log to a file (the read+hash limit below reads that file).
 const audit = (extra) => {
@@ -239,17 +237,10 @@ if (tallyMysql) {
 // hashes each of them once with SHA-256.
 if (auditRun.status === 0) {
   const logFile = join(dir, "log.jsonl");
-  const hashAll = `const { createHash } = require("node:crypto"); const s = require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 });
-let rest = Buffer.alloc(0), n = 0; s.on("data", (c) => { const b = rest.length ? Buffer.concat([rest, c]) : c; let at = 0;
-for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, at)) { createHash("sha256").update(b.subarray(at, nl)).digest(); n++; at = nl + 1; } rest = b.subarray(at); });
-s.on("end", () => console.log(n));`;
-  start = performance.now();
-  const base = spawnSync(process.execPath, [...CPU_HOOK, "-e", hashAll, logFile], { encoding: "utf8" });
-  const baseS = (performance.now() - start) / 1000;
-  const baseCpu = cpuOf(base.stderr);
+  const { entries, wall: baseS, cpu: baseCpu } = readAndHash(logFile);
   const bytes = statSync(logFile).size;
   console.log(
-    `read and hash the same log locally (${Number(base.stdout.trim())} entries, ${(bytes / 1e6).toFixed(0)} MB, one SHA-256 per entry, fresh Node process): ${baseS.toFixed(2)} s, ${baseCpu.toFixed(2)} s CPU; ` +
+    `read and hash the same log locally (${entries} entries, ${(bytes / 1e6).toFixed(0)} MB, one SHA-256 per entry, fresh Node process): ${baseS.toFixed(2)} s, ${baseCpu.toFixed(2)} s CPU; ` +
       `audit --out / that = ${(auditS / baseS).toFixed(1)} (wall), ${(auditCpu / baseCpu).toFixed(1)} (CPU); audit / that = ${(plain.wall / baseS).toFixed(1)} (wall), ${(plain.cpu / baseCpu).toFixed(1)} (CPU)`,
   );
 }

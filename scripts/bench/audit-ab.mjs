@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
+import { CPU_HOOK, cpuOf, cpuSeconds, readAndHash } from "./lib.mjs";
 const [dir, roundsArg, serverTree, ...trees] = process.argv.slice(2);
 const rounds = Number(roundsArg);
 const { id } = JSON.parse(readFileSync(join(dir, "election.json"), "utf8"));
@@ -16,7 +17,6 @@ const env = { ...process.env, DATABASE_URL: url, HOST: "127.0.0.1", LOG_LEVEL: "
   KEY_ENCRYPTION_KEY: readFileSync(join(dir, "kek"), "utf8"), VOTE_LOG_KEY_FILE: join(dir, "log-key.pem"), ARGON2_MEMORY_KIB: "1024", ARGON2_TIME_COST: "1",
   AUTH_PORT: String(port), VOTE_PORT: String(port + 1), TALLY_PORT: String(port + 2), AUTH_ADDR: `127.0.0.1:${port}`, VOTE_ADDR: `127.0.0.1:${port + 1}`, TALLY_METRICS_PORT: String(port + 3) };
 const children = ["auth-server", "vote-server", "tally-server"].map((n) => spawn(process.execPath, [`${n}/dist/main.js`], { cwd: serverTree, env, stdio: "inherit" }));
-const cpu = (pid) => { const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" "); return (Number(f[11]) + Number(f[12])) / 100; };
 const counted = async () => { try { const t = await (await fetch(`http://127.0.0.1:${port + 3}/metrics`)).text(); return Number(/^tally_ballots_counted_total (\d+)/m.exec(t)?.[1] ?? 0); } catch { return -1; } };
 const N = JSON.parse(readFileSync(join(dir, "election.json"), "utf8")).ballots;
 try {
@@ -28,28 +28,22 @@ try {
     console.log(`AUTH_ADDR=${env.AUTH_ADDR} VOTE_ADDR=${env.VOTE_ADDR} TALLY_ADDR=127.0.0.1:${port + 2} election ${id}`);
     await new Promise((r) => process.on("SIGTERM", r));
   }
-  const HOOK = ["--import", "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu-us '+(u.user+u.system)+'\\n')})"];
   for (let r = 0; r < rounds; r++) {
     const outs = [];
     for (const tree of trees) {
       const out = join(dir, `ab-${trees.indexOf(tree)}.jsonl`);
       const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
-      const v0 = cpu(children[1].pid);
+      const v0 = cpuSeconds(children[1].pid);
       const t0 = performance.now();
-      const run = spawnSync(process.execPath, [...HOOK, join(tree, "client/bin/voting.js"), "audit", "--election", String(id), "--out", out, "--json"], { env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}`, VOTING_CONFIG_DIR: join(dir, `cli-ab-${trees.indexOf(tree)}`) }, encoding: "utf8", maxBuffer: 1 << 24 });
+      const run = spawnSync(process.execPath, [...CPU_HOOK, join(tree, "client/bin/voting.js"), "audit", "--election", String(id), "--out", out, "--json"], { env: { ...process.env, AUTH_ADDR: env.AUTH_ADDR, VOTE_ADDR: env.VOTE_ADDR, TALLY_ADDR: `127.0.0.1:${port + 2}`, VOTING_CONFIG_DIR: join(dir, `cli-ab-${trees.indexOf(tree)}`) }, encoding: "utf8", maxBuffer: 1 << 24 });
       const wall = (performance.now() - t0) / 1000;
-      const c = Number(/cpu-us (\d+)/.exec(run.stderr)?.[1]) / 1e6;
-      console.log(`round ${r + 1} ${tree}: exit ${run.status}, wall ${wall.toFixed(2)} s, CLI CPU ${c.toFixed(2)} s, vote-server CPU ${(cpu(children[1].pid) - v0).toFixed(2)} s, load ${load}${run.status ? "\n" + run.stderr.slice(0, 500) : ""}`);
+      const c = cpuOf(run.stderr);
+      console.log(`round ${r + 1} ${tree}: exit ${run.status}, wall ${wall.toFixed(2)} s, CLI CPU ${c.toFixed(2)} s, vote-server CPU ${(cpuSeconds(children[1].pid) - v0).toFixed(2)} s, load ${load}${run.status ? "\n" + run.stderr.slice(0, 500) : ""}`);
       outs.push(out);
     }
     const same = outs.every((o) => spawnSync("cmp", ["-s", outs[0], o]).status === 0);
-    const hashAll = `const { createHash } = require("node:crypto"); const s = require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 });
-let rest = Buffer.alloc(0), n = 0; s.on("data", (c) => { const b = rest.length ? Buffer.concat([rest, c]) : c; let at = 0;
-for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, at)) { createHash("sha256").update(b.subarray(at, nl)).digest(); n++; at = nl + 1; } rest = b.subarray(at); });
-s.on("end", () => console.log(n));`;
-    const t0 = performance.now();
-    const base = spawnSync(process.execPath, [...HOOK, "-e", hashAll, outs[0]], { encoding: "utf8" });
-    console.log(`round ${r + 1} read+hash: wall ${((performance.now() - t0) / 1000).toFixed(2)} s, CPU ${(Number(/cpu-us (\d+)/.exec(base.stderr)?.[1]) / 1e6).toFixed(2)} s; --out files identical: ${same}`);
+    const base = readAndHash(outs[0]);
+    console.log(`round ${r + 1} read+hash: wall ${base.wall.toFixed(2)} s, CPU ${base.cpu.toFixed(2)} s; --out files identical: ${same}`);
   }
 } finally {
   for (const c of children) c.kill("SIGTERM");

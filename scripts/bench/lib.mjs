@@ -1,6 +1,6 @@
 // Parent-side helpers of `npm run bench`: child processes, the load generators, process CPU
 // from /proc, and Prometheus text.
-import { spawn, execFileSync } from "node:child_process";
+import { spawn, spawnSync, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +9,8 @@ import { createInterface } from "node:readline";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 export const root = join(here, "..", "..");
-const work = mkdtempSync(join(tmpdir(), "voting-bench-load-"));
+// Made at the first load, so that scripts using only the other helpers leave no directory behind.
+let work;
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 export const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] : NaN);
@@ -39,6 +40,23 @@ export function cpuSeconds(pid) {
   } catch {
     return 0;
   }
+}
+
+/** Node flags that make a child print its own CPU time on exit (read with cpuOf): a ratio of CPU times holds on a busy machine. */
+export const CPU_HOOK = ["--import", "data:text/javascript,import{writeSync}from'node:fs';process.on('exit',()=>{const u=process.cpuUsage();writeSync(2,'\\ncpu-us '+(u.user+u.system)+'\\n')})"];
+/** Seconds of CPU a child run with CPU_HOOK printed on its stderr. */
+export const cpuOf = (stderr) => Number(/cpu-us (\d+)/.exec(stderr)?.[1] ?? NaN) / 1e6;
+
+const HASH_LINES = `const { createHash } = require("node:crypto"); const s = require("node:fs").createReadStream(process.argv[1], { highWaterMark: 1 << 20 });
+let rest = Buffer.alloc(0), n = 0; s.on("data", (c) => { const b = rest.length ? Buffer.concat([rest, c]) : c; let at = 0;
+for (let nl = b.indexOf(10); nl >= 0; nl = b.indexOf(10, at)) { createHash("sha256").update(b.subarray(at, nl)).digest(); n++; at = nl + 1; } rest = b.subarray(at); });
+s.on("end", () => console.log(n));`;
+
+/** The audit's limit: a fresh Node process reads a file of log lines and hashes each once with SHA-256. */
+export function readAndHash(file) {
+  const began = performance.now();
+  const run = spawnSync(process.execPath, [...CPU_HOOK, "-e", HASH_LINES, file], { encoding: "utf8" });
+  return { entries: Number(run.stdout.trim()), wall: (performance.now() - began) / 1000, cpu: cpuOf(run.stderr) };
 }
 
 /** The "<pid>/task/<tid>" of a process's thread with this name (/proc/…/comm), if it has one. */
@@ -91,6 +109,7 @@ export async function startLoad({ addr, path, messages, tokens = [], concurrency
   const kids = [];
   for (let k = 0; k < procs; k++) {
     const mine = (xs) => xs.filter((_, i) => i % procs === k);
+    work ??= mkdtempSync(join(tmpdir(), "voting-bench-load-"));
     const job = join(work, `job-${Date.now()}-${k}.json`);
     const share = Math.floor(concurrency / procs) + (k < concurrency % procs ? 1 : 0);
     // A voter's token once per process, however many elections it votes in.
